@@ -1,0 +1,87 @@
+/**
+ * Backend selection: picks the fastest tfjs backend present and registers the project's own
+ * kernels where a backend lacks or gets wrong a kernel a YOLO training step needs.
+ *
+ * Order: `tensorflow` GPU (`@tensorflow/tfjs-node-gpu`), `tensorflow` CPU (`@tensorflow/tfjs-node`),
+ * `wasm`, `cpu`. `YOLO_BACKEND=<name>` (or the CLIs' `--backend`) forces one.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { registerKernelFixes } from "./kernels/mod.ts";
+
+/** Names accepted by {@link initBackend}. */
+export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+
+/** The selection order when nothing is forced. */
+export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+
+const NODE_PACKAGES: Record<string, string> = {
+  "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
+  "tensorflow": "@tensorflow/tfjs-node",
+};
+
+let current: BackendName | undefined;
+
+async function tryNodeBinding(name: BackendName): Promise<boolean> {
+  const pkg = NODE_PACKAGES[name];
+  // Only try packages that setup managed to install: importing a missing npm package would hit the network.
+  const dir = new URL(`../../node_modules/${pkg}/package.json`, import.meta.url);
+  try {
+    await Deno.stat(dir);
+  } catch {
+    return false;
+  }
+  try {
+    const spec = `npm:${pkg}@4.22.0`;
+    await import(spec);
+    return await tf.setBackend("tensorflow");
+  } catch {
+    return false;
+  }
+}
+
+async function trySet(name: BackendName): Promise<boolean> {
+  if (name in NODE_PACKAGES) return await tryNodeBinding(name);
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Initialise tfjs once: the forced backend (argument or `YOLO_BACKEND`) or the first that works in
+ * {@link BACKEND_ORDER}; then registers kernel fixes for it. Returns the backend's name.
+ *
+ * @example
+ * ```ts
+ * const name = await initBackend("cpu");
+ * ```
+ */
+export async function initBackend(name?: string, opts: { quiet?: boolean } = {}): Promise<BackendName> {
+  const forced = name ?? Deno.env.get("YOLO_BACKEND") ?? undefined;
+  if (forced && !BACKEND_ORDER.includes(forced as BackendName)) {
+    throw new RangeError(`Cannot select backend: expected one of ${BACKEND_ORDER.join(", ")}, got "${forced}"`);
+  }
+  if (current && (!forced || forced === current)) return current;
+  tf.env().set("PROD", true);
+  const candidates = forced ? [forced as BackendName] : BACKEND_ORDER;
+  for (const cand of candidates) {
+    if (await trySet(cand)) {
+      await tf.ready();
+      current = cand;
+      const fixes = registerKernelFixes(tf.getBackend());
+      if (!opts.quiet) {
+        console.error(`[yolov9-ts] backend ${cand}` + (fixes.length ? `; own kernels: ${fixes.join(", ")}` : ""));
+      }
+      return cand;
+    }
+  }
+  throw new Error(`Cannot select backend: "${forced}" is not available on this machine`);
+}
+
+/** The backend chosen by {@link initBackend}, or undefined before it ran. */
+export function currentBackend(): BackendName | undefined {
+  return current;
+}
