@@ -1,0 +1,67 @@
+/**
+ * Running a model on tfjs tensors: the raw head outputs (train mode, as the loss needs them) and
+ * the decoded eval-mode predictions (`DDetect.forward` in eval: boxes cx, cy, w, h in input pixels
+ * and sigmoid class scores, `(B, 4 + nc, A)`), per head branch.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Tree } from "../nn/tree.ts";
+import { type BatchStats, TensorOps } from "../nn/tensor_ops.ts";
+import { decodeHead } from "../head/decode.ts";
+import { forwardLayers, type ModelSpec } from "./spec.ts";
+import type { LayerOut } from "./modules.ts";
+
+/** Options of {@link forwardModel}. */
+export interface ForwardOptions {
+  /** Train mode: BatchNorm with batch statistics (recorded into `stats`). */
+  training?: boolean;
+  stats?: Map<Tree<tf.Tensor>, BatchStats>;
+  /** Also return every layer's output (for per-layer comparisons and feature maps). */
+  keepLayers?: boolean;
+}
+
+/** Raw outputs of a forward pass. */
+export interface ForwardResult {
+  /** Per head branch (aux first for Dual/Triple), per level: NHWC `[B, H, W, 64 + nc]`. */
+  heads: tf.Tensor4D[][];
+  layers?: LayerOut<tf.Tensor4D>[];
+}
+
+/** Run the whole graph on an NHWC image batch in [0, 1]. Call inside `tf.tidy` or dispose the results. */
+export function forwardModel(
+  spec: ModelSpec,
+  weights: Tree<tf.Tensor>,
+  x: tf.Tensor4D,
+  opts: ForwardOptions = {},
+): ForwardResult {
+  const [, h, w] = x.shape;
+  const stride = Math.max(...spec.strides);
+  if (h % stride || w % stride) {
+    throw new RangeError(`Cannot run ${spec.name}: input ${h}x${w} must be a multiple of the stride ${stride}`);
+  }
+  const o = new TensorOps({ training: opts.training, stats: opts.stats });
+  const layers = forwardLayers(o, spec, weights, x);
+  const heads = layers[layers.length - 1] as tf.Tensor4D[][];
+  return opts.keepLayers ? { heads, layers } : { heads };
+}
+
+/** Decode every head branch to `(B, 4 + nc, A)`; the main branch is the last. */
+export function decodeBranches(spec: ModelSpec, heads: tf.Tensor4D[][]): tf.Tensor3D[] {
+  return heads.map((levels) => decodeHead(levels, { strides: spec.strides }));
+}
+
+/**
+ * Eval-mode inference: decoded predictions of the main (last) branch, `(B, 4 + nc, A)`, as
+ * `val_dual.py` / `detect_dual.py` use (`pred[0][1]`).
+ *
+ * @example
+ * ```ts
+ * const y = tf.tidy(() => predict(spec, weights, tf.zeros([1, 64, 64, 3])));
+ * ```
+ */
+export function predict(spec: ModelSpec, weights: Tree<tf.Tensor>, x: tf.Tensor4D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const { heads } = forwardModel(spec, weights, x);
+    return decodeHead(heads[heads.length - 1], { strides: spec.strides });
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Weights <-> official state_dicts: names are the official keys (`model.0.conv.weight`, ...);
+ * conv weights are converted between PyTorch OIHW and tfjs HWIO; float16 is widened to float32.
+ * Loading is strict: missing, unexpected and mis-shaped keys are all listed in one error.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { flattenTree, type Tree, unflattenTree } from "../nn/tree.ts";
+import { type RawTensor, toFloat32 } from "../io/raw_tensor.ts";
+import { modelShapes, type ModelSpec } from "./spec.ts";
+import { fuseTree, SHAPE_FOLDER } from "./fuse.ts";
+
+/** The state_dict key shapes a model expects (fused: after {@link fuseTree}). */
+export function expectedKeys(spec: ModelSpec, opts: { fused?: boolean } = {}): Map<string, number[]> {
+  const shapes = modelShapes(spec);
+  return new Map(flattenTree(opts.fused ? fuseTree(shapes, SHAPE_FOLDER) : shapes));
+}
+
+function toTensor(t: RawTensor, name: string): tf.Tensor {
+  if (name.endsWith("num_batches_tracked")) return tf.scalar(Number(toFloat32(t)[0] ?? 0), "int32");
+  const data = toFloat32(t);
+  if (t.shape.length !== 4) return tf.tensor(data, t.shape, "float32");
+  return tf.tidy(() => tf.transpose(tf.tensor(data, t.shape, "float32"), [2, 3, 1, 0]));
+}
+
+/**
+ * Build the weight tree of `spec` from a state_dict. Throws listing every missing, unexpected or
+ * mis-shaped key (`source` names the file). With `fused`, expects a fused state_dict.
+ */
+export function weightsFromStateDict(
+  spec: ModelSpec,
+  sd: Map<string, RawTensor>,
+  opts: { fused?: boolean; source?: string } = {},
+): Tree<tf.Tensor> {
+  const want = expectedKeys(spec, opts);
+  const missing = [...want.keys()].filter((k) => !sd.has(k));
+  const unexpected = [...sd.keys()].filter((k) => !want.has(k));
+  const misshaped = [...want].filter(([k, s]) => sd.has(k) && sd.get(k)!.shape.join() !== s.join())
+    .map(([k, s]) => `${k}: expected [${s}], got [${sd.get(k)!.shape}]`);
+  if (missing.length || unexpected.length || misshaped.length) {
+    const list = (what: string, xs: string[]) =>
+      xs.length ? `\n  ${what} (${xs.length}): ${xs.slice(0, 20).join(", ")}${xs.length > 20 ? ", ..." : ""}` : "";
+    throw new RangeError(
+      `Cannot load weights ${opts.source ?? ""} into ${spec.name}${opts.fused ? " (fused)" : ""}:` +
+        list("missing", missing) + list("unexpected", unexpected) + list("wrong shape", misshaped),
+    );
+  }
+  return unflattenTree([...want.keys()].map((k) => [k, toTensor(sd.get(k)!, k)] as [string, tf.Tensor]));
+}
+
+/** Export a weight tree as a state_dict (float32, OIHW; num_batches_tracked as int64). */
+export function stateDictFromWeights(tree: Tree<tf.Tensor>): Map<string, RawTensor> {
+  const out = new Map<string, RawTensor>();
+  for (const [name, t] of flattenTree(tree)) {
+    if (name.endsWith("num_batches_tracked")) {
+      out.set(name, { dtype: "I64", shape: [], data: BigInt64Array.from([BigInt(Math.round(t.dataSync()[0]))]) });
+      continue;
+    }
+    const pt = t.rank === 4 ? tf.tidy(() => tf.transpose(t, [3, 2, 0, 1])) : t;
+    out.set(name, { dtype: "F32", shape: pt.shape, data: new Float32Array(pt.dataSync()) });
+    if (pt !== t) pt.dispose();
+  }
+  return out;
+}
+
+/** Shapes of a weight tree in PyTorch order, for checks. */
+export function ptShape(t: tf.Tensor): number[] {
+  return t.rank === 4 ? [t.shape[3], t.shape[2], t.shape[0], t.shape[1]] : t.shape;
+}
+
+/** Dispose every tensor of a tree. */
+export function disposeWeights(tree: Tree<tf.Tensor>): void {
+  for (const [, t] of flattenTree(tree)) t.dispose();
+}
+
