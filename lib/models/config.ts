@@ -124,3 +124,25 @@ export async function loadModelConfig(nameOrPath: string): Promise<ModelConfig> 
   }
   return parseModelConfig(await Deno.readTextFile(path), path);
 }
+
+function flow(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(flow).join(", ")}]`;
+  if (v === null) return "None";
+  return String(v);
+}
+
+/** Write a configuration back as official-format YAML (rows in flow style). */
+export function configToYaml(cfg: ModelConfig): string {
+  const lines = [
+    `# ${cfg.name}`,
+    `nc: ${cfg.nc}`,
+    `depth_multiple: ${cfg.depth_multiple}`,
+    `width_multiple: ${cfg.width_multiple}`,
+    ...(cfg.activation ? [`activation: ${cfg.activation}`] : []),
+  ];
+  const nBackbone = Array.isArray(cfg.raw.backbone) ? Math.min(cfg.raw.backbone.length, cfg.rows.length) : cfg.rows.length;
+  const row = (r: ConfigRow) => `  - [${flow(r.from)}, ${r.n}, ${r.module}, ${flow(r.args)}]  # ${r.layer}`;
+  lines.push("backbone:", ...cfg.rows.slice(0, nBackbone).map(row));
+  lines.push(cfg.rows.length > nBackbone ? "head:" : "head: []", ...cfg.rows.slice(nBackbone).map(row));
+  return lines.join("\n") + "\n";
+}

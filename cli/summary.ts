@@ -1,0 +1,43 @@
+/**
+ * `deno task summary <cfg...> [--img 640] [--json] [--nc N]`: parameter counts (training and fused)
+ * and GFLOPs (unfused and fused) of model configurations, with a per-layer table.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { loadModelConfig } from "../lib/models/config.ts";
+import { buildModelSpec } from "../lib/models/spec.ts";
+import { summarizeLayers, summarizeModel } from "../lib/models/summary.ts";
+import { runMain } from "./_common.ts";
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+await runMain(async () => {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: { img: { type: "string", default: "640" }, json: { type: "boolean" }, nc: { type: "string" } },
+  });
+  if (!positionals.length) throw new Error("usage: deno task summary <cfg...> [--img 640] [--json] [--nc N]");
+  const img = Number(values.img);
+  if (!(img > 0) || img % 32) throw new RangeError(`--img must be a positive multiple of 32, got ${values.img}`);
+  const out: Record<string, unknown> = {};
+  for (const name of positionals) {
+    const spec = buildModelSpec(await loadModelConfig(name), values.nc ? { nc: Number(values.nc) } : {});
+    const total = summarizeModel(spec, img);
+    out[name] = { params: total.params, params_fused: total.params_fused, gflops: +total.gflops.toFixed(3), gflops_fused: +total.gflops_fused.toFixed(3) };
+    if (values.json) continue;
+    console.log(`\n${spec.name} (${spec.config.source}), nc ${spec.nc}, ${img}x${img}`);
+    console.log(`${"#".padStart(3)} ${"from".padEnd(24)} ${"n".padStart(2)} ${"module".padEnd(14)} ${"args".padEnd(26)} ${"params".padStart(11)} ${"GFLOPs".padStart(9)}`);
+    for (const r of summarizeLayers(spec, img)) {
+      console.log(
+        `${String(r.i).padStart(3)} ${JSON.stringify(r.from).padEnd(24)} ${String(r.n).padStart(2)} ${r.module.padEnd(14)} ` +
+          `${JSON.stringify(r.args).padEnd(26)} ${fmt(r.params).padStart(11)} ${r.gflops.toFixed(3).padStart(9)}`,
+      );
+    }
+    console.log(
+      `${spec.name}: ${fmt(total.params)} parameters, ${total.gflops.toFixed(3)} GFLOPs; ` +
+        `fused ${fmt(total.params_fused)} parameters, ${total.gflops_fused.toFixed(3)} GFLOPs`,
+    );
+  }
+  if (values.json) console.log(JSON.stringify(out));
+});
