@@ -77,7 +77,8 @@ export function repNCSPELAN4Shapes(a: RepNCSPELAN4Args): Tree<number[]> {
 export function repNCSPELAN4Forward<T, P>(o: Ops<T, P>, p: Tree<P>, x: T, a: RepNCSPELAN4Args): T {
   if (a.c3 % 2) throw new RangeError(`Cannot build RepNCSPELAN4: c3 must be even, got ${a.c3}`);
   const d = a.dElan ?? 2;
-  const parts = o.split(convForward(o, sub(p, "cv1"), x, { c1: a.c1, c2: a.c3, act: a.act }), [a.c3 / 2, a.c3 / 2]);
+  // A copy: tfjs keeps the returned array as the op's outputs on the gradient tape.
+  const parts = [...o.split(convForward(o, sub(p, "cv1"), x, { c1: a.c1, c2: a.c3, act: a.act }), [a.c3 / 2, a.c3 / 2])];
   let y = parts[1];
   for (let i = 0; i < d; i++) {
     const q = sub(p, `cv${i + 2}`);

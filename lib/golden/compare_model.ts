@@ -16,7 +16,7 @@ export const FORWARD_TOL = 2e-5;
 
 /** NCHW float32 reference image as an NHWC tensor. */
 export function nhwcFromNchw(t: RawTensor): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.tensor(toFloat32(t), t.shape), [0, 2, 3, 1]) as tf.Tensor4D);
+  return tf.tidy(() => tf.transpose(tf.tensor4d(toFloat32(t), t.shape as [number, number, number, number]), [0, 2, 3, 1]) as tf.Tensor4D);
 }
 
 function measure(name: string, ours: tf.Tensor, ref: RawTensor, tol: number): TensorCheck {
@@ -41,12 +41,12 @@ export function compareModelOutputs(
   opts: { prefix: string; layers?: boolean; tol?: number },
 ): TensorCheck[] {
   const tol = opts.tol ?? FORWARD_TOL;
-  return tf.tidy(() => {
+  const checks: TensorCheck[] = [];
+  tf.tidy(() => {
     const x = nhwcFromNchw(input);
     const res = forwardModel(spec, weights, x, { keepLayers: opts.layers });
     const decoded = decodeBranches(spec, res.heads);
     const multi = spec.branches > 1;
-    const checks: TensorCheck[] = [];
     for (const [name, ref] of refs) {
       let ours: tf.Tensor | undefined;
       if (name.startsWith(opts.prefix)) {
@@ -60,6 +60,6 @@ export function compareModelOutputs(
       } else continue;
       checks.push(ours ? measure(name, ours, ref, tol) : check(name, Infinity, tol, "no such output"));
     }
-    return checks;
   });
+  return checks;
 }

@@ -62,9 +62,7 @@ export async function runReparamCase(dir: string, stem: string, sidecar: Record<
   checks.push(...compareModelOutputs(stripped.spec, stripped.weights, input, refs, { prefix: "converted.out." }));
   const fused = fuseWeights(stripped.weights);
   checks.push(...compareModelOutputs(stripped.spec, fused, input, refs, { prefix: "converted_fused.out.", tol: 1e-4 }));
-  // fuseWeights shares unfused leaves (DFL) with its input: dispose only what it created.
-  const shared = new Set(flattenTree(dual.weights).map(([, t]) => t));
-  for (const [, t] of flattenTree(fused)) if (!shared.has(t)) t.dispose();
+  disposeWeights(fused, dual.weights); // fuseWeights shares unfolded leaves (DFL) with its input
   disposeWeights(dual.weights);
   return { case: "reparameterization", stem, checks };
 }

@@ -9,6 +9,7 @@ import { runReparamCase } from "./reparam.ts";
 import { runAssignerCase } from "./assigner.ts";
 import { runLossCase } from "./loss.ts";
 import { runNmsCase } from "./nms.ts";
+import { runCheckpointCase } from "./checkpoint.ts";
 
 /** Options passed to every handler. */
 export interface CaseOptions {
@@ -25,6 +26,7 @@ export const CASE_HANDLERS: Record<string, CaseHandler> = {
   assigner: runAssignerCase,
   loss: runLossCase,
   nms: runNmsCase,
+  checkpoint: runCheckpointCase,
 };
 
 /** A sidecar found in a folder. */

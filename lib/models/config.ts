@@ -87,7 +87,7 @@ export function parseModelConfig(text: string | Record<string, unknown>, source:
       rows.push({ from, n, module, args, layer: rows.length, where: `${where} ${module}` });
     });
   }
-  const name = source.replace(/^.*\//, "").replace(/\.ya?ml$/, "");
+  const name = source.replace(/^.*\//, "").replace(/\.(ya?ml|pt|safetensors)( .*)?$/, "");
   return {
     name,
     source,
@@ -125,24 +125,19 @@ export async function loadModelConfig(nameOrPath: string): Promise<ModelConfig> 
   return parseModelConfig(await Deno.readTextFile(path), path);
 }
 
-function flow(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(flow).join(", ")}]`;
-  if (v === null) return "None";
-  return String(v);
-}
-
-/** Write a configuration back as official-format YAML (rows in flow style). */
-export function configToYaml(cfg: ModelConfig): string {
-  const lines = [
-    `# ${cfg.name}`,
-    `nc: ${cfg.nc}`,
-    `depth_multiple: ${cfg.depth_multiple}`,
-    `width_multiple: ${cfg.width_multiple}`,
-    ...(cfg.activation ? [`activation: ${cfg.activation}`] : []),
-  ];
+/**
+ * The official YAML mapping of a configuration (rows as `[from, n, module, args]`), e.g. to store it
+ * with weights (`model_yaml` metadata, as JSON) the way official checkpoints keep `model.yaml`.
+ */
+export function configToDict(cfg: ModelConfig): Record<string, unknown> {
   const nBackbone = Array.isArray(cfg.raw.backbone) ? Math.min(cfg.raw.backbone.length, cfg.rows.length) : cfg.rows.length;
-  const row = (r: ConfigRow) => `  - [${flow(r.from)}, ${r.n}, ${r.module}, ${flow(r.args)}]  # ${r.layer}`;
-  lines.push("backbone:", ...cfg.rows.slice(0, nBackbone).map(row));
-  lines.push(cfg.rows.length > nBackbone ? "head:" : "head: []", ...cfg.rows.slice(nBackbone).map(row));
-  return lines.join("\n") + "\n";
+  const row = (r: ConfigRow) => [r.from, r.n, r.module, r.args];
+  return {
+    nc: cfg.nc,
+    depth_multiple: cfg.depth_multiple,
+    width_multiple: cfg.width_multiple,
+    ...(cfg.activation ? { activation: cfg.activation } : {}),
+    backbone: cfg.rows.slice(0, nBackbone).map(row),
+    head: cfg.rows.slice(nBackbone).map(row),
+  };
 }

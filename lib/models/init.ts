@@ -19,19 +19,21 @@ function fanIn(shape: number[]): number {
   return shape.slice(1).reduce((a, b) => a * b, 1);
 }
 
-/** Initialise every weight of a model (tfjs layout). */
-export function initWeights(spec: ModelSpec, opts: { seed?: number } = {}): Tree<tf.Tensor> {
-  const shapes = modelShapes(spec);
+/**
+ * Initialise a shape tree (PyTorch-order shapes) as tensors in the tfjs layout: conv weights and
+ * biases uniform in +-1/sqrt(fan_in), BatchNorm affine 1/0 and statistics 0/1, DFL weights 0..15.
+ */
+export function initTree(shapes: Tree<number[]>, opts: { seed?: number } = {}): Tree<tf.Tensor> {
   const flat = new Map(flattenTree(shapes));
   let k = 0;
   const seed = opts.seed ?? 0;
-  const tree = mapTree(shapes, (shape, name): tf.Tensor => {
+  return mapTree(shapes, (shape, name): tf.Tensor => {
     const key = name.slice(name.lastIndexOf(".") + 1);
     const owner = name.slice(0, name.lastIndexOf("."));
     if (key === "num_batches_tracked") return tf.scalar(0, "int32");
     if (key === "running_mean") return tf.zeros(shape);
     if (key === "running_var") return tf.ones(shape);
-    if (/\.dfl\d?\.conv$/.test(owner)) return tf.range(0, shape[1]).reshape(tfShape(shape));
+    if (/(^|\.)dfl\d?\.conv$/.test(owner)) return tf.range(0, shape[1]).reshape(tfShape(shape));
     const wShape = key === "weight" ? shape : flat.get(`${owner}.weight`);
     if (wShape && wShape.length === 4) {
       const bound = 1 / Math.sqrt(fanIn(wShape));
@@ -39,6 +41,11 @@ export function initWeights(spec: ModelSpec, opts: { seed?: number } = {}): Tree
     }
     return key === "weight" ? tf.ones(shape) : tf.zeros(shape); // BatchNorm affine
   });
+}
+
+/** Initialise every weight of a model (tfjs layout), with the head bias init. */
+export function initWeights(spec: ModelSpec, opts: { seed?: number } = {}): Tree<tf.Tensor> {
+  const tree = initTree(modelShapes(spec), opts);
   applyHeadBiasInit(spec, tree);
   return tree;
 }

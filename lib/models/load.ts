@@ -1,14 +1,15 @@
 /**
  * Loading and saving whole models: weights files (safetensors, or official `.pt` checkpoints)
- * carry their configuration in metadata (`config`: official-format YAML; `fused`: "true" for
- * fused weights), so `--cfg` is optional for files written by this project or the official code.
+ * carry their configuration (`model_yaml` metadata: the official YAML mapping as JSON, as official
+ * checkpoints keep `model.yaml`; `fused`: "true" for fused weights), so `--cfg` is optional for files
+ * written by this project or the official code.
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import { loadWeightsFile } from "../io/weights_file.ts";
-import { configToYaml, loadModelConfig, type ModelConfig, parseModelConfig } from "./config.ts";
+import { configToDict, loadModelConfig, type ModelConfig, parseModelConfig } from "./config.ts";
 import { buildModelSpec, type ModelSpec } from "./spec.ts";
 import { stateDictFromWeights, weightsFromStateDict } from "./weights.ts";
 
@@ -33,10 +34,9 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
   const file = await loadWeightsFile(path, { ema: opts.ema });
   let cfg: ModelConfig;
   if (opts.cfg) cfg = await loadModelConfig(opts.cfg);
-  else if (file.config) cfg = parseModelConfig(file.config, `${path} (embedded config)`);
+  else if (file.yaml) cfg = parseModelConfig(file.yaml, `${path} (embedded config)`);
   else throw new Error(`Cannot load ${path}: it carries no model configuration; pass --cfg`);
-  const nc = file.metadata.nc ? Number(file.metadata.nc) : undefined;
-  const spec = buildModelSpec(cfg, nc ? { nc } : {});
+  const spec = buildModelSpec(cfg, file.nc ? { nc: file.nc } : {});
   const fused = file.metadata.fused === "true";
   const weights = weightsFromStateDict(spec, file.tensors, { fused, source: path });
   return { spec, weights, fused, metadata: file.metadata };
@@ -51,9 +51,8 @@ export async function saveModel(
 ): Promise<void> {
   await writeSafetensors(path, stateDictFromWeights(weights), {
     ...opts.metadata,
-    config: configToYaml({ ...spec.config, nc: spec.nc }),
+    model_yaml: JSON.stringify(configToDict({ ...spec.config, nc: spec.nc })),
     nc: String(spec.nc),
     fused: String(!!opts.fused),
-    format: "pt",
   });
 }

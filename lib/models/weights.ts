@@ -63,13 +63,9 @@ export function stateDictFromWeights(tree: Tree<tf.Tensor>): Map<string, RawTens
   return out;
 }
 
-/** Shapes of a weight tree in PyTorch order, for checks. */
-export function ptShape(t: tf.Tensor): number[] {
-  return t.rank === 4 ? [t.shape[3], t.shape[2], t.shape[0], t.shape[1]] : t.shape;
-}
-
-/** Dispose every tensor of a tree. */
-export function disposeWeights(tree: Tree<tf.Tensor>): void {
-  for (const [, t] of flattenTree(tree)) t.dispose();
+/** Dispose every tensor of a tree, except those also held by `keep` (e.g. the tree a fused copy came from). */
+export function disposeWeights(tree: Tree<tf.Tensor>, keep?: Tree<tf.Tensor>): void {
+  const shared = new Set(keep ? flattenTree(keep).map(([, t]) => t) : []);
+  for (const [, t] of flattenTree(tree)) if (!shared.has(t)) t.dispose();
 }
 

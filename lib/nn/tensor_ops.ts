@@ -38,9 +38,9 @@ function conv(x: tf.Tensor4D, w: tf.Tensor4D, o: ConvOpts): tf.Tensor4D {
   const pad = o.pad ?? Math.floor(w.shape[0] / 2);
   const g = o.g ?? 1;
   if (g === 1) return tf.conv2d(x, w, s, pad);
-  const xs = tf.split(x, g, 3);
-  const ws = tf.split(w, g, 3);
-  return tf.concat(xs.map((xi, i) => tf.conv2d(xi, ws[i] as tf.Tensor4D, s, pad)), 3);
+  const xs = tf.split(x, g, 3) as tf.Tensor4D[];
+  const ws = tf.split(w, g, 3) as tf.Tensor4D[];
+  return tf.concat(xs.map((xi, i) => tf.conv2d(xi, ws[i], s, pad)), 3) as tf.Tensor4D;
 }
 
 /** Tensor operations for a forward pass; create one per forward (it may carry a stats collector). */
@@ -82,7 +82,8 @@ export class TensorOps implements Ops<tf.Tensor4D, tf.Tensor> {
     return xs.length === 1 ? xs[0] : tf.concat(xs, 3);
   }
   split(x: tf.Tensor4D, sizes: number[]): tf.Tensor4D[] {
-    return tf.split(x, sizes, 3);
+    // A one-part SplitV has no working gradient in tfjs (it concatenates nothing).
+    return sizes.length === 1 ? [x] : tf.split(x, sizes, 3);
   }
   avgPool(x: tf.Tensor4D, k: number, s: number, pad: number): tf.Tensor4D {
     return tf.avgPool(x, k, s, pad === 0 ? "valid" : pad);
@@ -96,8 +97,9 @@ export class TensorOps implements Ops<tf.Tensor4D, tf.Tensor> {
     if (h % hi || w % wi) throw new RangeError(`Cannot resize ${hi}x${wi} to ${h}x${w}: not an integer factor`);
     const fy = h / hi;
     const fx = w / wi;
-    // Pixel replication by reshape + tile: exact gradients on every backend (ResizeNearestNeighborGrad is not).
-    return tf.tile(x.reshape([b, hi, 1, wi, 1, c]), [1, 1, fy, 1, fx, 1]).reshape([b, h, w, c]);
+    // Pixel replication by a broadcast product: exact gradients on every backend (ResizeNearestNeighborGrad
+    // is wrong for batch > 1 on cpu, and tile has no rank-6 gradient).
+    return tf.mul(x.reshape([b, hi, 1, wi, 1, c]), tf.ones([1, 1, fy, 1, fx, 1])).reshape([b, h, w, c]) as tf.Tensor4D;
   }
   shape(x: tf.Tensor4D): number[] {
     return x.shape;
