@@ -1,0 +1,17 @@
+/**
+ * Framework-free weight I/O: raw tensors, safetensors, and PyTorch checkpoints read safely (a minimal zip reader
+ * and a pickle interpreter that builds inert data only; nothing from a file is ever executed).
+ *
+ * @example Usage
+ * ```ts
+ * import { loadWeightsFile } from "./mod.ts";
+ * const { tensors, yaml } = await loadWeightsFile("yolov9-c.pt"); // or a .safetensors file
+ * ```
+ * @module
+ */
+export * from "./raw_tensor.ts";
+export * from "./safetensors.ts";
+export * from "./zip_reader.ts";
+export * from "./pickle.ts";
+export * from "./torch_checkpoint.ts";
+export * from "./weights_file.ts";
