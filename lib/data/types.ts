@@ -47,3 +47,24 @@ export interface Batch {
    */
   shapes: { orig: [number, number]; ratio: number; pad: [number, number] }[];
 }
+
+/** Hyperparameters with the official `hyp.scratch-high.yaml` keys (lr0, lrf, momentum, ..., mosaic, mixup). */
+export type Hyp = Record<string, number>;
+
+/** Options of a batch loader (`createLoader` in lib/data/loader.ts). */
+export interface LoaderOptions {
+  batch: number;
+  /** Square training size (multiple of the stride). */
+  img: number;
+  /** Max model stride (letterbox to a multiple of it). */
+  stride: number;
+  /** Training augmentation on (mosaic, mixup, HSV, flips, affine, copy-paste per `hyp`). */
+  augment: boolean;
+  /** Mosaic on (false during close-mosaic epochs). */
+  mosaic?: boolean;
+  hyp: Hyp;
+  /** Seed; the epoch number is mixed in so every epoch differs but reruns are identical. */
+  seed: number;
+  epoch: number;
+  shuffle: boolean;
+}

@@ -1,0 +1,62 @@
+/**
+ * The contract of one training run, as used by `deno task train`, the ablation runner and the
+ * notebooks: options in, per-epoch metrics and the run folder out.
+ * @module
+ */
+
+/** Options of one training run (flags of `deno task train`). */
+export interface TrainRunOptions {
+  /** Model config name or YAML path, or a parsed official-format mapping. */
+  cfg: string | Record<string, unknown>;
+  /** Dataset YAML path. */
+  data: string;
+  /** Hyperparameter YAML path or mapping (official keys); default hyp.scratch-high. */
+  hyp?: string | Record<string, number>;
+  /** Initial weights (.safetensors or .pt). */
+  weights?: string;
+  epochs: number;
+  batch: number;
+  img: number;
+  seed: number;
+  /** Run folder = project/name. */
+  project: string;
+  name: string;
+  /** Resume from project/name/weights/last.safetensors. */
+  resume?: boolean;
+  closeMosaic?: number;
+  minItems?: number;
+  workers?: number;
+  /** Loss variant: lead-head guided assignment for the auxiliary branch (paper Table 4 "LHG"). */
+  lhg?: boolean;
+  /** Callback per epoch (progress for notebooks / the ablation runner). */
+  onEpoch?: (row: EpochRow) => void;
+  /** Silence the console progress bar. */
+  quiet?: boolean;
+}
+
+/** One row of results.csv (official column names). */
+export interface EpochRow {
+  epoch: number;
+  "train/box_loss": number;
+  "train/cls_loss": number;
+  "train/dfl_loss": number;
+  "metrics/precision": number;
+  "metrics/recall": number;
+  "metrics/mAP_0.5": number;
+  "metrics/mAP_0.5:0.95": number;
+  "val/box_loss": number;
+  "val/cls_loss": number;
+  "val/dfl_loss": number;
+  "x/lr0": number;
+  "x/lr1": number;
+  "x/lr2": number;
+}
+
+/** Result of a training run. */
+export interface TrainRunResult {
+  dir: string;
+  rows: EpochRow[];
+  best: EpochRow;
+  /** Seconds of wall time. */
+  seconds: number;
+}
