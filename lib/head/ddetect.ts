@@ -23,7 +23,8 @@ export interface DDetectArgs {
   act: Act;
 }
 
-function makeDivisible(x: number, d: number): number {
+/** `make_divisible` of utils/general.py: round up to a multiple of d. */
+export function makeDivisible(x: number, d: number): number {
   return Math.ceil(x / d) * d;
 }
 

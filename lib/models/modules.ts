@@ -13,7 +13,7 @@ import { repNCSPForward, repNCSPShapes } from "../gelan/rep_ncsp.ts";
 import { bottleneckForward, type BottleneckKind, bottleneckShapes } from "../gelan/bottlenecks.ts";
 import { spForward, sppelanForward, sppelanShapes } from "../gelan/sppelan.ts";
 import { cbFuseForward, cbLinearForward, cbLinearShapes } from "../pgi/cb_linear.ts";
-import { ddetectForward, ddetectShapes } from "../head/ddetect.ts";
+import { ddetectForward, ddetectShapes, makeDivisible } from "../head/ddetect.ts";
 
 /** A layer's output: one activation, CBLinear's channel groups, or a head's per-branch levels. */
 export type LayerOut<T> = T | T[] | T[][];
@@ -47,11 +47,6 @@ export interface ModuleDef {
   forward<T, P>(o: Ops<T, P>, p: Tree<P>, x: LayerOut<T>[], args: Record<string, unknown>): LayerOut<T>;
   /** True for detect heads. */
   head?: boolean;
-}
-
-/** `make_divisible` of utils/general.py: round up to a multiple of d. */
-export function makeDivisible(x: number, d: number): number {
-  return Math.ceil(x / d) * d;
 }
 
 function int(r: ResolveInput, v: unknown, what: string): number {

@@ -1,0 +1,189 @@
+/**
+ * The YOLOv9 training loss for one, two or three head branches (GELAN, YOLOv9 with PGI's auxiliary
+ * branch, triple heads), differentiable w.r.t. the raw head outputs on the cpu and wasm backends.
+ *
+ * Mirrors `ComputeLoss` of `utils/loss_tal.py` (one branch), `utils/loss_tal_dual.py` (two branches:
+ * 0.25 * auxiliary + 1.0 * main, each branch with its own assignment; `ComputeLossLH` = lead-head guided:
+ * every branch uses the main branch's assignment, paper Table 4 "LHG-ICN") and
+ * `utils/loss_tal_triple.py` (0.25, 0.25, 1.0). Reference spec §4. The assigner runs on values read from
+ * the predictions and enters the graph only as constants, so `tf.grad` / `tf.valueAndGrads` of `total`
+ * w.r.t. the predictions is the reference's gradient.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type Anchors, anchorTensors, levelShapes, makeAnchors } from "../head/anchors.ts";
+import { dflExpectation, dist2bbox, flattenLevels, REG_MAX } from "../head/decode.ts";
+import { branchLoss, type BranchPrediction } from "./branch_loss.ts";
+import { type Assignment, assignTargets } from "./tal_assigner.ts";
+import { type PaddedTargets, preprocessTargets } from "./targets.ts";
+
+/** Loss gains (hard-coded in the reference; equal to `hyp.scratch-high.yaml`'s box / cls / dfl). */
+export interface LossGains {
+  box: number;
+  cls: number;
+  dfl: number;
+}
+
+/** The reference's gains: box 7.5, cls 0.5, dfl 1.5. */
+export const DEFAULT_GAINS: Readonly<LossGains> = { box: 7.5, cls: 0.5, dfl: 1.5 };
+
+/** Branch weights by number of branches: gelan [1], yolov9 dual [0.25 aux, 1 main], triple [0.25, 0.25, 1]. */
+export function defaultBranchWeights(branches: number): number[] {
+  if (branches === 1) return [1];
+  return [...Array(branches - 1).fill(0.25), 1];
+}
+
+/** Options of {@link computeLoss}. */
+export interface LossOptions {
+  /** Number of classes. */
+  nc: number;
+  /** Stride of each level in pixels, e.g. [8, 16, 32]. */
+  strides: readonly number[];
+  /** Image size [height, width] of the normalised targets; default first level's H, W times its stride. */
+  imgSize?: readonly [number, number];
+  /** Gains, default {@link DEFAULT_GAINS}. */
+  gains?: Partial<LossGains>;
+  /** One weight per branch, default {@link defaultBranchWeights}. The last branch is the main one. */
+  branchWeights?: readonly number[];
+  /**
+   * Lead-head guided assignment (`ComputeLossLH`): every branch is trained with the assignment of the
+   * last (main) branch. Unlike the reference (which divides by the raw score sum), S is max(sum, 1).
+   */
+  lhg?: boolean;
+  /** Assigner hyperparameters (topk 10, alpha 0.5, beta 6, eps 1e-9). */
+  assigner?: { topk?: number; alpha?: number; beta?: number; eps?: number };
+  /** DFL bins per side (16). */
+  regMax?: number;
+}
+
+/** Result of {@link computeLoss}. */
+export interface LossResult {
+  /** (box + cls + dfl) * batch size: the value to differentiate. */
+  total: tf.Scalar;
+  /** [box, cls, dfl] after gains and branch weights, not multiplied by the batch size. */
+  items: tf.Tensor1D;
+  /** Foreground anchors and S = max(sum of target scores, 1) of each branch (plain numbers). */
+  stats: { fg: number[]; scoreSum: number[] };
+}
+
+/** Flatten one branch's levels and decode its boxes (xyxy, grid units), keeping the graph differentiable. */
+export function decodeBranch(
+  levels: readonly tf.Tensor[],
+  opts: { anchors: Anchors; nc: number; regMax?: number },
+): BranchPrediction {
+  const regMax = opts.regMax ?? REG_MAX;
+  return tf.tidy(() => {
+    const flat = flattenLevels(levels);
+    const [b, a, c] = flat.shape;
+    if (c !== 4 * regMax + opts.nc) {
+      throw new RangeError(
+        `Cannot compute loss: expected ${4 * regMax} + nc = ${4 * regMax + opts.nc} channels, got ${c}`,
+      );
+    }
+    const distri = tf.slice(flat, [0, 0, 0], [b, a, 4 * regMax]) as tf.Tensor3D;
+    const logits = tf.slice(flat, [0, 0, 4 * regMax], [b, a, opts.nc]) as tf.Tensor3D;
+    const points = anchorTensors(opts.anchors).points;
+    const boxes = dist2bbox(dflExpectation(distri, { regMax }), points) as tf.Tensor3D;
+    return { distri, logits, boxes };
+  });
+}
+
+/** Run the assigner on a branch's current predictions (values only; no gradient flows through this). */
+export function assignBranch(
+  pred: BranchPrediction,
+  opts: { anchors: Anchors; targets: PaddedTargets; nc: number; assigner?: LossOptions["assigner"] },
+): Assignment {
+  const { anchors, targets, nc } = opts;
+  const [b, a] = pred.boxes.shape;
+  const boxes = pred.boxes.dataSync();
+  const pxBoxes = new Float32Array(boxes.length);
+  for (let i = 0; i < boxes.length; i++) pxBoxes[i] = boxes[i] * anchors.strides[((i / 4) | 0) % a];
+  // Read outside tf.tidy: tidy walks every index of a returned typed array (seconds for millions).
+  const sig = tf.sigmoid(pred.logits);
+  const probs = sig.dataSync();
+  sig.dispose();
+  const ancPx = anchors.points.map((v, i) => v * anchors.strides[i >> 1]);
+  return assignTargets({
+    batch: b,
+    numAnchors: a,
+    nMax: targets.nMax,
+    pdScores: probs,
+    pdBboxes: pxBoxes,
+    ancPoints: ancPx,
+    gtLabels: targets.gtLabels,
+    gtBboxes: targets.gtBboxes,
+    maskGt: targets.maskGt,
+  }, { numClasses: nc, ...opts.assigner });
+}
+
+function asBranches(
+  preds: readonly tf.Tensor[] | readonly (readonly tf.Tensor[])[],
+): (readonly tf.Tensor[])[] {
+  if (preds.length === 0) {
+    throw new RangeError("Cannot compute loss: expected predictions, got an empty list");
+  }
+  return Array.isArray(preds[0])
+    ? [...preds as readonly (readonly tf.Tensor[])[]]
+    : [preds as readonly tf.Tensor[]];
+}
+
+/**
+ * YOLOv9 loss of raw head outputs `preds` (per level NHWC [B, H, W, 4*16 + nc], or a list of such lists,
+ * one per branch, auxiliary first and main last) against target rows [image_index, class, cx, cy, w, h]
+ * (normalised). Mirrors `ComputeLoss.__call__` of `utils/loss_tal.py` / `loss_tal_dual.py` /
+ * `loss_tal_triple.py`. The caller disposes `total` and `items`.
+ *
+ * @example
+ * ```ts
+ * const { value, grads } = tf.valueAndGrads((...p: tf.Tensor[]) => computeLoss(p, targets, { nc: 80, strides: [8, 16, 32] }).total)(preds);
+ * ```
+ */
+export function computeLoss(
+  preds: readonly tf.Tensor[] | readonly (readonly tf.Tensor[])[],
+  targets: ArrayLike<number> | tf.Tensor2D,
+  opts: LossOptions,
+): LossResult {
+  const branches = asBranches(preds);
+  const shapes = levelShapes(branches[0]);
+  const batch = branches[0][0].shape[0];
+  branches.forEach((br, i) => {
+    const s = levelShapes(br);
+    if (
+      s.length !== shapes.length ||
+      s.some(([h, w], l) => h !== shapes[l][0] || w !== shapes[l][1] || br[l].shape[0] !== batch)
+    ) {
+      throw new RangeError(
+        `Cannot compute loss: branch ${i} has level shapes ${JSON.stringify(s)}, expected ${
+          JSON.stringify(shapes)
+        }`,
+      );
+    }
+  });
+  const weights = opts.branchWeights ?? defaultBranchWeights(branches.length);
+  if (weights.length !== branches.length) {
+    throw new RangeError(
+      `Cannot compute loss: expected ${branches.length} branch weights, got ${weights.length}`,
+    );
+  }
+  const gains = { ...DEFAULT_GAINS, ...opts.gains };
+  const anchors = makeAnchors(shapes, opts.strides);
+  const imgSize = opts.imgSize ?? [shapes[0][0] * opts.strides[0], shapes[0][1] * opts.strides[0]] as const;
+  const rows = targets instanceof tf.Tensor ? targets.dataSync() : targets;
+  const padded = preprocessTargets(rows, { batch, imgSize });
+  const ctx = { anchors, targets: padded, nc: opts.nc, assigner: opts.assigner };
+  return tf.tidy(() => {
+    const decoded = branches.map((br) => decodeBranch(br, { anchors, nc: opts.nc, regMax: opts.regMax }));
+    const lead = opts.lhg ? assignBranch(decoded[decoded.length - 1], ctx) : undefined;
+    const terms = decoded.map((pred) =>
+      branchLoss(pred, lead ?? assignBranch(pred, ctx), { anchors, regMax: opts.regMax })
+    );
+    const weighted = (key: "box" | "cls" | "dfl") => tf.addN(terms.map((t, i) => tf.mul(t[key], weights[i])));
+    const items = tf.stack([
+      tf.mul(weighted("box"), gains.box),
+      tf.mul(weighted("cls"), gains.cls),
+      tf.mul(weighted("dfl"), gains.dfl),
+    ]) as tf.Tensor1D;
+    const total = tf.mul(tf.sum(items), batch) as tf.Scalar;
+    return { total, items, stats: { fg: terms.map((t) => t.fg), scoreSum: terms.map((t) => t.scoreSum) } };
+  }) as LossResult;
+}
