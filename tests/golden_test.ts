@@ -5,7 +5,7 @@ import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
 
 // Every reference case of ../shared/golden on the default offline backend (wasm), and the
 // model cases on the cpu backend too.
-const RUNS: [string, string[] | undefined][] = [["wasm", undefined], ["cpu", ["forward", "reparameterization"]]];
+const RUNS: [string, string[] | undefined][] = [["wasm", undefined], ["cpu", ["forward", "reparameterization", "loss", "checkpoint"]]];
 
 for (const [backend, kinds] of RUNS) {
   Deno.test(`golden cases pass on ${backend}${kinds ? ` (${kinds.join(", ")})` : ""}`, async (t) => {

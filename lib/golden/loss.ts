@@ -13,6 +13,8 @@ import { type RawTensor, toFloat32 } from "../io/raw_tensor.ts";
 import { relMaxError } from "../testing/all_close.ts";
 import { computeLoss, type LossOptions } from "../loss/compute_loss.ts";
 import { type CaseReport, check, type TensorCheck } from "./types.ts";
+import { networkGradChecks } from "./loss_network.ts";
+import type { GoldenModel } from "./forward.ts";
 
 const PRED = /^pred\.(\d+)(?:\.(\d+))?$/;
 const HEAD_BIAS = /^grad\.model\.\d+\.cv(\d+)\.(\d+)\.2\.bias$/;
@@ -156,6 +158,12 @@ export async function runLossCase(
     );
   }
   for (const g of gradData.values()) g.dispose();
+  if (skipped.length && sidecar.model && tensors.has("input")) {
+    // Gradients w.r.t. model weights: through the whole train-mode network.
+    const net = await networkGradChecks(dir, sidecar.model as GoldenModel, tensors, skipped, lossOpts);
+    checks.push(...net.checks);
+    skipped.splice(0, skipped.length, ...net.unmatched);
+  }
   if (tensors.has("empty.loss.total")) tf.dispose([...run("empty.", new Float32Array(0)).values()]);
   tf.dispose(preds);
   return { case: "loss", stem, checks, skipped };
