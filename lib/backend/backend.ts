@@ -23,18 +23,31 @@ const NODE_PACKAGES: Record<string, string> = {
 
 let current: BackendName | undefined;
 
+/** Where a working tfjs-node(-gpu) install keeps its native binding (written by its install script). */
+function bindingDir(pkg: string): URL {
+  const dir = `${pkg.replace("/", "+")}@4.22.0/node_modules/${pkg}/lib`;
+  return new URL(`../../node_modules/.deno/${dir}/`, import.meta.url);
+}
+
+/** True when `pkg` (`@tensorflow/tfjs-node` or `-gpu`) is installed with its native binding. */
+export async function nodeBindingInstalled(pkg: string): Promise<boolean> {
+  try {
+    for await (const e of Deno.readDir(bindingDir(pkg))) {
+      if (e.isDirectory && e.name.startsWith("napi-v")) return true;
+    }
+  } catch {
+    // not installed
+  }
+  return false;
+}
+
 async function tryNodeBinding(name: BackendName): Promise<boolean> {
   const pkg = NODE_PACKAGES[name];
-  // Only try packages that setup managed to install: importing a missing npm package would hit the network.
-  const dir = new URL(`../../node_modules/${pkg}/package.json`, import.meta.url);
+  // Only packages whose install script fetched libtensorflow (`deno task setup`): importing anything else
+  // would try the network or fail to load the binding.
+  if (!(await nodeBindingInstalled(pkg))) return false;
   try {
-    await Deno.stat(dir);
-  } catch {
-    return false;
-  }
-  try {
-    const spec = `npm:${pkg}@4.22.0`;
-    await import(spec);
+    await import(`npm:${pkg}@4.22.0`);
     return await tf.setBackend("tensorflow");
   } catch {
     return false;
