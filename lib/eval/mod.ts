@@ -5,9 +5,11 @@
  */
 export * from "./box_ops.ts";
 export * from "./numpy_compat.ts";
-export * from "./sort_compat.ts";
+export * from "./torch_sort.ts";
+export * from "./numpy_sort.ts";
 export * from "./nms.ts";
 export * from "./coco_data.ts";
+export * from "./coco_results.ts";
 export * from "./coco_eval.ts";
 export * from "./coco_summary.ts";
 export * from "./match.ts";

@@ -10,6 +10,7 @@ import { runAssignerCase } from "./assigner.ts";
 import { runLossCase } from "./loss.ts";
 import { runNmsCase } from "./nms.ts";
 import { runCheckpointCase } from "./checkpoint.ts";
+import { runCocoCase } from "./coco.ts";
 
 /** Options passed to every handler. */
 export interface CaseOptions {
@@ -27,6 +28,7 @@ export const CASE_HANDLERS: Record<string, CaseHandler> = {
   loss: runLossCase,
   nms: runNmsCase,
   checkpoint: runCheckpointCase,
+  coco_map: runCocoCase,
 };
 
 /** A sidecar found in a folder. */
