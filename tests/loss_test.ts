@@ -93,7 +93,7 @@ for (const backend of BACKENDS) {
         "the empty-target path must be checked",
       );
       assert.ok(report.checks.some((c) => /\.2\.bias$/.test(c.name)), "head bias gradients must be checked");
-      assert.deepEqual(report.skipped, ["grad.model.0.conv.weight"]);
+      assert.deepEqual(report.skipped, []); // every gradient is checked, the first conv through the network
       assert.equal(tf.memory().numTensors, before, "the golden handler must not leak tensors");
       cases++;
     }
