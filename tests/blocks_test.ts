@@ -35,6 +35,9 @@ const CASES: [string, number[], unknown[], number, number][] = [
   ["DDetect", [4, 8, 8], [3], 8, 8],
   ["DualDDetect", [4, 8, 8, 4, 8, 8], [3], 8, 8],
   ["TripleDDetect", [4, 4, 4], [2], 8, 8],
+  ["Detect", [4, 8, 8], [3], 8, 8],
+  ["SPPCSPC", [8], [8], 6, 6],
+  ["MP", [4], [], 6, 4],
 ];
 
 function resolve(module: string, ch: number[], args: unknown[]) {

@@ -9,3 +9,4 @@ export * from "./rep_ncsp_elan4.ts";
 export * from "./elan1.ts";
 export * from "./downsample.ts";
 export * from "./sppelan.ts";
+export * from "./yolov7_blocks.ts";

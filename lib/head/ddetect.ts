@@ -21,6 +21,8 @@ export interface DDetectArgs {
   /** 1 (DDetect), 2 (DualDDetect) or 3 (TripleDDetect). */
   branches: number;
   act: Act;
+  /** `Detect` (yolov7-af): no grouped box convs and no make_divisible on the box width. */
+  plain?: boolean;
 }
 
 /** `make_divisible` of utils/general.py: round up to a multiple of d. */
@@ -29,8 +31,9 @@ export function makeDivisible(x: number, d: number): number {
 }
 
 /** Widths of a branch's box and class convs, from its first input's channels. */
-export function headWidths(c0: number, nc: number): { box: number; cls: number } {
-  return { box: makeDivisible(Math.max(Math.floor(c0 / 4), REG_MAX * 4, 16), 4), cls: Math.max(c0, Math.min(nc * 2, 128)) };
+export function headWidths(c0: number, nc: number, plain = false): { box: number; cls: number } {
+  const box = Math.max(Math.floor(c0 / 4), REG_MAX * 4, 16);
+  return { box: plain ? box : makeDivisible(box, 4), cls: Math.max(c0, Math.min(nc * 2, 128)) };
 }
 
 /** Key names of branch b: box convs, class convs, DFL. */
@@ -49,15 +52,15 @@ export function ddetectShapes(a: DDetectArgs): Tree<number[]> {
   const out: Tree<number[]> = {};
   for (let b = 0; b < a.branches; b++) {
     const ch = a.ch.slice(b * nl, (b + 1) * nl);
-    const w = headWidths(ch[0], a.nc);
+    const w = headWidths(ch[0], a.nc, a.plain);
     const k = branchKeys(b);
     const box: Tree<number[]> = {};
     const cls: Tree<number[]> = {};
     ch.forEach((c, i) => {
       box[i] = {
         0: convShapes({ c1: c, c2: w.box, k: 3, act: a.act }),
-        1: convShapes({ c1: w.box, c2: w.box, k: 3, g: 4, act: a.act }),
-        2: conv2dShapes(w.box, 4 * REG_MAX, 1, 4, true),
+        1: convShapes({ c1: w.box, c2: w.box, k: 3, g: a.plain ? 1 : 4, act: a.act }),
+        2: conv2dShapes(w.box, 4 * REG_MAX, 1, a.plain ? 1 : 4, true),
       };
       cls[i] = {
         0: convShapes({ c1: c, c2: w.cls, k: 3, act: a.act }),
@@ -78,14 +81,15 @@ export function ddetectForward<T, P>(o: Ops<T, P>, p: Tree<P>, xs: T[], a: DDete
   const out: T[][] = [];
   for (let b = 0; b < a.branches; b++) {
     const k = branchKeys(b);
-    const w = headWidths(a.ch[b * nl], a.nc);
+    const w = headWidths(a.ch[b * nl], a.nc, a.plain);
+    const g = a.plain ? 1 : 4;
     out.push(xs.slice(b * nl, (b + 1) * nl).map((x, i) => {
       const pb = sub(sub(p, k.box), i);
       const pc = sub(sub(p, k.cls), i);
       const c = a.ch[b * nl + i];
       let y = convForward(o, sub(pb, 0), x, { c1: c, c2: w.box, k: 3, act: a.act });
-      y = convForward(o, sub(pb, 1), y, { c1: w.box, c2: w.box, k: 3, g: 4, act: a.act });
-      y = o.conv2d(sub(pb, 2), y, { g: 4, pad: 0 });
+      y = convForward(o, sub(pb, 1), y, { c1: w.box, c2: w.box, k: 3, g, act: a.act });
+      y = o.conv2d(sub(pb, 2), y, { g, pad: 0 });
       let z = convForward(o, sub(pc, 0), x, { c1: c, c2: w.cls, k: 3, act: a.act });
       z = convForward(o, sub(pc, 1), z, { c1: w.cls, c2: w.cls, k: 3, act: a.act });
       z = o.conv2d(sub(pc, 2), z, { pad: 0 });

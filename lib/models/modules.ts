@@ -13,6 +13,7 @@ import { repNCSPForward, repNCSPShapes } from "../gelan/rep_ncsp.ts";
 import { bottleneckForward, type BottleneckKind, bottleneckShapes } from "../gelan/bottlenecks.ts";
 import { spForward, sppelanForward, sppelanShapes } from "../gelan/sppelan.ts";
 import { cbFuseForward, cbLinearForward, cbLinearShapes } from "../pgi/cb_linear.ts";
+import { mpForward, sppcspcForward, sppcspcShapes } from "../gelan/yolov7_blocks.ts";
 import { ddetectForward, ddetectShapes, makeDivisible } from "../head/ddetect.ts";
 
 /** A layer's output: one activation, CBLinear's channel groups, or a head's per-branch levels. */
@@ -167,12 +168,12 @@ export const MODULES: Record<string, ModuleDef> = {
   },
 };
 
-function head(branches: number): ModuleDef {
+function head(branches: number, plain = false): ModuleDef {
   return {
     head: true,
     resolve: (r) => {
       if (r.ch.length % branches || r.ch.length === 0) r.fail(`expected a multiple of ${branches} inputs, got ${r.ch.length}`);
-      return { args: { nc: r.nc, ch: r.ch, branches, act: r.act }, c2: 0, n: 1 };
+      return { args: { nc: r.nc, ch: r.ch, branches, act: r.act, ...(plain ? { plain } : {}) }, c2: 0, n: 1 };
     },
     shapes: (a) => ddetectShapes(as(a)),
     forward: (o, p, x, a) => ddetectForward(o, p, x as never[], as(a)),
@@ -181,6 +182,19 @@ function head(branches: number): ModuleDef {
 MODULES.DDetect = head(1);
 MODULES.DualDDetect = head(2);
 MODULES.TripleDDetect = head(3);
+MODULES.Detect = head(1, true);
+
+// YOLOv7 pieces of the paper's baseline yolov7-af.yaml.
+MODULES.MP = {
+  resolve: (r) => ({ args: { k: r.args[0] ?? 2 }, c2: single(r), n: r.n }),
+  shapes: () => ({}),
+  forward: (o, _p, x, a) => mpForward(o, one(x), a.k as number),
+};
+MODULES.SPPCSPC = {
+  resolve: (r) => ({ ...scaled([1, 1], (_r, c1, c2) => ({ c1, c2 }))(r), n: 1 }),
+  shapes: (a) => sppcspcShapes(as(a)),
+  forward: (o, p, x, a) => sppcspcForward(o, p, one(x), as(a)),
+};
 
 // Residual units of models/common.py as standalone layers (used by the ablation configs).
 for (const kind of ["Bottleneck", "BottleneckBase", "Res", "RepNBottleneck"] as BottleneckKind[]) {
