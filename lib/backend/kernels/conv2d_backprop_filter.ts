@@ -14,7 +14,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { allocOutput, assertNHWC, callKernel, disposeInfo, type Info, values } from "./util.ts";
+import { allocOutput, callKernel, convGradGeometry, disposeInfo, type Info, values } from "./util.ts";
 
 /** Floats of window copies per matmul (default 16 Mi floats = 64 MiB). */
 let tapBudget = 16 * 1024 * 1024;
@@ -37,38 +37,14 @@ export function conv2dBackpropFilterImpl(
   dy: Info,
   attrs: tf.NamedAttrMap,
 ): Info {
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  assertNHWC("Conv2DBackpropFilter", dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    "channelsLast",
+  const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { n, h, w, ci, ho, wo, co, sh, sw, kh, kw, pt, pl } = convGradGeometry(
+    "Conv2DBackpropFilter",
+    x.shape,
+    a.filterShape,
+    dy,
+    a,
   );
-  const {
-    batchSize: n,
-    inHeight: h,
-    inWidth: w,
-    inChannels: ci,
-    outHeight: ho,
-    outWidth: wo,
-    outChannels: co,
-  } = info;
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
-  const pt = info.padInfo.top, pl = info.padInfo.left;
-  if (
-    dy.shape.length !== 4 || dy.shape[0] !== n || dy.shape[1] !== ho || dy.shape[2] !== wo ||
-    dy.shape[3] !== co
-  ) {
-    throw new Error(
-      `Conv2DBackpropFilter: dy shape [${dy.shape}] does not match expected [${[n, ho, wo, co]}]`,
-    );
-  }
   const m = n * ho * wo;
   const taps = kh * kw;
   if (taps === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && ho === h && wo === w && m > 0) {

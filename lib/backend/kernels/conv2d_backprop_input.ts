@@ -12,7 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { allocOutput, allocZeros, assertNHWC, callKernel, disposeInfo, type Info, values } from "./util.ts";
+import { allocOutput, allocZeros, convGradGeometry, callKernel, disposeInfo, type Info, values } from "./util.ts";
 
 /** Input gradient of a conv2d on the named backend (TensorInfo level). */
 export function conv2dBackpropInputImpl(
@@ -22,38 +22,14 @@ export function conv2dBackpropInputImpl(
   filter: Info,
   attrs: tf.NamedAttrMap,
 ): Info {
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  assertNHWC("Conv2DBackpropInput", dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    "channelsLast",
+  const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { n, h, w, ci, ho, wo, co, sh, sw, kh, kw, pt, pl } = convGradGeometry(
+    "Conv2DBackpropInput",
+    a.inputShape,
+    filter.shape,
+    dy,
+    a,
   );
-  const {
-    batchSize: n,
-    inHeight: h,
-    inWidth: w,
-    inChannels: ci,
-    outHeight: ho,
-    outWidth: wo,
-    outChannels: co,
-  } = info;
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
-  const pt = info.padInfo.top, pl = info.padInfo.left;
-  if (
-    dy.shape.length !== 4 || dy.shape[0] !== n || dy.shape[1] !== ho || dy.shape[2] !== wo ||
-    dy.shape[3] !== co
-  ) {
-    throw new Error(
-      `Conv2DBackpropInput: dy shape [${dy.shape}] does not match expected [${[n, ho, wo, co]}]`,
-    );
-  }
   const wv = Float32Array.from(values(backend, filter)); // small; copied so later allocations cannot move it
   const single = sh === 1 && sw === 1;
   let out: Info | undefined = single ? undefined : allocZeros(backend, [n, h, w, ci]);

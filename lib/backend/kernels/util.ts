@@ -97,3 +97,30 @@ export function assertNHWC(kernel: string, dataFormat: unknown): void {
     throw new Error(`${kernel} (own kernel) supports dataFormat NHWC only, got '${dataFormat}'`);
   }
 }
+
+/** The geometry of a conv2d gradient kernel, with dy's shape checked against it. */
+export function convGradGeometry(
+  kernel: string,
+  xShape: number[],
+  filterShape: number[],
+  dy: Info,
+  attrs: { strides: [number, number] | number; pad: unknown; dataFormat: unknown; dimRoundingMode?: unknown },
+) {
+  assertNHWC(kernel, attrs.dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad as "valid",
+    attrs.dimRoundingMode as "floor" | undefined,
+    false,
+    "channelsLast",
+  );
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: ho, outWidth: wo, outChannels: co } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  if (dy.shape.length !== 4 || dy.shape[0] !== n || dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[3] !== co) {
+    throw new Error(`${kernel}: dy shape [${dy.shape}] does not match expected [${[n, ho, wo, co]}]`);
+  }
+  return { n, h, w, ci, ho, wo, co, sh, sw, kh, kw, pt: info.padInfo.top, pl: info.padInfo.left };
+}
