@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import type { RawTensor } from "../lib/io/raw_tensor.ts";
-import { crc32, ZipArchive, ZipError } from "../lib/io/zip_reader.ts";
+import { crc32, ZipArchive, ZipError } from "../lib/io/zip/mod.ts";
 import {
   checkGlobal,
   NumpyArray,
@@ -17,13 +17,13 @@ import {
   toPlain,
   unpickle,
   UnsafeGlobalError,
-} from "../lib/io/pickle.ts";
+} from "../lib/io/pickle/mod.ts";
 import {
   readTorchCheckpoint,
   stateDictFromCheckpoint,
   TorchCheckpointError,
   TorchTensor,
-} from "../lib/io/torch_checkpoint.ts";
+} from "../lib/io/torch/mod.ts";
 import { loadWeightsFile } from "../lib/io/weights_file.ts";
 import { main as convertMain } from "../cli/convert.ts";
 

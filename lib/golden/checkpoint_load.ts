@@ -6,7 +6,7 @@
  * @module
  */
 import type { RawTensor } from "../io/raw_tensor.ts";
-import { readTorchCheckpoint, stateDictFromCheckpoint } from "../io/torch_checkpoint.ts";
+import { readTorchCheckpoint, stateDictFromCheckpoint } from "../io/torch/mod.ts";
 
 /** What {@link loadGoldenCheckpoint} returns. */
 export interface GoldenCheckpoint {

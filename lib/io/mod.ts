@@ -11,7 +11,7 @@
  */
 export * from "./raw_tensor.ts";
 export * from "./safetensors.ts";
-export * from "./zip_reader.ts";
-export * from "./pickle.ts";
-export * from "./torch_checkpoint.ts";
+export * from "./zip/mod.ts";
+export * from "./pickle/mod.ts";
+export * from "./torch/mod.ts";
 export * from "./weights_file.ts";

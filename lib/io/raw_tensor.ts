@@ -35,6 +35,36 @@ export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * A typed array of the right kind over (a fresh, aligned copy of) `bytes`; `bytes` that span their whole buffer
+ * are used as they are.
+ */
+export function typedArray(dtype: DType, bytes: Uint8Array): RawData {
+  const buf = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes.buffer as ArrayBuffer
+    : bytes.slice().buffer;
+  switch (dtype) {
+    case "F64":
+      return new Float64Array(buf);
+    case "F32":
+      return new Float32Array(buf);
+    case "F16":
+    case "BF16":
+      return new Uint16Array(buf);
+    case "I64":
+      return new BigInt64Array(buf);
+    case "I32":
+      return new Int32Array(buf);
+    case "I16":
+      return new Int16Array(buf);
+    case "I8":
+      return new Int8Array(buf);
+    case "U8":
+    case "BOOL":
+      return new Uint8Array(buf);
+  }
+}
+
 /** Decode one IEEE half-precision value given as its 16 bits. */
 export function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;

@@ -3,27 +3,12 @@
  * `{dtype, shape, data_offsets}` (plus `__metadata__`), then the raw little-endian bytes.
  * @module
  */
-import { DTYPE_BYTES, type DType, numel, type RawData, type RawTensor } from "./raw_tensor.ts";
+import { DTYPE_BYTES, type DType, numel, type RawTensor, typedArray } from "./raw_tensor.ts";
 
 /** The parsed content of a safetensors file. */
 export interface SafetensorsFile {
   tensors: Map<string, RawTensor>;
   metadata: Record<string, string>;
-}
-
-function makeArray(dtype: DType, bytes: Uint8Array): RawData {
-  // Copy so the typed array is aligned and independent of the file buffer.
-  const buf = bytes.slice().buffer;
-  switch (dtype) {
-    case "F64": return new Float64Array(buf);
-    case "F32": return new Float32Array(buf);
-    case "F16": case "BF16": return new Uint16Array(buf);
-    case "I64": return new BigInt64Array(buf);
-    case "I32": return new Int32Array(buf);
-    case "I16": return new Int16Array(buf);
-    case "I8": return new Int8Array(buf);
-    case "U8": case "BOOL": return new Uint8Array(buf);
-  }
 }
 
 /**
@@ -64,7 +49,7 @@ export function parseSafetensors(bytes: Uint8Array, source = "<bytes>"): Safeten
         `Cannot read safetensors ${source}: tensor "${name}" ${dtype}[${shape}] needs ${want} bytes at [${a}, ${b}), body has ${body.length}`,
       );
     }
-    tensors.set(name, { dtype, shape, data: makeArray(dtype, body.subarray(a, b)) });
+    tensors.set(name, { dtype, shape, data: typedArray(dtype, body.subarray(a, b)) });
   }
   return { tensors, metadata };
 }

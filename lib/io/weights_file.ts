@@ -1,6 +1,6 @@
 /**
  * One loader for every `--weights` argument: PyTorch checkpoints (`.pt`, zip or legacy, read safely by
- * `torch_checkpoint.ts`) and safetensors files. The format is recognised from the bytes, not the file name.
+ * `torch/mod.ts`) and safetensors files. The format is recognised from the bytes, not the file name.
  *
  * @example Usage
  * ```ts
@@ -12,8 +12,8 @@
  */
 import type { RawTensor } from "./raw_tensor.ts";
 import { parseSafetensors } from "./safetensors.ts";
-import { readTorchCheckpoint, type ReadTorchOptions, stateDictFromCheckpoint } from "./torch_checkpoint.ts";
-import { isZip } from "./zip_reader.ts";
+import { readTorchCheckpoint, type ReadTorchOptions, stateDictFromCheckpoint } from "./torch/mod.ts";
+import { isZip } from "./zip/mod.ts";
 
 /** Options of {@link loadWeightsFile}. */
 export interface LoadWeightsOptions {
