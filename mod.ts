@@ -20,5 +20,7 @@ export * from "./lib/models/mod.ts";
 export * from "./lib/loss/mod.ts";
 export * from "./lib/eval/mod.ts";
 export * from "./lib/io/mod.ts";
+export * from "./lib/data/mod.ts";
+export * from "./lib/viz/mod.ts";
 export { CASE_HANDLERS, listCases, runCase } from "./lib/golden/runner.ts";
 export type { CaseReport, TensorCheck } from "./lib/golden/types.ts";
