@@ -22,5 +22,7 @@ export * from "./lib/eval/mod.ts";
 export * from "./lib/io/mod.ts";
 export * from "./lib/data/mod.ts";
 export * from "./lib/viz/mod.ts";
+export * from "./lib/ib/mod.ts";
+export * from "./lib/train/mod.ts";
 export { CASE_HANDLERS, listCases, runCase } from "./lib/golden/runner.ts";
 export type { CaseReport, TensorCheck } from "./lib/golden/types.ts";

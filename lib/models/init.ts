@@ -33,7 +33,7 @@ export function initTree(shapes: Tree<number[]>, opts: { seed?: number } = {}): 
     if (key === "num_batches_tracked") return tf.scalar(0, "int32");
     if (key === "running_mean") return tf.zeros(shape);
     if (key === "running_var") return tf.ones(shape);
-    if (/(^|\.)dfl\d?\.conv$/.test(owner)) return tf.range(0, shape[1]).reshape(tfShape(shape));
+    if (/(^|\.)dfl\d?\.conv$/.test(owner)) return tf.tidy(() => tf.range(0, shape[1]).reshape(tfShape(shape)));
     const wShape = key === "weight" ? shape : flat.get(`${owner}.weight`);
     if (wShape && wShape.length === 4) {
       const bound = 1 / Math.sqrt(fanIn(wShape));

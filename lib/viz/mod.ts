@@ -6,3 +6,7 @@
 export * from "./font5x7.ts";
 export * from "./draw.ts";
 export * from "./png.ts";
+export * from "./plots.ts";
+export * from "./heatmap.ts";
+export * from "./image_grid.ts";
+export * from "./measure_plot.ts";

@@ -1,0 +1,217 @@
+/**
+ * The information-bottleneck study of paper Sec. 3 / Fig. 2 / Fig. 6: for each architecture family
+ * and depth, over several random initialisations (seeds) and images, the channel-summed feature map
+ * and three measures (reversibility, mutual information, gradient consistency), with mean and spread,
+ * next to the gradient paths from the tapped layer back to the image. One forward per (family, seed,
+ * image) serves every depth; gradients are backpropagated layer by layer from each tap.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initWeights } from "../models/init.ts";
+import { flattenTree, type Tree } from "../nn/tree.ts";
+import { buildConvGraph } from "./conv_graph.ts";
+import { FAMILIES, type Family, FAMILY_NAMES, familySpec, findTaps } from "./families.ts";
+import { type BnMode, channelSum, type Map2D } from "./features.ts";
+import {
+  cellGradient, chainActivations, chainInputGradient, cosine, gradientSnr, luminanceTarget, meanPairwiseCosine, readoutUpstream,
+} from "./gradient_signal.ts";
+import { tfCrossProduct } from "./tf_linalg.ts";
+import { NO_PATHS, type PathStats, pathsToSinks } from "./gradient_paths.ts";
+import { type InformationOptions, inputFeatureInformation } from "./information.ts";
+import { reversibility, type ReversibilityOptions } from "./reversibility.ts";
+import type { FeatureMap, FloatImage } from "./samples.ts";
+
+/** An input image with a name (for tables). Size: a multiple of the stem stride. */
+export interface NamedImage {
+  name: string;
+  image: FloatImage;
+}
+
+/** Options of {@link runIbAnalysis}. */
+export interface IbOptions {
+  families?: Family[];
+  /** Depths in conv layers (default 50, 100, 150, 200). */
+  depths?: number[];
+  /** Number of random initialisations (seeds `seed0 .. seed0 + seeds - 1`; default 3). */
+  seeds?: number;
+  seed0?: number;
+  /** Channels of every network (default 32). */
+  width?: number;
+  stemStride?: number;
+  cspUnits?: number;
+  bn?: BnMode;
+  reversibility?: ReversibilityOptions;
+  information?: InformationOptions;
+  /** Ridge penalty of the gradient readout (relative; default 1e-3). */
+  readoutAlpha?: number;
+  /** Called after every (family, seed, image). */
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+/** Measures of one (family, depth, seed, image). */
+export interface IbSample {
+  family: Family;
+  depth: number;
+  layers: number;
+  seed: number;
+  image: string;
+  r2: number;
+  psnr: number;
+  trainR2: number;
+  miKsg: number;
+  miGauss: number;
+  /** Ridge penalty the decoder's cross-validation chose. */
+  alpha: number;
+  /** cos(cell gradient at the input, target). */
+  gradAlign: number;
+}
+
+/** Gradient consistency of one (family, depth, image) across seeds. */
+export interface IbGradient {
+  family: Family;
+  depth: number;
+  layers: number;
+  image: string;
+  cosine: number;
+  snr: number;
+}
+
+/** Mean, sample standard deviation and count. */
+export interface Spread {
+  mean: number;
+  std: number;
+  n: number;
+}
+
+/** One (family, depth) row of the results. */
+export interface IbRow {
+  family: Family;
+  name: string;
+  depth: number;
+  layers: number;
+  /** Gradient paths from the tapped output back to the image (training form). */
+  paths: PathStats;
+  r2: Spread;
+  psnr: Spread;
+  miKsg: Spread;
+  miGauss: Spread;
+  /** Over images (each value is itself a mean over seed pairs). */
+  gradCosine: Spread;
+  gradSnr: Spread;
+  /** Over seeds and images. */
+  gradAlign: Spread;
+}
+
+/** A channel-summed feature map for the figure (first seed, first image). */
+export interface IbMap {
+  family: Family;
+  depth: number;
+  layers: number;
+  map: Map2D;
+}
+
+/** Everything the study produced. */
+export interface IbResult {
+  settings: Record<string, unknown>;
+  rows: IbRow[];
+  samples: IbSample[];
+  gradients: IbGradient[];
+  maps: IbMap[];
+}
+
+/** Mean, sample standard deviation and count of the finite values. */
+export function spread(values: number[]): Spread {
+  const v = values.filter(Number.isFinite);
+  const n = v.length;
+  if (!n) return { mean: NaN, std: NaN, n: 0 };
+  const mean = v.reduce((a, x) => a + x, 0) / n;
+  const std = n > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, n };
+}
+
+async function featureMap(t: tf.Tensor4D): Promise<FeatureMap> {
+  const [, height, width, channels] = t.shape;
+  return { height, width, channels, data: (await t.data()) as Float32Array };
+}
+
+/** Run the study on `images` (see {@link IbOptions} for defaults). */
+export async function runIbAnalysis(images: NamedImage[], opts: IbOptions = {}): Promise<IbResult> {
+  if (!images.length) throw new RangeError("Cannot run the study: expected at least one image, got none");
+  const families = opts.families ?? [...FAMILIES];
+  const depths = opts.depths ?? [50, 100, 150, 200];
+  const seeds = Array.from({ length: opts.seeds ?? 3 }, (_, k) => (opts.seed0 ?? 0) + k);
+  const samples: IbSample[] = [];
+  const gradients: IbGradient[] = [];
+  const maps: IbMap[] = [];
+  const rows: IbRow[] = [];
+  const total = families.length * seeds.length * images.length;
+  let done = 0;
+  for (const family of families) {
+    const spec = familySpec(family, { maxDepth: Math.max(...depths), width: opts.width, stemStride: opts.stemStride, cspUnits: opts.cspUnits });
+    const taps = findTaps(spec, depths);
+    const graph = buildConvGraph(spec, { form: "train", upTo: spec.layers.length - 1 });
+    const last = Math.max(...taps.map((t) => t.layer));
+    // grads[tap][image] = one input-gradient per seed.
+    const grads = taps.map(() => images.map(() => [] as Float32Array[]));
+    for (const seed of seeds) {
+      // tidy: initWeights leaves the DFL's tf.range intermediate behind otherwise.
+      const weights = tf.tidy(() => initWeights(spec, { seed }) as unknown as tf.NamedTensorMap) as unknown as Tree<tf.Tensor>;
+      try {
+        for (const [ii, { name, image }] of images.entries()) {
+          const x = tf.tensor4d(image.data, [1, image.height, image.width, 3]);
+          const acts = chainActivations(spec, weights, x, last, { bn: opts.bn });
+          try {
+            for (const [ti, tap] of taps.entries()) {
+              const out = acts[tap.layer + 1];
+              const f = await featureMap(out);
+              if (seed === seeds[0] && ii === 0) maps.push({ family, depth: tap.depth, layers: tap.layers, map: channelSum(out) });
+              const rev = reversibility(f, image, { gram: tfCrossProduct, ...opts.reversibility });
+              const info = inputFeatureInformation(f, image, { ...opts.information, seed: seed * 1000 + ii });
+              const target = luminanceTarget(image, f.height, f.width);
+              const up = tf.tensor4d(readoutUpstream(f, target, opts.readoutAlpha), out.shape);
+              const g = chainInputGradient(spec, weights, acts, tap.layer, up, { bn: opts.bn });
+              up.dispose();
+              const cell = cellGradient((await g.data()) as Float32Array, image.height, image.width, image.height / f.height).data;
+              g.dispose();
+              grads[ti][ii].push(cell);
+              samples.push({
+                family, depth: tap.depth, layers: tap.layers, seed, image: name, r2: rev.r2, psnr: rev.psnr,
+                trainR2: rev.trainR2, miKsg: info.ksg, miGauss: info.gaussian, alpha: rev.alpha, gradAlign: cosine(cell, target.data),
+              });
+            }
+          } finally {
+            tf.dispose([x, ...acts.slice(1)]);
+          }
+          opts.onProgress?.(++done, total, `${FAMILY_NAMES[family]} seed ${seed} ${name}`);
+        }
+      } finally {
+        tf.dispose(flattenTree(weights).map(([, t]) => t));
+      }
+    }
+    for (const [ti, tap] of taps.entries()) {
+      const own = images.map(({ name }, ii) => {
+        const gr: IbGradient = { family, depth: tap.depth, layers: tap.layers, image: name, cosine: meanPairwiseCosine(grads[ti][ii]), snr: gradientSnr(grads[ti][ii]) };
+        gradients.push(gr);
+        return gr;
+      });
+      const mine = samples.filter((s) => s.family === family && s.depth === tap.depth);
+      const tapOut = graph.layers[tap.layer].outputs[0];
+      rows.push({
+        family, name: FAMILY_NAMES[family], depth: tap.depth, layers: tap.layers,
+        paths: pathsToSinks(graph.nodes, [tapOut])[0] ?? NO_PATHS,
+        r2: spread(mine.map((s) => s.r2)), psnr: spread(mine.map((s) => s.psnr)),
+        miKsg: spread(mine.map((s) => s.miKsg)), miGauss: spread(mine.map((s) => s.miGauss)),
+        gradCosine: spread(own.map((g) => g.cosine)), gradSnr: spread(own.map((g) => g.snr)),
+        gradAlign: spread(mine.map((s) => s.gradAlign)),
+      });
+    }
+  }
+  const settings = {
+    families, depths, seeds, width: opts.width ?? 32, stemStride: opts.stemStride ?? 2, cspUnits: opts.cspUnits ?? 3,
+    bn: opts.bn ?? "batch", images: images.map((i) => `${i.name} ${i.image.width}x${i.image.height}`),
+    reversibility: { window: 3, block: 8, alphas: [1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100], ...opts.reversibility, gram: undefined },
+    information: { samples: 1024, dims: 4, k: 3, ...opts.information },
+    readoutAlpha: opts.readoutAlpha ?? 1e-3,
+  };
+  return { settings, rows, samples, gradients, maps };
+}

@@ -1,0 +1,106 @@
+/**
+ * The four network families of paper Fig. 2 / Fig. 6, as official-format configurations (YAML rows)
+ * built from the project's own blocks, so that initialisation, forward, summaries and the
+ * gradient-path analysis all reuse lib/models:
+ *
+ * | family | block per row | conv layers per block |
+ * |---|---|---|
+ * | PlainNet | `Conv` 3x3 (conv-BN-SiLU) | 1 |
+ * | ResNet | `Res` residual bottleneck 1x1 -> 3x3 -> 1x1 (hidden width / 2) | 3 |
+ * | CSPNet | `RepNCSP` CSP stage with `cspUnits` RepN bottlenecks | 3 + 2 x cspUnits |
+ * | GELAN | `RepNCSPELAN4` [w, w, w/2, 1] (D_ELAN 2, D_CSP 1) | 14 |
+ *
+ * Every network starts with a 3x3 stride-`stemStride` Conv to `width` channels and then keeps
+ * width and resolution, so depth is the only thing that changes along a network. Depth is counted
+ * in conv layers (conv-BN-act units; a RepConvN counts once, as after fusing), all the layers a
+ * feature map depends on. The paper does not define its count; YOLO summaries count modules
+ * differently. A 1-class `DDetect` head closes each config only because the spec builder
+ * requires a head; the analyses never run it.
+ * @module
+ */
+import { parseModelConfig } from "../models/config.ts";
+import { buildModelSpec, type ModelSpec } from "../models/spec.ts";
+import { buildConvGraph } from "./conv_graph.ts";
+import { convLayersBelow } from "./gradient_paths.ts";
+
+/** Family names. */
+export type Family = "plain" | "resnet" | "cspnet" | "gelan";
+
+/** All families in the paper's order. */
+export const FAMILIES: readonly Family[] = ["plain", "resnet", "cspnet", "gelan"];
+
+/** Display names as in the paper. */
+export const FAMILY_NAMES: Record<Family, string> = { plain: "PlainNet", resnet: "ResNet", cspnet: "CSPNet", gelan: "GELAN" };
+
+/** Options of a family network. */
+export interface FamilyOptions {
+  /** Conv layers to reach at least (blocks are added until the count is >= this). */
+  maxDepth: number;
+  /** Channels between blocks (even; default 32). */
+  width?: number;
+  /** Stride of the stem conv (default 2). */
+  stemStride?: number;
+  /** Bottlenecks per CSP stage (default 3). */
+  cspUnits?: number;
+}
+
+/** Conv layers of one block of `family` (the stem excluded). */
+export function layersPerBlock(family: Family, cspUnits = 3): number {
+  switch (family) {
+    case "plain":
+      return 1;
+    case "resnet":
+      return 3;
+    case "cspnet":
+      return 3 + 2 * cspUnits;
+    case "gelan":
+      return 14;
+  }
+}
+
+/** The official-format config mapping (`backbone` rows + a 1-class head) of a family network. */
+export function familyConfig(family: Family, opts: FamilyOptions): Record<string, unknown> {
+  const w = opts.width ?? 32;
+  const units = opts.cspUnits ?? 3;
+  if (!FAMILIES.includes(family)) throw new RangeError(`Unknown family "${family}": expected one of ${FAMILIES.join(", ")}`);
+  if (!(Number.isInteger(w) && w >= 8 && w % 8 === 0)) throw new RangeError(`width must be a multiple of 8, got ${w}`);
+  if (!(opts.maxDepth >= 1)) throw new RangeError(`maxDepth must be >= 1 conv layer, got ${opts.maxDepth}`);
+  const blocks = Math.max(1, Math.ceil((opts.maxDepth - 1) / layersPerBlock(family, units)));
+  const row: unknown[] = {
+    plain: [-1, 1, "Conv", [w, 3, 1]],
+    resnet: [-1, 1, "Res", [w, true, 0.5]],
+    cspnet: [-1, units, "RepNCSP", [w]],
+    gelan: [-1, 1, "RepNCSPELAN4", [w, w, w / 2, 1]],
+  }[family];
+  const backbone = [[-1, 1, "Conv", [w, 3, opts.stemStride ?? 2]], ...Array.from({ length: blocks }, () => row)];
+  return { nc: 1, depth_multiple: 1.0, width_multiple: 1.0, backbone, head: [[-1, 1, "DDetect", ["nc"]]] };
+}
+
+/** The resolved spec of a family network. */
+export function familySpec(family: Family, opts: FamilyOptions): ModelSpec {
+  const cfg = parseModelConfig(familyConfig(family, opts), `${FAMILY_NAMES[family]}-${opts.maxDepth}`);
+  return buildModelSpec(cfg);
+}
+
+/** Where a feature map is taken. */
+export interface Tap {
+  /** Depth asked for (conv layers). */
+  depth: number;
+  /** Conv layers the tapped output actually depends on (the block boundary nearest to `depth`). */
+  layers: number;
+  /** Spec layer whose output is tapped. */
+  layer: number;
+}
+
+/** For each requested depth, the block boundary whose layer count is nearest (ties to the deeper one). */
+export function findTaps(spec: ModelSpec, depths: number[]): Tap[] {
+  const g = buildConvGraph(spec, { form: "fused", upTo: spec.layers.length - 1 });
+  const counts = g.layers.map((l) => convLayersBelow(g.nodes, l.outputs[0]));
+  return depths.map((depth) => {
+    let best = 0;
+    counts.forEach((c, i) => {
+      if (Math.abs(c - depth) <= Math.abs(counts[best] - depth)) best = i;
+    });
+    return { depth, layers: counts[best], layer: best };
+  });
+}
