@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { deepEqual, ok } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
+import { registerNativeBackend } from "../lib/backend/native/mod.ts";
 import { MODULES } from "../lib/models/modules.ts";
 import { initTree } from "../lib/models/init.ts";
 import { fuseWeights } from "../lib/models/fuse.ts";
@@ -72,7 +73,10 @@ function flatOut(y: unknown): tf.Tensor[] {
   return Array.isArray(y) ? (y as unknown[]).flatMap(flatOut) : [y as tf.Tensor];
 }
 
-for (const backend of ["cpu", "wasm"]) {
+const native = registerNativeBackend();
+if (!native.ok) console.log(`block checks on the native backend skipped: ${native.reason}`);
+
+for (const backend of ["cpu", "wasm", ...(native.ok ? ["native"] : [])]) {
   Deno.test(`every block: shapes equal ShapeOps, fused equals unfused, gradients equal finite differences (${backend})`, async () => {
     await initBackend(backend, { quiet: true });
     for (const [module, ch, args, h, w] of CASES) {

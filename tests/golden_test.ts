@@ -1,11 +1,19 @@
 import { ok } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
+import { registerNativeBackend } from "../lib/backend/native/mod.ts";
 import { listCases, runCase } from "../lib/golden/runner.ts";
 import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
 
 // Every reference case of ../shared/golden on the default offline backend (wasm), and the
 // model cases on the cpu backend too.
-const RUNS: [string, string[] | undefined][] = [["wasm", undefined], ["cpu", ["forward", "reparameterization", "loss", "checkpoint"]]];
+// Every case on the native backend too when its shim is built (scripts/setup_native.sh).
+const native = registerNativeBackend();
+if (!native.ok) console.log(`golden cases on the native backend skipped: ${native.reason}`);
+const RUNS: [string, string[] | undefined][] = [
+  ["wasm", undefined],
+  ["cpu", ["forward", "reparameterization", "loss", "checkpoint"]],
+  ...(native.ok ? [["native", undefined] as [string, undefined]] : []),
+];
 
 for (const [backend, kinds] of RUNS) {
   Deno.test(`golden cases pass on ${backend}${kinds ? ` (${kinds.join(", ")})` : ""}`, async (t) => {

@@ -2,19 +2,22 @@
  * Backend selection: picks the fastest tfjs backend present and registers the project's own
  * kernels where a backend lacks or gets wrong a kernel a YOLO training step needs.
  *
- * Order: `tensorflow` GPU (`@tensorflow/tfjs-node-gpu`), `tensorflow` CPU (`@tensorflow/tfjs-node`),
- * `wasm`, `cpu`. `YOLO_BACKEND=<name>` (or the CLIs' `--backend`) forces one.
+ * Order: `native` (tfjs cpu with oneDNN/OpenMP kernels through Deno FFI, when
+ * `scripts/setup_native.sh` built its shim), `tensorflow` GPU (`@tensorflow/tfjs-node-gpu`),
+ * `tensorflow` CPU (`@tensorflow/tfjs-node`), `wasm`, `cpu`. `YOLO_BACKEND=<name>` (or the CLIs'
+ * `--backend`) forces one.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerKernelFixes } from "./kernels/mod.ts";
+import { NATIVE_BACKEND, type NativeStatus, registerNativeBackend } from "./native/mod.ts";
 
 /** Names accepted by {@link initBackend}. */
-export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+export type BackendName = "native" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 
 /** The selection order when nothing is forced. */
-export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+export const BACKEND_ORDER: readonly BackendName[] = ["native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 const NODE_PACKAGES: Record<string, string> = {
   "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
@@ -54,8 +57,14 @@ async function tryNodeBinding(name: BackendName): Promise<boolean> {
   }
 }
 
+let native: NativeStatus | undefined;
+
 async function trySet(name: BackendName): Promise<boolean> {
   if (name in NODE_PACKAGES) return await tryNodeBinding(name);
+  if (name === NATIVE_BACKEND) {
+    native = registerNativeBackend();
+    if (!native.ok) return false;
+  }
   try {
     return await tf.setBackend(name);
   } catch {
@@ -85,13 +94,23 @@ export async function initBackend(name?: string, opts: { quiet?: boolean } = {})
       await tf.ready();
       current = cand;
       const fixes = registerKernelFixes(tf.getBackend());
-      if (!opts.quiet) {
-        console.error(`[yolov9-ts] backend ${cand}` + (fixes.length ? `; own kernels: ${fixes.join(", ")}` : ""));
-      }
+      if (!opts.quiet) console.error(describe(cand, fixes));
       return cand;
     }
   }
-  throw new Error(`Cannot select backend: "${forced}" is not available on this machine`);
+  const why = forced === NATIVE_BACKEND && native && !native.ok ? ` (${native.reason})` : "";
+  throw new Error(`Cannot select backend: "${forced}" is not available on this machine${why}`);
+}
+
+/** The one line that says which backend and which own kernels run (and why not native). */
+function describe(name: BackendName, fixes: string[]): string {
+  if (name === NATIVE_BACKEND && native?.ok) {
+    const threads = `${native.threads} thread${native.threads > 1 ? "s" : ""}${native.adaptive ? ", adaptive" : ""}`;
+    return `[yolov9-ts] backend native (${native.dnnl}, ${threads}); native kernels: ` +
+      native.kernels.join(", ");
+  }
+  const why = native && !native.ok ? ` (native unavailable: ${native.reason})` : "";
+  return `[yolov9-ts] backend ${name}` + (fixes.length ? `; own kernels: ${fixes.join(", ")}` : "") + why;
 }
 
 /** The backend chosen by {@link initBackend}, or undefined before it ran. */

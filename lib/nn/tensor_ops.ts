@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Act, ConvOpts, Ops } from "./ops.ts";
 import { leaf, type Tree } from "./tree.ts";
+import { type BatchNormParams, fusedAct, fusedBatchNormAct, fusedConvBiasAct } from "../backend/native/mod.ts";
 
 /** BatchNorm epsilon of every BatchNorm2d in the official models (models/yolo.py initialize_weights). */
 export const BN_EPS = 1e-3;
@@ -53,8 +54,24 @@ export class TensorOps implements Ops<tf.Tensor4D, tf.Tensor> {
   }
 
   convUnit(p: Tree<tf.Tensor>, x: tf.Tensor4D, o: ConvOpts & { act: Act }): tf.Tensor4D {
-    const y = this.conv2d(p.conv as Tree<tf.Tensor>, x, o);
+    const c = p.conv as Tree<tf.Tensor>;
     const bn = p.bn as Tree<tf.Tensor> | undefined;
+    // The native backend fuses conv + bias + activation and BatchNorm + activation (undefined elsewhere).
+    if (!bn && (o.g ?? 1) === 1) {
+      const w = leaf(c, "weight") as tf.Tensor4D;
+      const b = c.bias ? leaf(c, "bias") : undefined;
+      const f = fusedConvBiasAct(x, w, b, o.s ?? 1, o.pad ?? Math.floor(w.shape[0] / 2), o.act);
+      if (f) return f;
+    }
+    const y = this.conv2d(c, x, o);
+    if (bn) {
+      const training = !!this.opts.training;
+      const f = fusedBatchNormAct(y, bn as unknown as BatchNormParams, o.act, { training, eps: BN_EPS });
+      if (f) {
+        if (f.mean) this.opts.stats?.set(bn, { mean: f.mean, variance: f.variance!, count: y.shape[0] * y.shape[1] * y.shape[2] });
+        return f.y;
+      }
+    }
     return applyAct(bn ? this.batchNorm(bn, y) : y, o.act);
   }
 
@@ -73,7 +90,7 @@ export class TensorOps implements Ops<tf.Tensor4D, tf.Tensor> {
   }
 
   act(x: tf.Tensor4D, a: Act): tf.Tensor4D {
-    return applyAct(x, a);
+    return fusedAct(x, a) ?? applyAct(x, a);
   }
   add(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
     return tf.add(a, b);

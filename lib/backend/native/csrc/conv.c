@@ -1,0 +1,215 @@
+/* 2-D convolution through oneDNN: forward (optionally fused with bias and an activation), gradient
+ * w.r.t. the input and gradient w.r.t. the filter. Activations are NHWC and filters HWIO (tfjs
+ * layouts), used in place; oneDNN picks its own filter layout, and filters are reordered per call
+ * (they are small). Primitives are cached per shape. */
+#include <oneapi/dnnl/dnnl.h>
+#include <stdlib.h>
+#include <string.h>
+#include "yn.h"
+#include <omp.h>
+
+/* p: N H W C  O OH OW  KH KW  SH SW  DH DW  PT PL PB PR  ACT HAS_BIAS */
+#define NP 19
+enum { FWD = 0, BWD_DATA = 1, BWD_WEIGHTS = 2 };
+
+typedef struct {
+  int used;
+  int32_t key[NP + 2];
+  dnnl_primitive_t prim, wreorder; /* wreorder: HWIO -> internal (fwd, bwd data) or back (bwd weights) */
+  dnnl_memory_t act_a, act_b, wuser, wint, bias;
+  void *wbuf; /* internal filter buffer when a reorder is needed */
+} entry_t;
+
+/* Cache: open addressing over a window of PROBE slots from the key's hash; a miss with a full
+ * window replaces its slots in turn. */
+#define CACHE 1024
+#define PROBE 8
+static entry_t cache[CACHE];
+static unsigned evictions = 0;
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+
+static int init_engine(void) {
+  if (engine) return 0;
+  if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) return YN_ERR_DNNL;
+  if (dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) return YN_ERR_DNNL;
+  return 0;
+}
+
+static void release(entry_t *e) {
+  if (e->prim) dnnl_primitive_destroy(e->prim);
+  if (e->wreorder) dnnl_primitive_destroy(e->wreorder);
+  dnnl_memory_t ms[5] = {e->act_a, e->act_b, e->wuser, e->wint, e->bias};
+  for (int i = 0; i < 5; i++)
+    if (ms[i]) dnnl_memory_destroy(ms[i]);
+  free(e->wbuf);
+  memset(e, 0, sizeof *e);
+}
+
+#define CK(x)                                          \
+  do {                                                 \
+    dnnl_status_t s_ = (x);                            \
+    if (s_ != dnnl_success) { st = YN_ERR_DNNL - (int)s_; goto fail; } \
+  } while (0)
+
+static int build(entry_t *e, int kind, const int32_t *p, float alpha) {
+  int st = 0;
+  dnnl_primitive_desc_t pd = NULL, fwd_pd = NULL, rpd = NULL;
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_post_ops_t po = NULL;
+  dnnl_memory_desc_t src, dst, wany, wusr, bmd;
+  dnnl_dims_t sd = {p[0], p[3], p[1], p[2]}, dd = {p[0], p[4], p[5], p[6]}, wd = {p[4], p[3], p[7], p[8]};
+  dnnl_dims_t bd = {p[4]}, strides = {p[9], p[10]}, dil = {p[11] - 1, p[12] - 1};
+  dnnl_dims_t pl = {p[13], p[14]}, pr = {p[15], p[16]};
+  CK(dnnl_memory_desc_init_by_tag(&src, 4, sd, dnnl_f32, dnnl_nhwc));
+  CK(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_nhwc));
+  CK(dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any));
+  CK(dnnl_memory_desc_init_by_tag(&wusr, 4, wd, dnnl_f32, dnnl_hwio));
+  CK(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_a));
+  int has_bias = kind == FWD && p[18];
+  dnnl_convolution_desc_t fd, bdsc;
+  CK(dnnl_dilated_convolution_forward_desc_init(&fd, kind == FWD ? dnnl_forward_inference : dnnl_forward_training,
+                                                dnnl_convolution_direct, &src, &wany, has_bias ? &bmd : NULL, &dst,
+                                                strides, dil, pl, pr));
+  if (kind == FWD) {
+    CK(dnnl_primitive_attr_create(&attr));
+    if (p[17] != YN_LINEAR) {
+      CK(dnnl_post_ops_create(&po));
+      switch (p[17]) {
+        case YN_RELU: CK(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, 0.f, 0.f)); break;
+        case YN_LEAKY: CK(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, alpha, 0.f)); break;
+        case YN_RELU6: CK(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_clip, 0.f, 6.f)); break;
+        case YN_ELU: CK(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_elu, 1.f, 0.f)); break;
+        case YN_SIGMOID: CK(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_logistic, 0.f, 0.f)); break;
+        case YN_SILU: CK(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_swish, 1.f, 0.f)); break;
+        default: st = YN_ERR_ARGS; goto fail;
+      }
+      CK(dnnl_primitive_attr_set_post_ops(attr, po));
+    }
+    CK(dnnl_primitive_desc_create(&pd, &fd, attr, engine, NULL));
+  } else {
+    CK(dnnl_primitive_desc_create(&fwd_pd, &fd, NULL, engine, NULL));
+    if (kind == BWD_DATA) {
+      CK(dnnl_dilated_convolution_backward_data_desc_init(&bdsc, dnnl_convolution_direct, &src, &wany, &dst, strides,
+                                                          dil, pl, pr));
+    } else {
+      CK(dnnl_dilated_convolution_backward_weights_desc_init(&bdsc, dnnl_convolution_direct, &src, &wany, NULL, &dst,
+                                                             strides, dil, pl, pr));
+    }
+    CK(dnnl_primitive_desc_create(&pd, &bdsc, NULL, engine, fwd_pd));
+  }
+  CK(dnnl_primitive_create(&e->prim, pd));
+  const dnnl_memory_desc_t *wint =
+      dnnl_primitive_desc_query_md(pd, kind == BWD_WEIGHTS ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
+  CK(dnnl_memory_create(&e->act_a, kind == BWD_DATA ? &dst : &src, engine, DNNL_MEMORY_NONE));
+  CK(dnnl_memory_create(&e->act_b, kind == BWD_DATA ? &src : &dst, engine, DNNL_MEMORY_NONE));
+  CK(dnnl_memory_create(&e->wuser, &wusr, engine, DNNL_MEMORY_NONE));
+  if (has_bias) CK(dnnl_memory_create(&e->bias, &bmd, engine, DNNL_MEMORY_NONE));
+  if (!dnnl_memory_desc_equal(wint, &wusr)) {
+    size_t sz = dnnl_memory_desc_get_size(wint);
+    e->wbuf = aligned_alloc(64, (sz + 63) / 64 * 64);
+    if (!e->wbuf) { st = YN_ERR_ALLOC; goto fail; }
+    CK(dnnl_memory_create(&e->wint, wint, engine, e->wbuf));
+    if (kind == BWD_WEIGHTS) CK(dnnl_reorder_primitive_desc_create(&rpd, wint, engine, &wusr, engine, NULL));
+    else CK(dnnl_reorder_primitive_desc_create(&rpd, &wusr, engine, wint, engine, NULL));
+    CK(dnnl_primitive_create(&e->wreorder, rpd));
+  }
+fail:
+  if (rpd) dnnl_primitive_desc_destroy(rpd);
+  if (pd) dnnl_primitive_desc_destroy(pd);
+  if (fwd_pd) dnnl_primitive_desc_destroy(fwd_pd);
+  if (attr) dnnl_primitive_attr_destroy(attr);
+  if (po) dnnl_post_ops_destroy(po);
+  return st;
+}
+
+/* Threads for one conv: small ones run on the calling thread alone (a parallel region costs more than
+ * it saves, and far more when the cores are shared with other processes). oneDNN fixes a primitive's
+ * thread count when it is created, so the count is part of the cache key. */
+#define SMALL_FLOPS 8e6
+static int conv_threads(const int32_t *p) {
+  double flops = 2.0 * p[0] * p[5] * p[6] * p[4] * p[3] * p[7] * p[8];
+  return flops < SMALL_FLOPS ? 1 : omp_get_max_threads();
+}
+
+static entry_t *lookup(int kind, const int32_t *p, float alpha, int *err) {
+  int32_t key[NP + 2];
+  key[0] = kind | conv_threads(p) << 4;
+  memcpy(key + 1, p, NP * sizeof(int32_t));
+  memcpy(key + NP + 1, &alpha, sizeof(float));
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (size_t i = 0; i < sizeof key / sizeof key[0]; i++) h = (h ^ (uint32_t)key[i]) * 16777619u;
+  entry_t *e = NULL;
+  for (int j = 0; j < PROBE; j++) {
+    entry_t *c = &cache[(h + j) % CACHE];
+    if (c->used && !memcmp(c->key, key, sizeof key)) return c;
+    if (!c->used && !e) e = c;
+  }
+  if (!e) e = &cache[(h + evictions++ % PROBE) % CACHE];
+  release(e);
+  *err = build(e, kind, p, alpha);
+  if (*err) { release(e); return NULL; }
+  memcpy(e->key, key, sizeof key);
+  e->used = 1;
+  return e;
+}
+
+static int run(dnnl_primitive_t prim, int n, dnnl_exec_arg_t *args) {
+  dnnl_status_t s = dnnl_primitive_execute(prim, stream, n, args);
+  if (s == dnnl_success) s = dnnl_stream_wait(stream);
+  return s == dnnl_success ? 0 : YN_ERR_DNNL - (int)s;
+}
+
+static int execute(entry_t *e, int kind, const float *a, const float *b, const float *bias, float *out) {
+  int st;
+  const float *w = kind == BWD_WEIGHTS ? NULL : b;
+  dnnl_memory_set_data_handle(e->act_a, (void *)a);
+  dnnl_memory_set_data_handle(e->act_b, kind == BWD_WEIGHTS ? (void *)b : (void *)out);
+  dnnl_memory_set_data_handle(e->wuser, kind == BWD_WEIGHTS ? (void *)out : (void *)w);
+  if (e->wreorder && kind != BWD_WEIGHTS) {
+    dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, e->wuser}, {DNNL_ARG_TO, e->wint}};
+    if ((st = run(e->wreorder, 2, ra))) return st;
+  }
+  dnnl_memory_t wmem = e->wreorder ? e->wint : e->wuser;
+  dnnl_exec_arg_t args[4];
+  int n = 0;
+  if (kind == FWD) {
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, e->act_a};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, wmem};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, e->act_b};
+    if (e->bias) {
+      dnnl_memory_set_data_handle(e->bias, (void *)bias);
+      args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, e->bias};
+    }
+  } else if (kind == BWD_DATA) {
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_DST, e->act_a};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, wmem};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_SRC, e->act_b};
+  } else {
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, e->act_a};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_DST, e->act_b};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_WEIGHTS, wmem};
+  }
+  if ((st = run(e->prim, n, args))) return st;
+  if (e->wreorder && kind == BWD_WEIGHTS) {
+    dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, e->wint}, {DNNL_ARG_TO, e->wuser}};
+    if ((st = run(e->wreorder, 2, ra))) return st;
+  }
+  return 0;
+}
+
+/* kind 0: out = act(conv(a = x, b = w) + bias); kind 1: out = dx from a = dy, b = w;
+ * kind 2: out = dw (HWIO) from a = x, b = dy. p as described at the top, alpha: leaky-relu slope. */
+YN_EXPORT int yn_conv2d(int kind, const int32_t *p, float alpha, const float *a, const float *b,
+                        const float *bias, float *out) {
+  yn_threads();
+  if (kind < FWD || kind > BWD_WEIGHTS || !p || !a || !b || !out) return YN_ERR_ARGS;
+  int st = init_engine();
+  if (st) return st;
+  const int all = omp_get_max_threads(), nt = conv_threads(p);
+  if (nt != all) omp_set_num_threads(nt);
+  entry_t *e = lookup(kind, p, alpha, &st);
+  if (e) st = execute(e, kind, a, b, bias, out);
+  if (nt != all) omp_set_num_threads(all);
+  return st;
+}
