@@ -1,7 +1,12 @@
 /**
- * `deno task bench [forward] [--backend X] [--json] [--models gelan-s,gelan-c] [--img 640] [--runs 5]`:
- * eval-mode forward latency (median and spread over runs, after one warm-up) and achieved GFLOP/s,
- * fused and unfused, batch 1. A benchmark prints figures; it asserts nothing.
+ * `deno task bench [forward|train] [--backend X] [--json] [--models ...] [--img N] [--batch N] [--runs N]`:
+ * - `forward` (default models gelan-s,gelan-c, img 640): eval-mode forward latency (median and spread over
+ *   runs, after one warm-up) and achieved GFLOP/s, fused and unfused, batch 1.
+ * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStep`:
+ *   train-mode forward, dual/single loss, backward, clip, SGD, EMA, BatchNorm statistics; an optimizer step
+ *   every iteration), median and spread after one warm-up step, images/s, GFLOP/s counted as 3 x the
+ *   training graph's forward FLOPs, and the peak resident memory.
+ * A benchmark prints figures; it asserts nothing.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -14,6 +19,67 @@ import { disposeWeights } from "../lib/models/weights.ts";
 import { predict } from "../lib/models/model.ts";
 import { summarizeModel } from "../lib/models/summary.ts";
 import { runMain, setupBackend } from "./_common.ts";
+import { DEFAULT_HYP, initTrainState, paramGroups, releaseState, trainStep } from "../lib/train/mod.ts";
+
+/** One training-step benchmark row. */
+interface TrainRow {
+  model: string;
+  mode: "train";
+  img: number;
+  batch: number;
+  median_s: number;
+  min_s: number;
+  max_s: number;
+  runs: number;
+  images_per_s: number;
+  gflops_per_s: number;
+  peak_rss_mb: number;
+}
+
+/** Random images with two boxes per image (the loss needs targets), classes below `nc`. */
+function syntheticBatch(batch: number, img: number, nc: number): { images: tf.Tensor4D; targets: Float32Array } {
+  const t: number[] = [];
+  for (let b = 0; b < batch; b++) t.push(b, b % nc, 0.3, 0.4, 0.2, 0.3, b, (7 * b + 3) % nc, 0.65, 0.6, 0.4, 0.35);
+  return { images: tf.randomUniform([batch, img, img, 3], 0, 1, "float32", 5) as tf.Tensor4D, targets: Float32Array.from(t) };
+}
+
+async function benchTrain(name: string, img: number, batch: number, runs: number, json: boolean): Promise<TrainRow> {
+  const spec = buildModelSpec(await loadModelConfig(name));
+  const cost = summarizeModel(spec, img);
+  const weights = initWeights(spec, { seed: 0 });
+  const groups = paramGroups(weights);
+  let state = initTrainState(weights, groups);
+  const cfg = {
+    spec, groups, weightDecay: 5e-4,
+    schedule: { hyp: { ...DEFAULT_HYP }, epochs: 100, batch, batchesPerEpoch: 1000, nbs: batch },
+  };
+  const data = syntheticBatch(batch, img, spec.nc);
+  const times: number[] = [];
+  let peak = Deno.memoryUsage().rss;
+  for (let r = 0; r <= runs; r++) {
+    const t0 = performance.now();
+    const res = trainStep(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
+    releaseState(state, res.state);
+    state = res.state;
+    if (r > 0) times.push((performance.now() - t0) / 1000);
+    peak = Math.max(peak, Deno.memoryUsage().rss);
+  }
+  releaseState(state);
+  data.images.dispose();
+  const m = median(times);
+  const row: TrainRow = {
+    model: name, mode: "train", img, batch, median_s: +m.toFixed(4), min_s: +Math.min(...times).toFixed(4),
+    max_s: +Math.max(...times).toFixed(4), runs, images_per_s: +(batch / m).toFixed(3),
+    gflops_per_s: +((3 * cost.gflops * batch) / m).toFixed(2), peak_rss_mb: Math.round(peak / 2 ** 20),
+  };
+  if (!json) {
+    console.log(
+      `${name.padEnd(9)} train ${img}x${img} b${batch}: median ${m.toFixed(3)} s/step (min ${row.min_s}, max ${row.max_s}, ` +
+        `${runs} steps), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, peak RSS ${row.peak_rss_mb} MB`,
+    );
+  }
+  return row;
+}
 
 /** One benchmark row. */
 interface Row {
@@ -39,17 +105,25 @@ await runMain(async () => {
     args: Deno.args,
     allowPositionals: true,
     options: {
-      backend: { type: "string" }, json: { type: "boolean" }, models: { type: "string", default: "gelan-s,gelan-c" },
-      img: { type: "string", default: "640" }, runs: { type: "string", default: "5" },
+      backend: { type: "string" }, json: { type: "boolean" }, models: { type: "string" },
+      img: { type: "string" }, runs: { type: "string", default: "5" }, batch: { type: "string", default: "4" },
     },
   });
   const mode = positionals[0] ?? "forward";
-  if (mode !== "forward") throw new Error(`Unknown bench mode "${mode}": expected forward`);
+  if (mode !== "forward" && mode !== "train") throw new Error(`Unknown bench mode "${mode}": expected forward or train`);
   const backend = await setupBackend(values.backend);
-  const img = Number(values.img);
+  const train = mode === "train";
+  const img = Number(values.img ?? (train ? 320 : 640));
   const runs = Number(values.runs);
+  const models = (values.models ?? (train ? "gelan-s,yolov9-s" : "gelan-s,gelan-c")).split(",");
+  if (train) {
+    const rows: TrainRow[] = [];
+    for (const name of models) rows.push(await benchTrain(name, img, Number(values.batch), runs, !!values.json));
+    if (values.json) console.log(JSON.stringify({ backend, results: rows }));
+    return;
+  }
   const results: Row[] = [];
-  for (const name of values.models!.split(",")) {
+  for (const name of models) {
     const spec = buildModelSpec(await loadModelConfig(name));
     const cost = summarizeModel(spec, img);
     const weights = initWeights(spec, { seed: 0 });

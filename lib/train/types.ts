@@ -23,6 +23,10 @@ export interface TrainRunOptions {
   name: string;
   /** Resume from project/name/weights/last.safetensors. */
   resume?: boolean;
+  /** Reuse project/name even when it exists (default: increment to name2, name3, ... as `increment_path`). */
+  existOk?: boolean;
+  /** Early-stopping patience in epochs without fitness improvement (official default 100). */
+  patience?: number;
   closeMosaic?: number;
   minItems?: number;
   workers?: number;

@@ -1,0 +1,157 @@
+/**
+ * `deno task ablate [--preset quick] [--table table2,table4,...] [--seeds 2] [--epochs N] [--data d.yaml]
+ * [--jobs N] [--out runs/ablate] [--backend X]`: reproduces the paper's tables and figures at CPU scale
+ * beside the printed numbers (see experiments/ and lib/ablate/). Interrupted sessions resume: runs with
+ * a finished record are not repeated. `--plan` prints the plan and the estimated time without training.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { runMain, setupBackend } from "./_common.ts";
+import { getPreset, type Preset } from "../lib/ablate/presets.ts";
+import type { Job } from "../lib/ablate/plan.ts";
+import type { AreaRule } from "../lib/ablate/coco_stats.ts";
+import { formatDuration } from "../lib/ablate/runner.ts";
+import { pendingJobs, planSession, runAblate } from "../experiments/run_ablate.ts";
+import { EXPERIMENT_NAMES, selectExperiments } from "../experiments/mod.ts";
+
+const USAGE = `usage: deno task ablate [--preset smoke|quick|full] [--table ${
+  EXPERIMENT_NAMES.join(",")
+}] [--seeds N | --seeds a,b,c]
+  [--epochs N] [--data dataset.yaml] [--jobs N] [--out runs/ablate] [--variants table2:csp,conv;table5:s_gelan]
+  [--area-rule terciles|coco] [--conf 1e-5] [--plan] [--backend X]`;
+
+function positiveInt(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${what} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+/** `--seeds 3` = seeds 0,1,2; `--seeds 0,4` = those seeds. */
+function parseSeeds(v: string): number[] {
+  if (!v.includes(",")) return Array.from({ length: positiveInt(v, "seeds") }, (_, i) => i);
+  const s = v.split(",").filter((x) => x.trim() !== "").map(Number);
+  if (!s.length || s.some((x) => !Number.isInteger(x) || x < 0)) {
+    throw new RangeError(
+      `--seeds: expected a count or non-negative integers separated by commas, got "${v}"`,
+    );
+  }
+  return s;
+}
+
+/** `table2:csp,conv;table5:s_gelan` -> {table2: [csp, conv], table5: [s_gelan]}. */
+function parseVariants(v: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const part of v.split(";").filter(Boolean)) {
+    const [t, ids] = part.split(":");
+    if (!t || !ids) throw new RangeError(`--variants: expected table:id,id;table:id, got "${part}"`);
+    out[t.trim()] = ids.split(",").map((s) => s.trim());
+  }
+  return out;
+}
+
+async function resolveData(
+  dataFlag: string | undefined,
+  preset: Preset,
+  out: string,
+): Promise<{ path: string; trainImages: number; valImages: number; nc: number }> {
+  const data = await import("../lib/data/mod.ts");
+  if (dataFlag) {
+    const [t, v] = await Promise.all([
+      data.loadDataset(dataFlag, "train"),
+      data.loadDataset(dataFlag, "val"),
+    ]);
+    return { path: dataFlag, trainImages: t.length, valImages: v.length, nc: t.names.length };
+  }
+  const { train, val, ...gen } = preset.mnistDet;
+  const d = data.MNIST_DET_DEFAULTS;
+  const isDefault = train === d.train && val === d.val &&
+    Object.entries(gen).every(([k, v]) => d[k as keyof typeof d] === v);
+  const tag = [train, val, ...Object.entries(gen).map(([k, v]) => `${k}${v}`)].join("-");
+  const dir = isDefault ? data.DEFAULT_MNIST_DET_DIR : `${out}/data/mnist-det-${tag}`;
+  const path = await data.ensureMnistDet(dir, { train, val, ...gen });
+  return { path, trainImages: train, valImages: val, nc: (await data.readDatasetYaml(path)).names.length };
+}
+
+/** `--run-job`: one job in this process (the child of `--jobs N`); prints `epoch N` lines, writes metrics.json. */
+async function runJob(
+  path: string,
+  backend: string | undefined,
+  areaRule: AreaRule,
+  conf?: number,
+): Promise<void> {
+  await setupBackend(backend);
+  const { trainJob } = await import("../experiments/train_job.ts");
+  const job = JSON.parse(await Deno.readTextFile(path)) as Job;
+  const dir = path.replace(/\/[^/]*$/, "");
+  const metrics = await trainJob(job, { dir, onEpoch: (e) => console.log(`epoch ${e}`) }, { areaRule, conf });
+  await Deno.writeTextFile(`${dir}/metrics.json`, JSON.stringify(metrics));
+}
+
+await runMain(async () => {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      preset: { type: "string", default: "quick" },
+      table: { type: "string" },
+      seeds: { type: "string" },
+      epochs: { type: "string" },
+      data: { type: "string" },
+      jobs: { type: "string", default: "1" },
+      out: { type: "string", default: "runs/ablate" },
+      variants: { type: "string" },
+      "area-rule": { type: "string", default: "terciles" },
+      conf: { type: "string" },
+      plan: { type: "boolean" },
+      backend: { type: "string" },
+      "run-job": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return console.log(USAGE);
+  const areaRule = values["area-rule"] as AreaRule;
+  if (!["terciles", "coco"].includes(areaRule)) {
+    throw new RangeError(`--area-rule must be terciles or coco, got "${areaRule}"`);
+  }
+  const conf = values.conf === undefined ? undefined : Number(values.conf);
+  if (conf !== undefined && !(conf >= 0 && conf < 1)) {
+    throw new RangeError(`--conf must be in [0, 1), got "${values.conf}"`);
+  }
+  if (values["run-job"]) return await runJob(values["run-job"], values.backend, areaRule, conf);
+  const preset = getPreset(values.preset!);
+  const jobs = positiveInt(values.jobs!, "jobs");
+  const out = values.out!.replace(/\/+$/, "");
+  const backend = jobs > 1 ? (values.backend ?? "(per process)") : await setupBackend(values.backend);
+  const tables = values.table?.split(",").map((s) => s.trim());
+  selectExperiments(tables); // unknown names fail before any data is generated
+  const data = await resolveData(values.data, preset, out);
+  const { inProcessTrain, subprocessTrain } = await import("../experiments/train_job.ts");
+  const train = jobs > 1
+    ? subprocessTrain({ backend: values.backend, areaRule, conf })
+    : inProcessTrain({ areaRule, conf });
+  const common = {
+    preset,
+    tables,
+    seeds: values.seeds ? parseSeeds(values.seeds) : undefined,
+    epochs: values.epochs ? positiveInt(values.epochs, "epochs") : undefined,
+    data,
+    out,
+    jobs,
+    backend,
+    areaRule,
+    conf,
+    only: values.variants ? parseVariants(values.variants) : undefined,
+  };
+  if (values.plan) {
+    const { plan } = await planSession(common);
+    const pending = await pendingJobs(out, plan.jobs);
+    const cost = pending.reduce((s, j) => s + j.cost, 0);
+    console.log(
+      `${plan.jobs.length} unique runs for ${plan.entries.length} cells (${pending.length} still to train); estimated ${
+        formatDuration(cost / jobs)
+      } (one wasm thread per job, unloaded machine)`,
+    );
+    return;
+  }
+  const res = await runAblate({ ...common, train });
+  console.log(res.report);
+});

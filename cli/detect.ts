@@ -1,0 +1,82 @@
+/**
+ * `deno task detect`: run a model on an image or a folder of images as `detect.py` / `detect_dual.py`;
+ * writes each image with labelled boxes, `labels/<stem>.txt` (YOLO format `cls cx cy w h conf`) and
+ * `detections.json` into the output folder.
+ *
+ *   deno task detect --weights W --source <image|folder> [--conf 0.25] [--iou 0.45] [--img 640]
+ *     [--max-det 1000] [--out runs/detect/exp] [--backend X]
+ * @module
+ */
+import { parseArgs } from "node:util";
+import * as path from "node:path";
+import { loadModel } from "../lib/models/load.ts";
+import { disposeWeights } from "../lib/models/weights.ts";
+import { decodeImage, encodeJpeg, IMG_FORMATS } from "../lib/data/image_io.ts";
+import { classColor, drawBoxes } from "../lib/viz/draw.ts";
+import { encodePng } from "../lib/viz/png.ts";
+import { detectImage, detectionRecords, incrementPath, yoloTxtLines } from "../lib/train/mod.ts";
+import { runMain, setupBackend } from "./_common.ts";
+
+const USAGE = `usage: deno task detect --weights W --source <image|folder> [options]
+  --conf X (0.25)   --iou X (0.45)   --img N (640)   --max-det N (1000)
+  --out DIR         output folder (default runs/detect/exp, incremented when it exists)
+  --backend X       tensorflow-gpu | tensorflow | wasm | cpu`;
+
+async function listSources(source: string): Promise<string[]> {
+  const st = await Deno.stat(source);
+  if (st.isFile) return [source];
+  const out: string[] = [];
+  for await (const e of Deno.readDir(source)) {
+    if (e.isFile && IMG_FORMATS.includes(e.name.split(".").pop()!.toLowerCase())) out.push(path.join(source, e.name));
+  }
+  if (!out.length) throw new Error(`Cannot detect: no images (${IMG_FORMATS.join(", ")}) in ${source}`);
+  return out.sort();
+}
+
+await runMain(async () => {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      weights: { type: "string" }, source: { type: "string" }, conf: { type: "string", default: "0.25" },
+      iou: { type: "string", default: "0.45" }, img: { type: "string", default: "640" }, imgsz: { type: "string" },
+      "max-det": { type: "string", default: "1000" }, out: { type: "string" }, backend: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return console.log(USAGE);
+  if (!values.weights || !values.source) throw new Error(`--weights and --source are required\n${USAGE}`);
+  await setupBackend(values.backend);
+  const model = await loadModel(values.weights);
+  let names: string[] = Array.from({ length: model.spec.nc }, (_, i) => String(i));
+  try {
+    const n = JSON.parse(model.metadata.names ?? "null");
+    if (Array.isArray(n) && n.length === model.spec.nc) names = n.map(String);
+  } catch {
+    // keep numeric names
+  }
+  const out = values.out ?? await incrementPath("runs/detect/exp");
+  await Deno.mkdir(`${out}/labels`, { recursive: true });
+  const opts = { img: Number(values.imgsz ?? values.img), conf: Number(values.conf), iou: Number(values.iou), maxDet: Number(values["max-det"]) };
+  const records = [];
+  for (const file of await listSources(values.source)) {
+    const t0 = performance.now();
+    const image = await decodeImage(file);
+    const d = detectImage(model.spec, model.weights, image, opts);
+    const boxes: number[] = Array.from({ length: d.n }, (_, i) => Array.from(d.rows.subarray(6 * i, 6 * i + 4))).flat();
+    const labels = Array.from({ length: d.n }, (_, i) => `${names[d.rows[6 * i + 5]]} ${d.rows[6 * i + 4].toFixed(2)}`);
+    const colors = Array.from({ length: d.n }, (_, i) => classColor(d.rows[6 * i + 5]));
+    const drawn = { pixels: drawBoxes(image.pixels, image.width, image.height, boxes, labels, colors), width: image.width, height: image.height };
+    const stem = path.basename(file).replace(/\.[^.]*$/, "");
+    const isJpeg = /\.jpe?g$/i.test(file);
+    await Deno.writeFile(`${out}/${stem}${isJpeg ? ".jpg" : ".png"}`, isJpeg ? await encodeJpeg(drawn, 95) : await encodePng(drawn));
+    await Deno.writeTextFile(`${out}/labels/${stem}.txt`, yoloTxtLines(d).map((l) => l + "\n").join(""));
+    records.push({ image: file, width: d.width, height: d.height, detections: detectionRecords(d, names) });
+    const counts = new Map<string, number>();
+    for (let i = 0; i < d.n; i++) counts.set(names[d.rows[6 * i + 5]], (counts.get(names[d.rows[6 * i + 5]]) ?? 0) + 1);
+    const summary = [...counts].map(([k, c]) => `${c} ${k}`).join(", ") || "(no detections)";
+    console.error(`${file}: ${image.width}x${image.height} ${summary}, ${(performance.now() - t0).toFixed(0)}ms`);
+  }
+  disposeWeights(model.weights);
+  await Deno.writeTextFile(`${out}/detections.json`, JSON.stringify(records, null, 1));
+  console.log(`Results saved to ${out}`);
+});

@@ -1,0 +1,93 @@
+/**
+ * `deno task train`: train a GELAN (single head) or YOLOv9 (PGI dual head) model, as the official
+ * `train.py` / `train_dual.py` (the loss follows the model's head). Flags after the official scripts:
+ *
+ *   deno task train --cfg gelan-s [--data mnist-det] [--hyp data/hyps/hyp.scratch-high.yaml] [--weights W]
+ *     [--epochs 100] [--batch 16] [--img 640] [--seed 0] [--project runs/train] [--name exp] [--exist-ok]
+ *     [--resume] [--close-mosaic 0] [--min-items 0] [--workers 8] [--patience 100] [--lhg] [--backend X]
+ *
+ * `--resume` continues `project/name` (or, without `--name`, the most recently saved run under `project`)
+ * from `weights/last.safetensors` with the run's saved options.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { trainRun } from "../lib/train/train_run.ts";
+import { runMain, setupBackend } from "./_common.ts";
+
+const USAGE = `usage: deno task train --cfg CFG [--data DATA] [options]
+  --cfg C           model config name (gelan-s, yolov9-s, ...) or YAML path
+  --data D          dataset YAML, or "mnist-det" (the default; generated on first use)
+  --hyp H           hyperparameter YAML (default: hyp.scratch-high values)
+  --weights W       initial weights (.safetensors or .pt; matching names and shapes are copied)
+  --epochs N        (100)   --batch N (16)   --img N (640)   --seed N (0)
+  --project P       (runs/train)   --name N (exp)   --exist-ok   reuse project/name
+  --resume          continue project/name (or the latest run) from weights/last.safetensors
+  --close-mosaic N  turn mosaic off for the last N epochs (0)
+  --min-items N     drop training images with fewer labels (0)
+  --workers N       accepted for compatibility (data loading runs in-process)
+  --patience N      early-stopping patience in epochs (100)
+  --lhg             lead-head guided assignment for the auxiliary branch (paper Table 4)
+  --backend X       tensorflow-gpu | tensorflow | wasm | cpu`;
+
+function num(v: string | undefined, name: string, opts: { min?: number; int?: boolean } = {}): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || n < (opts.min ?? -Infinity)) {
+    throw new RangeError(`--${name}: expected ${opts.int ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${v}"`);
+  }
+  return n;
+}
+
+/** The run folder under `project` whose resume state was written last (`get_latest_run`). */
+async function latestRun(project: string): Promise<string> {
+  let best: { name: string; t: number } | null = null;
+  const entries: Deno.DirEntry[] = [];
+  try {
+    for await (const e of Deno.readDir(project)) entries.push(e);
+  } catch {
+    // no project folder: nothing to resume
+  }
+  for (const e of entries) {
+    if (!e.isDirectory) continue;
+    const st = await Deno.stat(`${project}/${e.name}/weights/last.state.safetensors`).catch(() => null);
+    if (st?.mtime && (!best || st.mtime.getTime() > best.t)) best = { name: e.name, t: st.mtime.getTime() };
+  }
+  if (!best) throw new Error(`Cannot resume: no run with weights/last.state.safetensors under ${project}`);
+  return best.name;
+}
+
+await runMain(async () => {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      cfg: { type: "string" }, data: { type: "string", default: "mnist-det" }, hyp: { type: "string" }, weights: { type: "string" },
+      epochs: { type: "string", default: "100" }, batch: { type: "string", default: "16" },
+      "batch-size": { type: "string" }, img: { type: "string", default: "640" }, imgsz: { type: "string" },
+      seed: { type: "string", default: "0" }, project: { type: "string", default: "runs/train" },
+      name: { type: "string" }, "exist-ok": { type: "boolean" }, resume: { type: "boolean" },
+      "close-mosaic": { type: "string", default: "0" }, "min-items": { type: "string", default: "0" },
+      workers: { type: "string", default: "8" }, patience: { type: "string", default: "100" }, lhg: { type: "boolean" },
+      backend: { type: "string" }, help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return console.log(USAGE);
+  if (!values.resume && !values.cfg) throw new Error(`--cfg is required\n${USAGE}`);
+  await setupBackend(values.backend);
+  const project = values.project!;
+  const name = values.name ?? (values.resume ? await latestRun(project) : "exp");
+  const res = await trainRun({
+    cfg: values.cfg ?? "", data: values.data!, hyp: values.hyp, weights: values.weights,
+    epochs: num(values.epochs, "epochs", { min: 1, int: true }),
+    batch: num(values["batch-size"] ?? values.batch, "batch", { min: 1, int: true }),
+    img: num(values.imgsz ?? values.img, "img", { min: 32, int: true }),
+    seed: num(values.seed, "seed", { int: true }), project, name, existOk: values["exist-ok"], resume: values.resume,
+    closeMosaic: num(values["close-mosaic"], "close-mosaic", { min: 0, int: true }),
+    minItems: num(values["min-items"], "min-items", { min: 0, int: true }),
+    workers: num(values.workers, "workers", { min: 0, int: true }),
+    patience: num(values.patience, "patience", { min: 1, int: true }), lhg: values.lhg,
+  });
+  const b = res.best;
+  console.log(
+    `best epoch ${b.epoch}: mAP50 ${b["metrics/mAP_0.5"].toFixed(4)}, mAP50-95 ${b["metrics/mAP_0.5:0.95"].toFixed(4)}; ` +
+      `${res.rows.length} epochs in ${(res.seconds / 60).toFixed(1)} min; ${res.dir}`,
+  );
+});

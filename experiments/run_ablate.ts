@@ -1,0 +1,264 @@
+/**
+ * One ablation session (the I/O around lib/ablate): counts of every variant at 640 against the paper,
+ * the run plan of the selected tables and figures under a preset, the runs (resumed: finished runs are
+ * not repeated), and the outputs `out/<table>/{results.md,results.csv,runs.csv,plot.svg}`, the
+ * figures' folders and `out/report.md` linking everything. The train function is injected (the CLI
+ * passes real training; tests a fake).
+ * @module
+ */
+import type { Ablation, Figure, FigureOutcome } from "../lib/ablate/spec.ts";
+import type { Preset } from "../lib/ablate/presets.ts";
+import { buildPlan, type Entry, type Job, type Plan, type RunSettings } from "../lib/ablate/plan.ts";
+import { jobDir, progressLine, runJobs, type RunRecord, type TrainFn } from "../lib/ablate/runner.ts";
+import { type TableResult, tableResult, type VariantInputs } from "../lib/ablate/results.ts";
+import { resultsMarkdown, type SessionInfo, type SessionLog } from "../lib/ablate/report.ts";
+import { resultsCsv, runsCsv } from "../lib/ablate/csv.ts";
+import { reportMarkdown } from "../lib/ablate/session_report.ts";
+import { barChartSvg } from "../lib/ablate/plot.ts";
+import { buildConfig, countsOf, scaledConfig, specOf, variantConfig } from "../lib/ablate/variants.ts";
+import { summarizeModel } from "../lib/models/summary.ts";
+import { selectExperiments } from "./mod.ts";
+
+/** Options of {@link runAblate}. */
+export interface AblateOptions {
+  preset: Preset;
+  /** Experiment names (default: all). */
+  tables?: string[];
+  seeds?: number[];
+  epochs?: number;
+  /** Dataset YAML and its numbers of training and validation images. */
+  data: { path: string; trainImages: number; valImages?: number; nc?: number };
+  /** Output folder (runs/ablate). */
+  out: string;
+  train: TrainFn;
+  jobs?: number;
+  backend?: string;
+  areaRule?: string;
+  /** Lowest confidence of the COCO evaluation (for the report; the train function applies it). */
+  conf?: number;
+  /** Only these variant ids per table (`--variants table2:csp,conv`). */
+  only?: Record<string, string[]>;
+  log?: (line: string) => void;
+}
+
+/** What a session produced. */
+export interface AblateResult {
+  tables: TableResult[];
+  figures: Record<string, FigureOutcome>;
+  plan: Plan;
+  records: Map<string, RunRecord>;
+  report: string;
+  wallSeconds: number;
+}
+
+async function variantInputs(
+  a: Ablation,
+  scale: Preset["scale"],
+  img: number,
+  nc?: number,
+): Promise<Map<string, VariantInputs>> {
+  const out = new Map<string, VariantInputs>();
+  const mains = new Map<string, ReturnType<typeof countsOf>>();
+  for (const v of a.variants) {
+    if (v.base === null) {
+      out.set(v.id, { counts: null, cpu: null });
+      continue;
+    }
+    const cfg = await variantConfig(v);
+    const counts = countsOf(cfg, v.id);
+    const cpu = summarizeModel(specOf(scaledConfig(cfg, scale), v.id, nc), img);
+    let mainCounts;
+    if (v.main) {
+      const mk = JSON.stringify(v.main);
+      if (!mains.has(mk)) mains.set(mk, countsOf(await buildConfig(v.main.base, v.main.edits), mk));
+      mainCounts = mains.get(mk);
+    }
+    out.set(v.id, { counts, cpu, ...(mainCounts ? { mainCounts } : {}) });
+  }
+  return out;
+}
+
+async function writeText(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(`${path}.tmp`, text);
+  await Deno.rename(`${path}.tmp`, path);
+}
+
+/**
+ * Whether every iteration of a session's runs is inside the warm-up (`nw = max(round(warmup_epochs x nb),
+ * 100)` iterations of the official schedule).
+ */
+export function inWarmup(s: RunSettings): boolean {
+  const nb = Math.ceil(Math.max(s.trainImages, 1) / s.batch);
+  const nw = Math.max(Math.round((s.hyp.warmup_epochs ?? 3) * nb), 100);
+  return s.epochs * nb <= nw;
+}
+
+/** The plan of a session: selected experiments, run settings and jobs (nothing is trained). */
+export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
+  plan: Plan;
+  tables: Ablation[];
+  figures: Figure[];
+  settings: RunSettings;
+  seeds: number[];
+}> {
+  const p = o.preset;
+  const { tables, figures } = selectExperiments(o.tables);
+  const seeds = o.seeds ?? p.seeds;
+  const epochs = o.epochs ?? p.epochs;
+  const settings: RunSettings = {
+    data: o.data.path,
+    epochs,
+    batch: p.batch,
+    img: p.img,
+    hyp: p.hyp,
+    closeMosaic: Math.min(p.closeMosaic, Math.max(0, epochs - 1)),
+    trainImages: o.data.trainImages,
+    valImages: o.data.valImages ?? 0,
+  };
+  const planOpts = { seeds, scale: p.scale, variants: p.variants, only: o.only };
+  const plan = await buildPlan(tables, { ...planOpts, settings });
+  for (const f of figures) {
+    if (!f.training) continue;
+    const e = f.training.epochs;
+    const shared = e === "warmup" && inWarmup(settings);
+    const fp = await buildPlan([f.training.ablation], {
+      ...planOpts,
+      variants: "all",
+      settings: shared ? settings : { ...settings, epochs: e === "warmup" ? 1 : e, closeMosaic: 0 },
+    });
+    const known = new Map(plan.jobs.map((j) => [j.key, j]));
+    for (const j of fp.jobs) known.has(j.key) ? known.get(j.key)!.uses.push(...j.uses) : plan.jobs.push(j);
+    plan.entries.push(...fp.entries);
+  }
+  return { plan, tables, figures, settings, seeds };
+}
+
+/** Run a session (see the module doc). */
+export async function runAblate(o: AblateOptions): Promise<AblateResult> {
+  const t0 = performance.now();
+  const log = o.log ?? ((l: string) => console.error(l));
+  const p = o.preset;
+  const { plan, tables, figures, settings, seeds } = await planSession(o);
+  log(
+    `[ablate] preset ${p.name}: ${tables.map((t) => t.name).join(", ")}${
+      figures.length ? ` + ${figures.map((f) => f.name).join(", ")}` : ""
+    }; ` +
+      `${plan.jobs.length} unique runs for ${plan.entries.length} (table, variant, seed) cells; seeds ${
+        seeds.join(",")
+      }, ${settings.epochs} epochs, ${settings.img} px`,
+  );
+  await Deno.mkdir(o.out, { recursive: true });
+  const kinds = { skip: 0, done: 0, fail: 0 };
+  const records = await runJobs(plan.jobs, {
+    root: o.out,
+    train: o.train,
+    jobs: o.jobs ?? 1,
+    onProgress: (ev) => {
+      if (ev.kind === "skip" || ev.kind === "done" || ev.kind === "fail") kinds[ev.kind]++;
+      log(`[ablate] ${progressLine(ev)}`);
+    },
+  });
+  const session: SessionInfo = {
+    preset: p.name,
+    description: p.description,
+    seeds,
+    epochs: settings.epochs,
+    batch: settings.batch,
+    img: settings.img,
+    scale: p.scale,
+    data: settings.data,
+    hyp: settings.hyp,
+    closeMosaic: settings.closeMosaic,
+    backend: o.backend ?? "?",
+    jobs: o.jobs ?? 1,
+    areaRule: o.areaRule ?? "terciles",
+    conf: o.conf,
+  };
+  const results: TableResult[] = [];
+  for (const a of tables) {
+    const dir = `${o.out}/${a.name}`;
+    await Deno.mkdir(dir, { recursive: true });
+    const t = tableResult(a, await variantInputs(a, p.scale, settings.img, o.data.nc), plan.entries, records);
+    results.push(t);
+    const rows = t.variants.filter((v) => v.runs.length || v.variant.paper.ap !== undefined).map((v) => ({
+      label: v.variant.label,
+      paper: v.variant.paper.ap,
+      mean: v.metrics.ap.mean,
+      std: v.metrics.ap.std,
+      values: v.runs.map((r) => r.record?.metrics?.ap ?? NaN).filter(Number.isFinite),
+    }));
+    await writeText(`${dir}/plot.svg`, barChartSvg(a.title, "AP", rows));
+    await writeText(`${dir}/results.md`, resultsMarkdown(t, session, "plot.svg"));
+    await writeText(`${dir}/results.csv`, resultsCsv(t));
+    await writeText(`${dir}/runs.csv`, runsCsv(t));
+  }
+  const figOut: Record<string, FigureOutcome> = {};
+  for (const f of figures) figOut[f.name] = await runFigure(f, o, plan.entries, records, settings, log);
+  const wallSeconds = (performance.now() - t0) / 1000;
+  Object.assign(session, { wallSeconds, trained: kinds.done, skipped: kinds.skip, failed: kinds.fail });
+  const logPath = `${o.out}/sessions.jsonl`;
+  const history = (await Deno.readTextFile(logPath).catch(() => "")).split("\n").filter(Boolean)
+    .map((l) => JSON.parse(l) as SessionLog);
+  session.history = history;
+  const entry: SessionLog = {
+    date: new Date().toISOString().slice(0, 16).replace("T", " "),
+    preset: p.name,
+    tables: [...tables, ...figures].map((t) => t.name),
+    wallSeconds,
+    trained: kinds.done,
+    skipped: kinds.skip,
+    failed: kinds.fail,
+  };
+  await Deno.writeTextFile(logPath, JSON.stringify(entry) + "\n", { append: true });
+  const report = reportMarkdown(session, results, figures, figOut);
+  await writeText(`${o.out}/report.md`, report);
+  log(`[ablate] report: ${o.out}/report.md`);
+  return { tables: results, figures: figOut, plan, records, report, wallSeconds };
+}
+
+async function runFigure(
+  f: Figure,
+  o: AblateOptions,
+  entries: readonly Entry[],
+  records: ReadonlyMap<string, RunRecord>,
+  settings: RunSettings,
+  log: (l: string) => void,
+): Promise<FigureOutcome> {
+  const dir = `${o.out}/${f.name}`;
+  await Deno.mkdir(dir, { recursive: true });
+  const runs = f.training
+    ? entries.filter((e) => e.table === f.training!.ablation.name).map((e) => ({
+      variant: e.variant,
+      seed: e.seed,
+      dir: jobDir(o.out, e.key),
+      done: records.get(e.key)?.status === "done",
+    }))
+    : [];
+  try {
+    const backend = /^[a-z-]+$/.test(o.backend ?? "") ? o.backend : undefined;
+    return await f.run({
+      dir,
+      settings: { ...o.preset, backend },
+      runs,
+      data: settings.data,
+      img: settings.img,
+      log,
+    });
+  } catch (e) {
+    return { status: "failed", line: (e as Error).message };
+  }
+}
+
+/** Jobs of a plan that a session would still have to run (no done record). */
+export async function pendingJobs(out: string, jobs: readonly Job[]): Promise<Job[]> {
+  const pending: Job[] = [];
+  for (const j of jobs) {
+    try {
+      const r = JSON.parse(await Deno.readTextFile(`${jobDir(out, j.key)}/record.json`)) as RunRecord;
+      if (r.status !== "done") pending.push(j);
+    } catch {
+      pending.push(j);
+    }
+  }
+  return pending;
+}

@@ -1,0 +1,155 @@
+/**
+ * The real train function of the ablation runner: one job = `trainRun` into the job's folder (resumed
+ * from `weights/last.safetensors` when an earlier session was interrupted), then one validation pass of
+ * the best weights scored with COCO statistics (AP, AP50, AP75, APS/M/L). Predictions down to
+ * confidence `conf` are kept (default 1e-5): the official 0.001 hides every box of a briefly trained
+ * model, whose class scores start at sigmoid(ln(5 / nc / 6400)) < 1e-4 (head bias init).
+ * Also a subprocess variant for `--jobs N` (tfjs state is global, so parallel runs are processes).
+ * @module
+ */
+import { trainRun } from "../lib/train/train_run.ts";
+import { parseResultsCsv } from "../lib/train/run_files.ts";
+import type { EpochRow } from "../lib/train/types.ts";
+import { validate } from "../lib/train/validate.ts";
+import { loadHyp } from "../lib/train/hyp.ts";
+import { loadModel } from "../lib/models/load.ts";
+import { disposeWeights } from "../lib/models/weights.ts";
+import { createLoader, loadDataset } from "../lib/data/mod.ts";
+import { type AreaRule, cocoStats } from "../lib/ablate/coco_stats.ts";
+import type { Job } from "../lib/ablate/plan.ts";
+import type { RunMetrics, TrainContext, TrainFn } from "../lib/ablate/runner.ts";
+
+/** Options of the real train function. */
+export interface TrainJobOptions {
+  /** Lowest confidence kept for the COCO evaluation (default 1e-5). */
+  conf?: number;
+  areaRule?: AreaRule;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Train one job in-process and evaluate it (see the module doc). */
+export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions = {}): Promise<RunMetrics> {
+  const s = job.settings;
+  const dir = ctx.dir.replace(/\/+$/, "");
+  const project = dir.replace(/\/[^/]*$/, "");
+  const name = dir.slice(project.length + 1);
+  // A run folder with a resume sidecar was interrupted; one with best weights and no sidecar finished
+  // training before its record was written (then only the evaluation is redone).
+  const resume = await exists(`${dir}/weights/last.state.safetensors`);
+  const trained = !resume && await exists(`${dir}/weights/best.safetensors`) &&
+    await exists(`${dir}/results.csv`);
+  let rows: EpochRow[];
+  if (trained) rows = parseResultsCsv(await Deno.readTextFile(`${dir}/results.csv`));
+  else {
+    const res = await trainRun({
+      cfg: job.cfg,
+      data: s.data,
+      hyp: s.hyp,
+      epochs: s.epochs,
+      batch: s.batch,
+      img: s.img,
+      seed: job.seed,
+      project,
+      name,
+      existOk: true,
+      resume,
+      quiet: true,
+      lhg: job.lhg,
+      closeMosaic: s.closeMosaic,
+      onEpoch: (row) => ctx.onEpoch(row.epoch),
+    });
+    rows = res.rows;
+  }
+  const model = await loadModel(`${dir}/weights/best.safetensors`);
+  try {
+    const val = await loadDataset(s.data, "val");
+    const v = await validate(model.spec, model.weights, val, {
+      loader: createLoader,
+      batch: s.batch * 2,
+      img: s.img,
+      hyp: await loadHyp(s.hyp),
+      conf: o.conf ?? 1e-5,
+      losses: false,
+    });
+    const c = cocoStats(v.gt, v.predictions, val.names, o.areaRule ?? "terciles");
+    const pct = (x: number) => (x < 0 ? -1 : 100 * x);
+    const bestRow = rows.reduce(
+      (b, r) => (r["metrics/mAP_0.5:0.95"] > (b?.["metrics/mAP_0.5:0.95"] ?? -1) ? r : b),
+      rows[0],
+    );
+    return {
+      ap: pct(c.stats[0]),
+      ap50: pct(c.stats[1]),
+      ap75: pct(c.stats[2]),
+      aps: pct(c.stats[3]),
+      apm: pct(c.stats[4]),
+      apl: pct(c.stats[5]),
+      coco: c.stats,
+      map50: v.map50,
+      map: v.map,
+      bestEpoch: bestRow?.epoch ?? -1,
+      epochs: s.epochs,
+      areas: c.areas,
+      areaRule: c.rule,
+    };
+  } finally {
+    disposeWeights(model.weights);
+  }
+}
+
+/** The in-process train function. */
+export function inProcessTrain(o: TrainJobOptions = {}): TrainFn {
+  return (job, ctx) => trainJob(job, ctx, o);
+}
+
+/**
+ * A train function that runs each job in its own `deno run -A cli/ablate.ts --run-job <dir>/job.json`
+ * process (for `--jobs N`): epochs are reported through the child's stdout (`epoch N` lines), metrics
+ * through `<dir>/metrics.json`.
+ */
+export function subprocessTrain(o: TrainJobOptions & { backend?: string } = {}): TrainFn {
+  return async (_job, ctx) => {
+    const cli = new URL("../cli/ablate.ts", import.meta.url).pathname;
+    const args = [
+      "run",
+      "-A",
+      cli,
+      "--run-job",
+      `${ctx.dir}/job.json`,
+      "--area-rule",
+      o.areaRule ?? "terciles",
+    ];
+    if (o.backend) args.push("--backend", o.backend);
+    if (o.conf !== undefined) args.push("--conf", String(o.conf));
+    const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" }).spawn();
+    const errChunks: string[] = [];
+    const readErr = (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) errChunks.push(chunk);
+    })();
+    let buf = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const m = /^epoch (\d+)$/.exec(buf.slice(0, i).trim());
+        if (m) ctx.onEpoch(Number(m[1]));
+        buf = buf.slice(i + 1);
+      }
+    }
+    const status = await child.status;
+    await readErr;
+    if (!status.success) {
+      const tail = errChunks.join("").trim().split("\n").slice(-3).join(" | ");
+      throw new Error(`training process exited with ${status.code}: ${tail}`);
+    }
+    return JSON.parse(await Deno.readTextFile(`${ctx.dir}/metrics.json`)) as RunMetrics;
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * Ablations of the paper as data and one runner for all of them: variant configs built by edits of the
+ * official GELAN configs, counts against the paper's columns, CPU-scale presets, a resumable run plan,
+ * statistics with the tie rule, and the reports (`deno task ablate`, experiments/).
+ * @module
+ */
+export * from "./spec.ts";
+export * from "./config_rows.ts";
+export * from "./edits.ts";
+export * from "./variants.ts";
+export * from "./presets.ts";
+export * from "./plan.ts";
+export * from "./runner.ts";
+export * from "./stats.ts";
+export * from "./results.ts";
+export * from "./report.ts";
+export * from "./csv.ts";
+export * from "./session_report.ts";
+export * from "./plot.ts";
+export * from "./coco_stats.ts";
+export * from "./focus.ts";

@@ -1,0 +1,140 @@
+/**
+ * Presets of `deno task ablate`: how much training each table gets. One scaling rule (width, D_CSP
+ * depth, divisor) applies to every variant of every table, so the variants keep their relative sizes;
+ * the data are MNIST-Det (the first N images of the default dataset) unless `--data` names a YOLO
+ * dataset YAML. `smoke` exercises everything end to end in minutes (2 variants per table, 1 seed,
+ * 1 short epoch; for the tests), `quick` is the main job (all variants, 2 seeds), `full` is for a
+ * long night or a GPU.
+ * @module
+ */
+import type { ScaleOptions } from "../models/scale.ts";
+
+/** MNIST-Det generator settings of a preset (a prefix of the default dataset when only counts change). */
+export interface MnistDetSpec {
+  train: number;
+  val: number;
+  /** Generated image side (the default dataset: 160). */
+  img?: number;
+  /** Digit cell sizes in px and digits per image (defaults 16..64, 1..6). */
+  minSize?: number;
+  maxSize?: number;
+  maxDigits?: number;
+}
+
+/** Settings of the information-bottleneck figures (Fig. 2/6). */
+export interface IbSettings {
+  depths: number[];
+  seeds: number;
+  width: number;
+  /** Side of the input images. */
+  size: number;
+  images: number;
+}
+
+/** Settings of Fig. 7 (feature maps after the first epoch, GELAN vs GELAN + PGI). */
+export interface Fig7Settings {
+  /** Validation images whose maps are drawn / scored. */
+  images: number;
+}
+
+/** A preset. */
+export interface Preset {
+  name: "smoke" | "quick" | "full";
+  description: string;
+  seeds: number[];
+  epochs: number;
+  batch: number;
+  /** Training / validation image size. */
+  img: number;
+  /** One scaling rule for every variant. */
+  scale: ScaleOptions;
+  mnistDet: MnistDetSpec;
+  /** Hyperparameter overrides of hyp.scratch-high (lighter augmentation for short CPU runs). */
+  hyp: Record<string, number>;
+  /** Epochs at the end without mosaic (official close_mosaic). */
+  closeMosaic: number;
+  /** Train every variant, or only each ablation's smoke variants. */
+  variants: "all" | "smoke";
+  ib: IbSettings;
+  fig7: Fig7Settings;
+}
+
+/**
+ * Short CPU runs: no mosaic / mixup / copy-paste, milder scale jitter, 1-epoch warm-up, and lr0 0.05:
+ * with the official gradient clipping (norm 10; measured norms ~1e5) every step moves the weights by at
+ * most lr0 x 10, so the few hundred steps a CPU budget allows need a larger lr0. Measured on GELAN-C at
+ * 1/8 width, 64 px, one seed (val mAP50 at conf 0.001): lr0 0.01: 0 / 0.001 / 0.003 after 2000 / 3000 /
+ * 4000 images; lr0 0.05: 0.0002 / 0.0025 / 0.030; lr0 0.15: 0.0017 after 2000; lr0 0.4: 0.0001 after 2000.
+ */
+const CPU_HYP: Record<string, number> = {
+  lr0: 0.05,
+  warmup_epochs: 1,
+  mosaic: 0,
+  mixup: 0,
+  copy_paste: 0,
+  scale: 0.5,
+};
+
+/** MNIST-Det drawn at 64 px with larger, fewer digits (12-32 px, 1-4 per image) for 64 px training. */
+const MNIST_DET_64 = { img: 64, minSize: 12, maxSize: 32, maxDigits: 4 };
+
+/** The presets by name. */
+export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
+  smoke: {
+    name: "smoke",
+    description:
+      "every table and figure end to end in a few minutes: 2 variants per table, 1 seed, 1 epoch of 16 images at 32 px",
+    seeds: [0],
+    epochs: 1,
+    batch: 8,
+    img: 32,
+    scale: { width: 1 / 16, depth: 1, divisor: 8 },
+    mnistDet: { train: 16, val: 8 },
+    hyp: CPU_HYP,
+    closeMosaic: 0,
+    variants: "smoke",
+    ib: { depths: [4, 8], seeds: 2, width: 8, size: 32, images: 1 },
+    fig7: { images: 1 },
+  },
+  quick: {
+    name: "quick",
+    description:
+      "all tables and figures: every variant, 2 seeds, 3 epochs of 128 MNIST-Det images (64 px) at 1/8 width",
+    seeds: [0, 1],
+    epochs: 3,
+    batch: 16,
+    img: 64,
+    scale: { width: 1 / 8, depth: 1, divisor: 8 },
+    mnistDet: { train: 128, val: 32, ...MNIST_DET_64 },
+    hyp: CPU_HYP,
+    closeMosaic: 0,
+    variants: "all",
+    ib: { depths: [25, 50, 100], seeds: 2, width: 16, size: 64, images: 2 },
+    fig7: { images: 4 },
+  },
+  full: {
+    name: "full",
+    description:
+      "every variant, 3 seeds, 16 epochs of 512 MNIST-Det images (64 px) at 1/8 width: a long night (about 17 h on one wasm thread; --jobs 2 on an idle 2-core machine about halves it)",
+    seeds: [0, 1, 2],
+    epochs: 16,
+    batch: 16,
+    img: 64,
+    scale: { width: 1 / 8, depth: 1, divisor: 8 },
+    mnistDet: { train: 512, val: 128, ...MNIST_DET_64 },
+    hyp: { ...CPU_HYP, warmup_epochs: 3 },
+    closeMosaic: 0,
+    variants: "all",
+    ib: { depths: [50, 100, 150, 200], seeds: 3, width: 32, size: 128, images: 3 },
+    fig7: { images: 8 },
+  },
+};
+
+/** Look up a preset by name; the error lists the known names. */
+export function getPreset(name: string): Preset {
+  const p = (PRESETS as Record<string, Preset>)[name];
+  if (!p) {
+    throw new RangeError(`Unknown preset "${name}": expected one of ${Object.keys(PRESETS).join(", ")}`);
+  }
+  return p;
+}

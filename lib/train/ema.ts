@@ -1,0 +1,60 @@
+/**
+ * Exponential moving average of the model (`ModelEMA`, utils/torch_utils.py; reference spec §5.5):
+ * after every optimizer step `d = decay (1 - exp(-updates / tau))` and every floating-point entry of
+ * the state dict (parameters and BatchNorm running statistics) becomes `d ema + (1 - d) model`.
+ * Integer entries (`num_batches_tracked`) keep the EMA's own value, as in the reference.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { isTree, type Tree } from "../nn/tree.ts";
+
+/** EMA state: the averaged weight tree and the number of updates so far. */
+export interface EmaState {
+  weights: Tree<tf.Tensor>;
+  updates: number;
+}
+
+/** EMA hyperparameters (ModelEMA defaults 0.9999 and 2000). */
+export interface EmaOptions {
+  decay?: number;
+  tau?: number;
+}
+
+/** `ModelEMA.decay(x) = decay * (1 - exp(-x / tau))`. */
+export function emaDecay(updates: number, opts: EmaOptions = {}): number {
+  return (opts.decay ?? 0.9999) * (1 - Math.exp(-updates / (opts.tau ?? 2000)));
+}
+
+function cloneTree(t: Tree<tf.Tensor>): Tree<tf.Tensor> {
+  const out: Tree<tf.Tensor> = {};
+  for (const [k, v] of Object.entries(t)) out[k] = isTree(v) ? cloneTree(v) : tf.clone(v);
+  return out;
+}
+
+/** `ModelEMA.__init__`: a copy of the model's weights (new tensors) with `updates` (0 for a new run). */
+export function initEma(weights: Tree<tf.Tensor>, updates = 0): EmaState {
+  return { weights: cloneTree(weights), updates };
+}
+
+/**
+ * `ModelEMA.update(model)`: one more update with the model's current weights. Returns a new state;
+ * float leaves are new tensors, integer leaves are shared with `ema` (dispose the old state with
+ * `disposeWeights(old.weights, new.weights)`).
+ */
+export function updateEma(ema: EmaState, model: Tree<tf.Tensor>, opts: EmaOptions = {}): EmaState {
+  const updates = ema.updates + 1;
+  const d = emaDecay(updates, opts);
+  const walk = (e: Tree<tf.Tensor>, m: Tree<tf.Tensor>, path: string): Tree<tf.Tensor> => {
+    const out: Tree<tf.Tensor> = {};
+    for (const [k, v] of Object.entries(e)) {
+      const mv = m[k];
+      const name = path ? `${path}.${k}` : k;
+      if (mv === undefined || isTree(v) !== isTree(mv)) throw new RangeError(`Cannot update EMA: model has no "${name}"`);
+      if (isTree(v)) out[k] = walk(v, mv as Tree<tf.Tensor>, name);
+      else if (v.dtype !== "float32") out[k] = v;
+      else out[k] = tf.tidy(() => tf.add(tf.mul(v, d), tf.mul(mv as tf.Tensor, 1 - d)));
+    }
+    return out;
+  };
+  return { weights: walk(ema.weights, model, ""), updates };
+}

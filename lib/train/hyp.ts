@@ -1,0 +1,116 @@
+/**
+ * Training hyperparameters with the official keys of `data/hyps/hyp.scratch-high.yaml`
+ * (reference spec §5.1): loaded from a YAML file or a mapping, checked key by key.
+ * @module
+ */
+import { parse } from "yaml";
+import type { Hyp } from "../data/types.ts";
+
+/** The values of the official `data/hyps/hyp.scratch-high.yaml` (all keys, verbatim). */
+export const DEFAULT_HYP: Readonly<Hyp> = Object.freeze({
+  lr0: 0.01,
+  lrf: 0.01,
+  momentum: 0.937,
+  weight_decay: 0.0005,
+  warmup_epochs: 3.0,
+  warmup_momentum: 0.8,
+  warmup_bias_lr: 0.1,
+  box: 7.5,
+  cls: 0.5,
+  cls_pw: 1.0,
+  obj: 0.7,
+  obj_pw: 1.0,
+  dfl: 1.5,
+  iou_t: 0.2,
+  anchor_t: 5.0,
+  fl_gamma: 0.0,
+  hsv_h: 0.015,
+  hsv_s: 0.7,
+  hsv_v: 0.4,
+  degrees: 0.0,
+  translate: 0.1,
+  scale: 0.9,
+  shear: 0.0,
+  perspective: 0.0,
+  flipud: 0.0,
+  fliplr: 0.5,
+  mosaic: 1.0,
+  mixup: 0.15,
+  copy_paste: 0.3,
+});
+
+/** Keys a hyp file may carry besides {@link DEFAULT_HYP}'s (evolve's `anchors`, train.py's `label_smoothing`). */
+export const OPTIONAL_HYP_KEYS: readonly string[] = ["anchors", "label_smoothing"];
+
+/** Options of {@link loadHyp}. */
+export interface LoadHypOptions {
+  /**
+   * Every key of {@link DEFAULT_HYP} must be present (default: true for files, false for mappings,
+   * whose missing keys take the defaults, so `{lr0: 0.02}` is an override).
+   */
+  complete?: boolean;
+  /** Name of the source in error messages (default: the path, or "<hyp mapping>"). */
+  source?: string;
+}
+
+/**
+ * Check a hyp mapping against the official keys: unknown keys, missing keys (when `complete`) and
+ * non-numeric values are errors naming the source. Returns a new object with the defaults filled in.
+ */
+export function resolveHyp(raw: unknown, opts: LoadHypOptions & { source: string }): Hyp {
+  const src = opts.source;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new TypeError(`Invalid hyperparameters ${src}: expected a mapping of key: number, got ${JSON.stringify(raw)}`);
+  }
+  const m = raw as Record<string, unknown>;
+  const known = new Set([...Object.keys(DEFAULT_HYP), ...OPTIONAL_HYP_KEYS]);
+  const unknown = Object.keys(m).filter((k) => !known.has(k));
+  if (unknown.length) {
+    throw new RangeError(
+      `Invalid hyperparameters ${src}: unknown key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} ` +
+        `(official keys: ${Object.keys(DEFAULT_HYP).join(", ")})`,
+    );
+  }
+  const bad = Object.entries(m).filter(([, v]) => typeof v !== "number" || !Number.isFinite(v));
+  if (bad.length) {
+    throw new TypeError(
+      `Invalid hyperparameters ${src}: expected finite numbers, got ` +
+        bad.map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", "),
+    );
+  }
+  if (opts.complete) {
+    const missing = Object.keys(DEFAULT_HYP).filter((k) => !(k in m));
+    if (missing.length) throw new RangeError(`Invalid hyperparameters ${src}: missing key${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`);
+  }
+  return { ...DEFAULT_HYP, ...(m as Hyp) };
+}
+
+/**
+ * Load hyperparameters (as `train_dual.py` does with `--hyp`): a YAML path (strict: all official keys),
+ * a mapping (overrides of {@link DEFAULT_HYP}), or nothing (the defaults).
+ *
+ * @example
+ * ```ts
+ * const hyp = await loadHyp("data/hyps/hyp.scratch-high.yaml");
+ * const quick = await loadHyp({ mosaic: 0.5 });
+ * ```
+ */
+export async function loadHyp(pathOrDict?: string | Record<string, unknown>, opts: LoadHypOptions = {}): Promise<Hyp> {
+  if (pathOrDict === undefined) return { ...DEFAULT_HYP };
+  if (typeof pathOrDict !== "string") {
+    return resolveHyp(pathOrDict, { complete: false, ...opts, source: opts.source ?? "<hyp mapping>" });
+  }
+  let text: string;
+  try {
+    text = await Deno.readTextFile(pathOrDict);
+  } catch (e) {
+    throw new Deno.errors.NotFound(`Cannot read hyperparameters ${pathOrDict}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (e) {
+    throw new SyntaxError(`Invalid hyperparameters ${pathOrDict}: not valid YAML (${(e as Error).message.split("\n")[0]})`);
+  }
+  return resolveHyp(raw, { complete: true, ...opts, source: opts.source ?? pathOrDict });
+}

@@ -1,0 +1,71 @@
+/**
+ * The files of a run folder (side effects live here): `increment_path` (runs/train/exp, exp2, ...),
+ * `opt.yaml` / `hyp.yaml`, `results.csv` in the official layout (utils/loggers `on_fit_epoch_end`:
+ * `'%20s,'` header, `'%20.5g,'` values) and plots written as both `.svg` and `.png`.
+ * @module
+ */
+import { stringify } from "yaml";
+import { formatG } from "./progress.ts";
+import type { EpochRow } from "./types.ts";
+import { svgToPng } from "../viz/plots.ts";
+
+/** The results.csv columns after `epoch`, in the official order. */
+export const RESULT_KEYS: readonly (keyof EpochRow)[] = [
+  "train/box_loss", "train/cls_loss", "train/dfl_loss", "metrics/precision", "metrics/recall", "metrics/mAP_0.5",
+  "metrics/mAP_0.5:0.95", "val/box_loss", "val/cls_loss", "val/dfl_loss", "x/lr0", "x/lr1", "x/lr2",
+];
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `increment_path`: `path` if free (or `existOk`), else `path2`, `path3`, ... */
+export async function incrementPath(path: string, existOk = false): Promise<string> {
+  if (existOk || !(await exists(path))) return path;
+  for (let n = 2; ; n++) if (!(await exists(`${path}${n}`))) return `${path}${n}`;
+}
+
+/** Write text atomically (temp file + rename). */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+/** `yaml_save`: a mapping as YAML. */
+export async function writeYaml(path: string, data: Record<string, unknown>): Promise<void> {
+  await writeTextAtomic(path, stringify(data, { lineWidth: 0 }));
+}
+
+/** results.csv text for `rows` (official header and `%20.5g` number format). */
+export function resultsCsv(rows: readonly EpochRow[]): string {
+  const cols = ["epoch", ...RESULT_KEYS];
+  const head = cols.map((c) => String(c).padStart(20)).join(",");
+  const body = rows.map((r) => cols.map((c) => formatG(r[c as keyof EpochRow], 5).padStart(20)).join(","));
+  return [head, ...body].join("\n") + "\n";
+}
+
+/** Parse a results.csv written by {@link resultsCsv} (or the official loggers) back into rows. */
+export function parseResultsCsv(text: string): EpochRow[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim());
+  if (!lines.length) return [];
+  const cols = lines[0].split(",").map((c) => c.trim());
+  return lines.slice(1).map((l) => {
+    const v = l.split(",").map((x) => Number(x.trim()));
+    return Object.fromEntries(cols.map((c, i) => [c, v[i]])) as unknown as EpochRow;
+  });
+}
+
+/** Write `<base>.svg` and `<base>.png`. */
+export async function writePlot(base: string, svg: string): Promise<void> {
+  await writeTextAtomic(`${base}.svg`, svg);
+  const png = await svgToPng(svg);
+  const tmp = `${base}.png.${Deno.pid}.tmp`;
+  await Deno.writeFile(tmp, png);
+  await Deno.rename(tmp, `${base}.png`);
+}

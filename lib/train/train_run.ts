@@ -1,0 +1,215 @@
+/**
+ * A whole training run, as `train_dual.py` / `train.py` `train()`: datasets, model (from a config, optionally
+ * initialised from `--weights`), hyperparameters, the epoch loop of {@link trainStep} with warm-up,
+ * close-mosaic, per-epoch validation of the EMA model, fitness, checkpoints (`last` / `best`), results.csv and
+ * plots, `--resume`, early stopping (patience 100) and a final validation of `best` with the PR curve and
+ * the confusion matrix. This module orchestrates I/O; the numerics are the pure modules it calls.
+ * @module
+ */
+import type { Dataset, Hyp } from "../data/types.ts";
+import { buildModelSpec, type ModelSpec } from "../models/spec.ts";
+import { loadModelConfig, type ModelConfig, parseModelConfig } from "../models/config.ts";
+import { initWeights } from "../models/init.ts";
+import { disposeWeights } from "../models/weights.ts";
+import { loadModel } from "../models/load.ts";
+import { loadWeightsFile } from "../io/weights_file.ts";
+import { fitness } from "../eval/metrics.ts";
+import { loadHyp } from "./hyp.ts";
+import { paramGroups } from "./param_groups.ts";
+import { scaledWeightDecay } from "./schedule.ts";
+import { initTrainState, releaseState, type StepConfig, type TrainState } from "./train_step.ts";
+import { type CheckpointMeta, checkpointPaths, loadCheckpoint, saveCheckpoint, stripCheckpoint } from "./checkpoint.ts";
+import { transferWeights } from "./pretrained.ts";
+import { incrementPath, writeYaml } from "./run_files.ts";
+import { type LoaderFn, validate } from "./validate.ts";
+import { runEpoch } from "./train_epoch.ts";
+import { type Console, finishRun, makeConsole, recordEpoch } from "./run_report.ts";
+import type { EpochRow, TrainRunOptions, TrainRunResult } from "./types.ts";
+import { loadDataset } from "../data/dataset.ts";
+import { createLoader } from "../data/loader.ts";
+
+/** The data functions a run needs (lib/data's `loadDataset` and `createLoader`; tests pass in-memory ones). */
+export interface DataApi {
+  loadDataset(yamlPath: string, split: "train" | "val", opts?: { minItems?: number }): Promise<Dataset>;
+  createLoader: LoaderFn;
+}
+
+/** The real data pipeline (lib/data): dataset YAML (or "mnist-det") and the augmenting loader. */
+export const DEFAULT_DATA_API: DataApi = {
+  loadDataset: (yamlPath, split, opts) => loadDataset(yamlPath, split, { minItems: opts?.minItems }),
+  createLoader,
+};
+
+async function resolveConfig(cfg: TrainRunOptions["cfg"]): Promise<ModelConfig> {
+  return typeof cfg === "string" ? await loadModelConfig(cfg) : parseModelConfig(cfg, "<cfg mapping>");
+}
+
+/** The options recorded in opt.yaml (what a resume needs to restart the same run). */
+function optRecord(o: TrainRunOptions, dir: string, cfg: Record<string, unknown> | string): Record<string, unknown> {
+  return {
+    cfg, data: o.data, weights: o.weights ?? "", epochs: o.epochs, batch_size: o.batch, imgsz: o.img, seed: o.seed,
+    project: o.project, name: o.name, save_dir: dir, close_mosaic: o.closeMosaic ?? 0, min_items: o.minItems ?? 0,
+    workers: o.workers ?? 0, lhg: !!o.lhg, patience: o.patience ?? 100, optimizer: "SGD",
+  };
+}
+
+/** Restore the run options of a resumed run from its checkpoint (`opt.yaml` semantics). */
+function resumedOptions(o: TrainRunOptions, saved: Record<string, unknown>): TrainRunOptions {
+  const n = (k: string, d: number) => (typeof saved[k] === "number" ? saved[k] as number : d);
+  return {
+    ...o, cfg: saved.cfg as TrainRunOptions["cfg"], data: String(saved.data ?? o.data), epochs: n("epochs", o.epochs),
+    batch: n("batch_size", o.batch), img: n("imgsz", o.img), seed: n("seed", o.seed), closeMosaic: n("close_mosaic", 0),
+    minItems: n("min_items", 0), workers: n("workers", 0), lhg: !!saved.lhg, patience: n("patience", 100),
+  };
+}
+
+interface Prepared {
+  opts: TrainRunOptions;
+  dir: string;
+  spec: ModelSpec;
+  state: TrainState;
+  cfg: StepConfig;
+  hyp: Hyp;
+  meta: CheckpointMeta;
+  startEpoch: number;
+}
+
+async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: Console): Promise<Prepared & { train: Dataset }> {
+  if (o.resume) {
+    const dir = `${o.project}/${o.name}`;
+    const ck = await loadCheckpoint(`${dir}/weights`, paramGroups);
+    const opts = resumedOptions(o, ck.meta.opt);
+    const startEpoch = ck.meta.epoch + 1;
+    if (startEpoch >= opts.epochs) {
+      throw new Error(`Cannot resume ${dir}: training to ${opts.epochs} epochs is finished, nothing to resume`);
+    }
+    log.info(`Resuming training from ${checkpointPaths(`${dir}/weights`).last} from epoch ${startEpoch} to ${opts.epochs} total epochs`);
+    const ds = await train();
+    const cfg = stepConfig(ck.spec, ck.groups, ck.meta.hyp, opts, ds);
+    return { opts, dir, spec: ck.spec, state: ck.state, cfg, hyp: ck.meta.hyp, meta: ck.meta, startEpoch, train: ds };
+  }
+  const dir = await incrementPath(`${o.project}/${o.name}`, o.existOk);
+  await Deno.mkdir(`${dir}/weights`, { recursive: true });
+  const hyp = await loadHyp(o.hyp);
+  const ds = await train();
+  const config = await resolveConfig(o.cfg);
+  const spec = buildModelSpec(config, { nc: ds.names.length });
+  let weights = initWeights(spec, { seed: o.seed });
+  if (o.weights) {
+    const file = await loadWeightsFile(o.weights, { ema: true });
+    const t = transferWeights(weights, file.tensors);
+    for (const r of t.replaced) r.dispose();
+    weights = t.weights;
+    log.info(`Transferred ${t.transferred}/${t.total} items from ${o.weights}`);
+  }
+  const groups = paramGroups(weights);
+  const opt = optRecord(o, dir, o.cfg);
+  await writeYaml(`${dir}/hyp.yaml`, hyp);
+  await writeYaml(`${dir}/opt.yaml`, opt);
+  log.info(`hyperparameters: ${Object.entries(hyp).map(([k, v]) => `${k}=${v}`).join(", ")}`);
+  log.info(`optimizer: SGD(lr=${hyp.lr0}) with parameter groups ${groups.counts[2]} weight(decay=0.0), ` +
+    `${groups.counts[1]} weight(decay=${scaledWeightDecay(hyp.weight_decay, o.batch)}), ${groups.counts[0]} bias`);
+  const meta: CheckpointMeta = { epoch: -1, bestFitness: 0, rows: [], opt, hyp, names: ds.names, date: "" };
+  const cfg = stepConfig(spec, groups, hyp, o, ds);
+  return { opts: o, dir, spec, state: initTrainState(weights, groups), cfg, hyp, meta, startEpoch: 0, train: ds };
+}
+
+function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, o: TrainRunOptions, ds: Dataset): StepConfig {
+  const nb = Math.ceil(ds.length / o.batch);
+  return {
+    spec, groups, lhg: o.lhg, weightDecay: scaledWeightDecay(hyp.weight_decay, o.batch),
+    schedule: { hyp, epochs: o.epochs, batch: o.batch, batchesPerEpoch: nb },
+  };
+}
+
+/**
+ * Train a model (see the module doc). Writes `project/name/` (incremented unless `existOk` or `resume`):
+ * weights/{last,best}.safetensors, results.csv, results.{svg,png}, PR_curve, confusion_matrix, opt.yaml,
+ * hyp.yaml. A non-finite loss stops the run with an error naming the epoch and batch; the last good
+ * checkpoint stays.
+ *
+ * @example
+ * ```ts
+ * const res = await trainRun({ cfg: "gelan-t", data: "data/mnist-det/mnist-det.yaml", epochs: 3, batch: 16, img: 160,
+ *   seed: 0, project: "runs/train", name: "exp" });
+ * ```
+ */
+export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DATA_API): Promise<TrainRunResult> {
+  const t0 = performance.now();
+  const log = makeConsole(opts.quiet);
+  const p = await prepare(opts, () => data.loadDataset(opts.data, "train", { minItems: opts.minItems }), log);
+  const o = p.opts;
+  const val = await data.loadDataset(o.data, "val");
+  const { spec, cfg, hyp, dir } = p;
+  let state = p.state;
+  const rows: EpochRow[] = [...p.meta.rows];
+  let bestFitness = p.meta.bestFitness;
+  const patience = o.patience ?? 100;
+  log.info(`Image sizes ${o.img} train, ${o.img} val\nLogging results to ${dir}\nStarting training for ${o.epochs} epochs...`);
+  try {
+    for (let epoch = p.startEpoch; epoch < o.epochs; epoch++) {
+      const mosaic = !(o.closeMosaic && epoch >= o.epochs - o.closeMosaic);
+      if (o.closeMosaic && epoch === o.epochs - o.closeMosaic) log.info("Closing dataloader mosaic");
+      const ep = await runEpoch(state, p.train, { epoch, mosaic, cfg, opts: o, loader: data.createLoader, log });
+      state = ep.state;
+      const v = await validate(spec, state.ema.weights, val, {
+        loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names,
+      });
+      log.valTable(v, false);
+      const fi = fitness([v.mp, v.mr, v.map50, v.map]);
+      if (fi > bestFitness) bestFitness = fi;
+      const row = makeRow(epoch, ep.meanLoss, v, ep.lr);
+      rows.push(row);
+      const isBest = bestFitness === fi;
+      const meta: CheckpointMeta = { ...p.meta, epoch, bestFitness, rows, date: new Date().toISOString() };
+      await saveCheckpoint(`${dir}/weights`, { spec, state, groups: cfg.groups, meta, isBest });
+      await recordEpoch(dir, rows);
+      o.onEpoch?.(row);
+      if (epoch - bestRow(rows).epoch >= patience) {
+        log.info(`Stopping training early as no improvement observed in last ${patience} epochs.`);
+        break;
+      }
+    }
+  } finally {
+    releaseState(state);
+  }
+  const hours = (performance.now() - t0) / 3.6e6;
+  log.info(`\n${rows.length - p.meta.rows.length} epochs completed in ${hours.toFixed(3)} hours.`);
+  await stripCheckpoint(`${dir}/weights`);
+  const best = await loadModel(checkpointPaths(`${dir}/weights`).best);
+  log.info(`\nValidating ${checkpointPaths(`${dir}/weights`).best}...`);
+  try {
+    const v = await validate(best.spec, best.weights, val, {
+      loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names,
+    });
+    log.valTable(v, true);
+    await finishRun(dir, v, p.train.names);
+  } finally {
+    disposeWeights(best.weights);
+  }
+  log.info(`Results saved to ${dir}`);
+  return { dir, rows, best: bestRow(rows), seconds: (performance.now() - t0) / 1000 };
+}
+
+function rowFitness(r: EpochRow): number {
+  return fitness([r["metrics/precision"], r["metrics/recall"], r["metrics/mAP_0.5"], r["metrics/mAP_0.5:0.95"]]);
+}
+
+/** The last row with the highest fitness (EarlyStopping's best epoch; `best` is saved on ties too). */
+export function bestRow(rows: readonly EpochRow[]): EpochRow {
+  return rows.reduce((b, r) => (rowFitness(r) >= rowFitness(b) ? r : b), rows[0]);
+}
+
+function makeRow(
+  epoch: number,
+  mloss: readonly number[],
+  v: { mp: number; mr: number; map50: number; map: number; loss: readonly number[] },
+  lr: readonly number[],
+): EpochRow {
+  return {
+    epoch, "train/box_loss": mloss[0], "train/cls_loss": mloss[1], "train/dfl_loss": mloss[2],
+    "metrics/precision": v.mp, "metrics/recall": v.mr, "metrics/mAP_0.5": v.map50, "metrics/mAP_0.5:0.95": v.map,
+    "val/box_loss": v.loss[0], "val/cls_loss": v.loss[1], "val/dfl_loss": v.loss[2],
+    "x/lr0": lr[0], "x/lr1": lr[1], "x/lr2": lr[2],
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * One training iteration of `train_dual.py` / `train.py` as a pure state transition:
+ * train-mode forward, the loss chosen by the model's head (single, dual or triple branch),
+ * gradients of the trainable parameters, BatchNorm running statistics, gradient accumulation,
+ * and on optimizer steps (`ni - last_opt_step >= accumulate`) `clip_grad_norm_(10)`, Nesterov SGD
+ * and the EMA update. `trainStep(state, batch, ctx, cfg) -> {state, metrics}`; the input state is
+ * left intact, {@link releaseState} frees what the new state no longer uses.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { flattenTree, type Tree } from "../nn/tree.ts";
+import type { BatchStats } from "../nn/tensor_ops.ts";
+import { forwardModel } from "../models/model.ts";
+import type { ModelSpec } from "../models/spec.ts";
+import { computeLoss } from "../loss/compute_loss.ts";
+import { gatherParams, type ParamGroups, replaceLeaves } from "./param_groups.ts";
+import { clipGradNorm, initSgd, type SgdState, sgdStep } from "./sgd.ts";
+import { type EmaOptions, type EmaState, initEma, updateEma } from "./ema.ts";
+import { updateBatchNormStats } from "./bn_update.ts";
+import { type IterationSettings, iterationSettings, type ScheduleConfig } from "./schedule.ts";
+
+/** Everything that changes during training. */
+export interface TrainState {
+  /** The model being trained: parameters and BatchNorm buffers. */
+  weights: Tree<tf.Tensor>;
+  /** Momentum buffers, aligned with {@link ParamGroups.names}. */
+  sgd: SgdState;
+  ema: EmaState;
+  /** Gradients accumulated since the last optimizer step (null = none). */
+  gradAcc: tf.Tensor[] | null;
+  /** Global iteration of the last optimizer step (-1 before the first). */
+  lastOptStep: number;
+}
+
+/** Fixed configuration of the steps of a run. */
+export interface StepConfig {
+  spec: ModelSpec;
+  groups: ParamGroups;
+  schedule: ScheduleConfig;
+  /** Weight decay of group 1, already scaled to the nominal batch. */
+  weightDecay: number;
+  /** `clip_grad_norm_` max norm (10). */
+  maxGradNorm?: number;
+  ema?: EmaOptions;
+  /** Lead-head guided assignment for the auxiliary branch. */
+  lhg?: boolean;
+}
+
+/** Where in the run an iteration is. */
+export interface StepContext {
+  epoch: number;
+  /** Batch index inside the epoch. */
+  batch: number;
+  /** Global iteration `ni = batch + nb * epoch`. */
+  ni: number;
+}
+
+/** Metrics of one iteration (plain numbers). */
+export interface StepMetrics {
+  /** [box, cls, dfl] (gains applied, not multiplied by the batch size). */
+  items: [number, number, number];
+  /** The differentiated loss, (box + cls + dfl) x batch size. */
+  loss: number;
+  instances: number;
+  settings: IterationSettings;
+  /** Whether the optimizer stepped, and the gradient norm before clipping when it did. */
+  stepped: boolean;
+  gradNorm?: number;
+}
+
+/** Thrown when the loss is not finite; names the epoch and batch. The state given to the step is intact. */
+export class NonFiniteLossError extends Error {
+  constructor(readonly epoch: number, readonly batch: number, detail: string) {
+    super(`Non-finite loss at epoch ${epoch}, batch ${batch}: ${detail}`);
+    this.name = "NonFiniteLossError";
+  }
+}
+
+/** A fresh state: the given weights (shared, not copied), empty momentum, EMA = a copy of the weights. */
+export function initTrainState(weights: Tree<tf.Tensor>, groups: ParamGroups): TrainState {
+  return { weights, sgd: initSgd(groups.names.length), ema: initEma(weights), gradAcc: null, lastOptStep: -1 };
+}
+
+/** Every tensor a state holds. */
+export function stateTensors(s: TrainState): Set<tf.Tensor> {
+  const out = new Set<tf.Tensor>();
+  for (const [, t] of flattenTree(s.weights)) out.add(t);
+  for (const [, t] of flattenTree(s.ema.weights)) out.add(t);
+  for (const t of s.sgd.buffers) if (t) out.add(t);
+  for (const t of s.gradAcc ?? []) out.add(t);
+  return out;
+}
+
+/** Dispose the tensors of `old` that `next` does not hold (all of them when `next` is omitted). */
+export function releaseState(old: TrainState, next?: TrainState): void {
+  const keep = next ? stateTensors(next) : new Set<tf.Tensor>();
+  for (const t of stateTensors(old)) if (!keep.has(t)) t.dispose();
+}
+
+/** `optimizer.zero_grad()` at the start of an epoch: drops a partial accumulation. */
+export function zeroGrad(state: TrainState): TrainState {
+  return { ...state, gradAcc: null };
+}
+
+function forwardBackward(
+  state: TrainState,
+  batch: { images: tf.Tensor4D; targets: ArrayLike<number> },
+  cfg: StepConfig,
+): { value: tf.Scalar; grads: tf.Tensor[]; items: tf.Tensor1D; stats: Map<Tree<tf.Tensor>, BatchStats> } {
+  const params = gatherParams(state.weights, cfg.groups.names);
+  const stats = new Map<Tree<tf.Tensor>, BatchStats>();
+  let items: tf.Tensor1D | undefined;
+  const { value, grads } = tf.valueAndGrads((..._ps: tf.Tensor[]) => {
+    const { heads } = forwardModel(cfg.spec, state.weights, batch.images, { training: true, stats });
+    const loss = computeLoss(heads, batch.targets, { nc: cfg.spec.nc, strides: cfg.spec.strides, lhg: cfg.lhg });
+    items = tf.keep(loss.items);
+    for (const s of stats.values()) {
+      tf.keep(s.mean);
+      tf.keep(s.variance);
+    }
+    return loss.total;
+  })(params);
+  const filled = grads.map((g, i) => g ?? tf.zerosLike(params[i]));
+  return { value, grads: filled, items: items!, stats };
+}
+
+/**
+ * One iteration (see the module doc). Throws {@link NonFiniteLossError} (nothing changed, nothing
+ * leaked) when the loss or the gradient norm is not finite.
+ *
+ * @example
+ * ```ts
+ * const { state: next, metrics } = trainStep(state, batch, { epoch: 0, batch: 0, ni: 0 }, cfg);
+ * releaseState(state, next);
+ * ```
+ */
+export function trainStep(
+  state: TrainState,
+  batch: { images: tf.Tensor4D; targets: ArrayLike<number> },
+  ctx: StepContext,
+  cfg: StepConfig,
+): { state: TrainState; metrics: StepMetrics } {
+  const settings = iterationSettings(ctx.ni, ctx.epoch, cfg.schedule);
+  const { value, grads, items, stats } = forwardBackward(state, batch, cfg);
+  const loss = value.dataSync()[0];
+  const it = Array.from(items.dataSync()) as [number, number, number];
+  value.dispose();
+  items.dispose();
+  const dropStats = () => stats.forEach((s) => tf.dispose([s.mean, s.variance]));
+  if (!Number.isFinite(loss) || !it.every(Number.isFinite)) {
+    tf.dispose(grads);
+    dropStats();
+    throw new NonFiniteLossError(ctx.epoch, ctx.batch, `loss ${loss} (box ${it[0]}, cls ${it[1]}, dfl ${it[2]})`);
+  }
+  const bnWeights = updateBatchNormStats(state.weights, stats);
+  dropStats();
+  let summed = grads;
+  if (state.gradAcc) {
+    summed = grads.map((g, i) => tf.add(state.gradAcc![i], g));
+    tf.dispose(grads);
+  }
+  const instances = batch.targets.length / 6;
+  if (ctx.ni - state.lastOptStep < settings.accumulate) {
+    return {
+      state: { ...state, weights: bnWeights, gradAcc: summed },
+      metrics: { items: it, loss, instances, settings, stepped: false },
+    };
+  }
+  const clipped = clipGradNorm(summed, cfg.maxGradNorm ?? 10.0);
+  if (!Number.isFinite(clipped.norm)) {
+    tf.dispose(summed);
+    releaseState({ ...state, weights: bnWeights, gradAcc: null }, state);
+    throw new NonFiniteLossError(ctx.epoch, ctx.batch, `gradient norm ${clipped.norm} (loss ${loss})`);
+  }
+  const params = gatherParams(bnWeights, cfg.groups.names);
+  const wd = cfg.weightDecay;
+  const stepped = sgdStep(params, clipped.grads, state.sgd, cfg.groups.groups, {
+    lr: settings.lr,
+    momentum: [settings.momentum, settings.momentum, settings.momentum],
+    weightDecay: [0, wd, 0],
+    nesterov: true,
+  });
+  const summedSet = new Set(summed);
+  tf.dispose(clipped.grads.filter((g) => !summedSet.has(g)));
+  tf.dispose(summed);
+  const weights = replaceLeaves(bnWeights, cfg.groups.names, stepped.params);
+  // The replaced parameters of bnWeights are those of the input state: freed by releaseState.
+  const ema = updateEma(state.ema, weights, cfg.ema);
+  return {
+    state: { weights, sgd: stepped.state, ema, gradAcc: null, lastOptStep: ctx.ni },
+    metrics: { items: it, loss, instances, settings, stepped: true, gradNorm: clipped.norm },
+  };
+}

@@ -1,0 +1,181 @@
+// The ablation runner with a fake trainer: shared runs are trained once, an interrupted session resumes
+// without repeating finished runs, progress names table / variant / seed / epoch with an ETA, and the
+// reports put the paper's numbers beside ours with an ordering verdict per table.
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { planSession, runAblate } from "../experiments/run_ablate.ts";
+import { PRESETS } from "../lib/ablate/presets.ts";
+import type { Job } from "../lib/ablate/plan.ts";
+import type { RunMetrics, TrainFn } from "../lib/ablate/runner.ts";
+import { TABLES } from "../experiments/mod.ts";
+
+const TABLE_NAMES = TABLES.map((t) => t.name);
+const paperAp = new Map(
+  TABLES.flatMap((t) => t.variants.map((v) => [`${t.name}/${v.id}`, v.paper.ap ?? 0] as [string, number])),
+);
+
+/** A trainer whose AP is the paper's AP of the run's first use plus a small seed-dependent offset. */
+function fakeTrain(
+  calls: string[],
+  opts: { failOn?: (job: Job) => boolean; abortAfter?: number } = {},
+): TrainFn {
+  return (job, ctx) => {
+    if (opts.abortAfter !== undefined && calls.length >= opts.abortAfter) {
+      return Promise.reject(new Error("interrupted"));
+    }
+    calls.push(job.key);
+    for (let e = 0; e < job.settings.epochs; e++) ctx.onEpoch(e);
+    if (opts.failOn?.(job)) return Promise.reject(new Error("boom"));
+    const u = job.uses[0];
+    const ap = paperAp.get(`${u.table}/${u.variant}`)! + 0.01 * (job.seed - 0.5);
+    const m: RunMetrics = {
+      ap,
+      ap50: ap + 10,
+      ap75: ap - 5,
+      aps: ap - 10,
+      apm: ap,
+      apl: ap + 5,
+      coco: [],
+      map50: 0,
+      map: 0,
+      bestEpoch: 0,
+      epochs: job.settings.epochs,
+    };
+    return Promise.resolve(m);
+  };
+}
+
+const base = (out: string, train: TrainFn, log: string[] = []) => ({
+  preset: { ...PRESETS.quick, epochs: 2 },
+  tables: TABLE_NAMES,
+  data: { path: "fake/data.yaml", trainImages: 10 },
+  out,
+  train,
+  log: (l: string) => log.push(l),
+});
+
+Deno.test("runAblate(): shared runs trained once; reports with paper numbers, counts and ordering verdicts", async () => {
+  const out = await Deno.makeTempDir();
+  const calls: string[] = [];
+  const log: string[] = [];
+  const res = await runAblate(base(out, fakeTrain(calls), log));
+  // Every buildable variant x 2 seeds is a cell; identical configs (e.g. GELAN-C in Tables 3, 4, 5) share a run.
+  const cells = TABLES.reduce((s, t) => s + t.variants.filter((v) => v.base !== null).length, 0) * 2;
+  equal(res.plan.entries.length, cells);
+  ok(res.plan.jobs.length < cells, `${res.plan.jobs.length} jobs for ${cells} cells`);
+  equal(calls.length, res.plan.jobs.length);
+  equal(new Set(calls).size, calls.length);
+  const shared = res.plan.jobs.find((j) =>
+    j.uses.some((u) => u.variant === "c_e2_c1") && j.uses.some((u) => u.variant === "c_gelan")
+  )!;
+  ok(
+    shared.uses.some((u) => u.table === "table4" && u.variant === "c_base"),
+    "GELAN-C is one run for Tables 3, 4, 5",
+  );
+  // Progress: table, variant, seed, epoch, ETA.
+  ok(log.some((l) => /table2 conv seed 0: epoch 2\/2 · ETA \d/.test(l)), log.slice(0, 5).join("\n"));
+  // Per-table files.
+  for (const t of TABLE_NAMES) {
+    for (const f of ["results.md", "results.csv", "runs.csv", "plot.svg"]) {
+      ok((await Deno.stat(`${out}/${t}/${f}`)).isFile, `${t}/${f}`);
+    }
+  }
+  const t2 = await Deno.readTextFile(`${out}/table2/results.md`);
+  match(t2, /\| GELAN-S · Res \| 5\.4 \| 5\.42 ✓ \| 21\.0 \| 21\.00 ✓ \|/);
+  match(t2, /\| GELAN-S · CSP \| 45\.5 \| 45\.50 ± 0\.01 \|/);
+  const t3 = await Deno.readTextFile(`${out}/table3/results.md`);
+  match(t3, /77\.44 ✗ \(-0\.1\)/);
+  match(t3, /12\/13 rows match the paper's printed #Param\. and FLOPs/);
+  const csv = (await Deno.readTextFile(`${out}/table2/results.csv`)).split("\n");
+  equal(csv[0].split(",").slice(0, 4).join(","), "variant,label,group,paper_params_M");
+  const runs = (await Deno.readTextFile(`${out}/table5/runs.csv`)).trim().split("\n");
+  equal(runs.length, 1 + 12 * 2);
+  // The fake follows the paper, so its ordering agrees wherever the paper separates variants by more than 0.01.
+  const report = await Deno.readTextFile(`${out}/report.md`);
+  match(
+    report,
+    /\[Table 2 — computational blocks in GELAN-S\]\(table2\/results\.md\) — paper ordering holds: \*\*yes\*\*/,
+  );
+  match(report, /Table 6 .* Counts: 2\/4 rows match the paper\./);
+  match(report, /Auxiliary branches removed = base GELAN: 12\/12/);
+  const t6 = await Deno.readTextFile(`${out}/table6/results.md`);
+  match(t6, /anchor-based YOLOv7 head/);
+  match(t6, /\| YOLOv7 \| 36\.9 \| – \|/);
+});
+
+Deno.test("runAblate(): an interrupted session resumes without repeating finished runs; failures are recorded and retried", async () => {
+  const out = await Deno.makeTempDir();
+  const opts = { ...base(out, fakeTrain([])), tables: ["table2"] };
+  const first: string[] = [];
+  // The session stops after 3 runs (the trainer throws for the rest: recorded as failed).
+  const r1 = await runAblate({ ...opts, train: fakeTrain(first, { abortAfter: 3 }) });
+  equal(first.length, 3);
+  equal([...r1.records.values()].filter((r) => r.status === "failed").length, r1.plan.jobs.length - 3);
+  match(await Deno.readTextFile(`${out}/table2/results.md`), /## Failed runs/);
+  const second: string[] = [];
+  const log: string[] = [];
+  const r2 = await runAblate({ ...opts, train: fakeTrain(second), log: (l) => log.push(l) });
+  equal(second.length, r2.plan.jobs.length - 3);
+  ok(first.every((k) => !second.includes(k)), "finished runs are not repeated");
+  equal(log.filter((l) => /finished earlier, skipped/.test(l)).length, 3);
+  const third: string[] = [];
+  await runAblate({ ...opts, train: fakeTrain(third) });
+  deepEqual(third, []);
+});
+
+Deno.test("runAblate(): a failing run does not stop the others; unknown experiment names are errors", async () => {
+  const out = await Deno.makeTempDir();
+  const calls: string[] = [];
+  const res = await runAblate({
+    ...base(out, fakeTrain(calls, { failOn: (j) => j.uses[0].variant === "res" })),
+    tables: ["table2"],
+  });
+  const failed = [...res.records.values()].filter((r) => r.status === "failed");
+  equal(failed.length, 2);
+  equal(failed[0].error, "boom");
+  equal(calls.length, 8);
+  await rejects(
+    runAblate({ ...base(out, fakeTrain([])), tables: ["table9"] }),
+    /Unknown experiment table9: expected some of table2/,
+  );
+});
+
+Deno.test("runAblate(): --jobs runs independent jobs concurrently", async () => {
+  const out = await Deno.makeTempDir();
+  let active = 0, peak = 0;
+  const train: TrainFn = async (job) => {
+    peak = Math.max(peak, ++active);
+    await new Promise((r) => setTimeout(r, 5));
+    active--;
+    return {
+      ap: job.seed,
+      ap50: 0,
+      ap75: 0,
+      aps: 0,
+      apm: 0,
+      apl: 0,
+      coco: [],
+      map50: 0,
+      map: 0,
+      bestEpoch: 0,
+      epochs: 1,
+    };
+  };
+  await runAblate({ ...base(out, train), tables: ["table2"], jobs: 3 });
+  equal(peak, 3);
+});
+
+Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when they end inside the warm-up", async () => {
+  const data = { path: "fake/data.yaml", trainImages: 128, valImages: 32 };
+  const quick = await planSession({ preset: PRESETS.quick, tables: ["table4", "fig7"], data, out: "unused" });
+  equal(quick.plan.jobs.length, 12 * 2);
+  ok(quick.plan.entries.some((e) => e.table === "fig7" && e.variant === "yolov9_c"));
+  const long = await planSession({
+    preset: PRESETS.quick,
+    epochs: 20,
+    tables: ["table4", "fig7"],
+    data,
+    out: "unused",
+  });
+  equal(long.plan.jobs.length, 12 * 2 + 2 * 2);
+  equal(long.plan.jobs.filter((j) => j.uses.some((u) => u.table === "fig7"))[0].settings.epochs, 1);
+});

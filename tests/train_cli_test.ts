@@ -1,0 +1,75 @@
+// End to end through the real data pipeline and the command lines: a tiny YOLO-layout dataset on disk,
+// `deno task train` (1 epoch), `val` on the result (table, COCO stats, JSON, plots), `detect` on the
+// images (drawn images, YOLO txt, JSON) and `bench train` (JSON rows).
+import assert from "node:assert/strict";
+import { encodePng } from "../lib/viz/png.ts";
+import { syntheticDataset } from "./fixtures/train_data.ts";
+
+const repo = new URL("..", import.meta.url).pathname;
+const tmp = await Deno.makeTempDir({ prefix: "yolo_cli_" });
+
+async function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${repo}cli/${script}`, ...args, "--backend", "wasm"],
+    cwd: tmp,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function writeDataset(): Promise<string> {
+  const ds = syntheticDataset(8, { size: 64, seed: 9 });
+  await Deno.mkdir(`${tmp}/data/images/train`, { recursive: true });
+  await Deno.mkdir(`${tmp}/data/labels/train`, { recursive: true });
+  for (let i = 0; i < ds.length; i++) {
+    const s = await ds.load(i);
+    const stem = String(i).padStart(6, "0");
+    await Deno.writeFile(`${tmp}/data/images/train/${stem}.png`, await encodePng({ pixels: s.pixels, width: 64, height: 64 }));
+    const rows = [];
+    for (let r = 0; r < s.labels.length; r += 5) rows.push(Array.from(s.labels.subarray(r, r + 5)).join(" "));
+    await Deno.writeTextFile(`${tmp}/data/labels/train/${stem}.txt`, rows.join("\n") + "\n");
+  }
+  await Deno.writeTextFile(`${tmp}/data/tiny.yaml`, "path: .\ntrain: images/train\nval: images/train\nnames: [red, green]\n");
+  return `${tmp}/data/tiny.yaml`;
+}
+
+Deno.test("deno task train / val / detect / bench train work end to end on a tiny dataset", async () => {
+  const yaml = await writeDataset();
+  const cfg = `${repo}data/models/gelan-n.yaml`;
+  const tr = await run("train.ts", ["--cfg", cfg, "--data", yaml, "--epochs", "1", "--batch", "4", "--img", "64", "--project", `${tmp}/runs`, "--name", "t"]);
+  assert.equal(tr.code, 0, tr.stderr);
+  assert.match(tr.stderr, /Epoch\s+GPU_mem\s+box_loss\s+cls_loss\s+dfl_loss\s+Instances\s+Size/);
+  assert.match(tr.stderr, /Class\s+Images\s+Instances\s+P\s+R\s+mAP50\s+mAP50-95/);
+  assert.match(tr.stdout, /best epoch 0: mAP50/);
+  const weights = `${tmp}/runs/t/weights/best.safetensors`;
+  await Deno.stat(weights);
+
+  const va = await run("val.ts", ["--weights", weights, "--data", yaml, "--img", "64", "--batch", "4", "--save-json", "--project", `${tmp}/val`, "--json"]);
+  assert.equal(va.code, 0, va.stderr);
+  const res = JSON.parse(va.stdout.trim().split("\n").pop()!);
+  assert.equal(res.coco.length, 12);
+  assert.ok(res.metrics.mAP50 >= 0 && res.metrics.mAP50 <= 1);
+  for (const f of ["confusion_matrix.png", "best_predictions.json"]) await Deno.stat(`${res.dir}/${f}`);
+  const text = await run("val.ts", ["--weights", weights, "--data", yaml, "--img", "64", "--batch", "4", "--project", `${tmp}/val`]);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /Average Precision {2}\(AP\) @\[ IoU=0\.50:0\.95 \| area= {3}all \| maxDets=100 \] = /);
+
+  const de = await run("detect.ts", ["--weights", weights, "--source", `${tmp}/data/images/train`, "--img", "64", "--conf", "0.01", "--out", `${tmp}/det`]);
+  assert.equal(de.code, 0, de.stderr);
+  const recs = JSON.parse(await Deno.readTextFile(`${tmp}/det/detections.json`));
+  assert.equal(recs.length, 8);
+  await Deno.stat(`${tmp}/det/000000.png`);
+  const lines = (await Deno.readTextFile(`${tmp}/det/labels/000000.txt`)).split("\n").filter(Boolean);
+  assert.equal(lines.length, recs[0].detections.length);
+  for (const l of lines) assert.equal(l.split(" ").length, 6);
+
+  const be = await run("bench.ts", ["train", "--models", cfg, "--img", "64", "--batch", "2", "--runs", "2", "--json"]);
+  assert.equal(be.code, 0, be.stderr);
+  const bench = JSON.parse(be.stdout.trim().split("\n").pop()!);
+  assert.equal(bench.backend, "wasm");
+  const row = bench.results[0];
+  assert.deepEqual([row.mode, row.img, row.batch], ["train", 64, 2]);
+  for (const k of ["median_s", "images_per_s", "gflops_per_s", "peak_rss_mb"]) assert.ok(row[k] > 0, k);
+});
