@@ -1,5 +1,5 @@
 /**
- * `deno task bench [forward|train] [--backend X] [--json] [--models ...] [--img N] [--batch N] [--runs N]`:
+ * `deno task bench [forward|train|ops] [--backend X] [--json] [--models ...] [--img N] [--batch N] [--runs N]`:
  * - `forward` (default models gelan-s,gelan-c, img 640): eval-mode forward latency (median and spread over
  *   runs, after one warm-up) and achieved GFLOP/s, fused and unfused, batch 1.
  * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStep`:
@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { loadModelConfig } from "../lib/models/config.ts";
+import { benchOps } from "./bench_ops.ts";
 import { buildModelSpec } from "../lib/models/spec.ts";
 import { initWeights } from "../lib/models/init.ts";
 import { fuseWeights } from "../lib/models/fuse.ts";
@@ -110,7 +111,8 @@ await runMain(async () => {
     },
   });
   const mode = positionals[0] ?? "forward";
-  if (mode !== "forward" && mode !== "train") throw new Error(`Unknown bench mode "${mode}": expected forward or train`);
+  if (!["forward", "train", "ops"].includes(mode)) throw new Error(`Unknown bench mode "${mode}": expected forward, train or ops`);
+  if (mode === "ops") return void (await benchOps({ backend: values.backend, json: !!values.json, runs: Math.max(Number(values.runs), 20) }));
   const backend = await setupBackend(values.backend);
   const train = mode === "train";
   const img = Number(values.img ?? (train ? 320 : 640));
