@@ -5,39 +5,10 @@
  */
 import { parse } from "yaml";
 import type { Hyp } from "../data/types.ts";
+import { HYP_SCRATCH_HIGH } from "../data/hyp.ts";
 
 /** The values of the official `data/hyps/hyp.scratch-high.yaml` (all keys, verbatim). */
-export const DEFAULT_HYP: Readonly<Hyp> = Object.freeze({
-  lr0: 0.01,
-  lrf: 0.01,
-  momentum: 0.937,
-  weight_decay: 0.0005,
-  warmup_epochs: 3.0,
-  warmup_momentum: 0.8,
-  warmup_bias_lr: 0.1,
-  box: 7.5,
-  cls: 0.5,
-  cls_pw: 1.0,
-  obj: 0.7,
-  obj_pw: 1.0,
-  dfl: 1.5,
-  iou_t: 0.2,
-  anchor_t: 5.0,
-  fl_gamma: 0.0,
-  hsv_h: 0.015,
-  hsv_s: 0.7,
-  hsv_v: 0.4,
-  degrees: 0.0,
-  translate: 0.1,
-  scale: 0.9,
-  shear: 0.0,
-  perspective: 0.0,
-  flipud: 0.0,
-  fliplr: 0.5,
-  mosaic: 1.0,
-  mixup: 0.15,
-  copy_paste: 0.3,
-});
+export const DEFAULT_HYP: Readonly<Hyp> = HYP_SCRATCH_HIGH;
 
 /** Keys a hyp file may carry besides {@link DEFAULT_HYP}'s (evolve's `anchors`, train.py's `label_smoothing`). */
 export const OPTIONAL_HYP_KEYS: readonly string[] = ["anchors", "label_smoothing"];
