@@ -92,7 +92,7 @@ export async function loadWeightsBytes(
   source: string,
   opts: LoadWeightsOptions = {},
 ): Promise<WeightsFile> {
-  if (isZip(bytes) || bytes[0] === 0x80) {
+  if (!isSafetensors(bytes) && (isZip(bytes) || bytes[0] === 0x80)) {
     const ropts: ReadTorchOptions = { allowModules: opts.allowModules, maxTensorBytes: opts.maxTensorBytes };
     const ckpt = await readTorchCheckpoint(bytes, source, ropts);
     const sd = stateDictFromCheckpoint(ckpt, { ema: opts.ema });
