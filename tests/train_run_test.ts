@@ -51,13 +51,18 @@ Deno.test("trainRun() writes the run folder: results.csv (official columns), plo
   }
   await assert.rejects(Deno.stat(`${res.dir}/weights/last.state.safetensors`), "resume state is stripped at the end");
   const opt = parse(await Deno.readTextFile(`${res.dir}/opt.yaml`));
-  assert.equal(opt.epochs, 2);
+  assert.deepEqual([opt.epochs, opt.nbs], [2, 64]);
   assert.equal(parse(await Deno.readTextFile(`${res.dir}/hyp.yaml`)).lr0, 0.01);
   const m = await loadModel(`${res.dir}/weights/last.safetensors`);
   assert.equal(m.spec.branches, 2);
   assert.equal(m.metadata.epoch, "1");
+  // 8 iterations; warm-up accumulate = round(interp(ni, [0, 100], [1, 64 / 4])) = 1,1,1,1,2,2,2,2 -> 6 steps.
+  assert.equal(m.metadata.updates, "6");
   assert.deepEqual(JSON.parse(m.metadata.names), ["red", "green"]);
   disposeWeights(m.weights);
+  const small = await trainRun({ ...base("nbs4"), nbs: 4 }, data);
+  const ms = await readSafetensors(`${small.dir}/weights/last.safetensors`);
+  assert.equal(ms.metadata.updates, "8", "nbs = batch: an optimizer step every iteration");
   const again = await trainRun({ ...base("files"), epochs: 1, weights: `${res.dir}/weights/best.safetensors` }, data);
   assert.equal(again.dir, `${root}/files2`, "increment_path");
   // --weights: intersect_dicts copies every same-named, same-shaped tensor; another nc drops the class convs.

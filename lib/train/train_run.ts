@@ -16,7 +16,7 @@ import { loadWeightsFile } from "../io/weights_file.ts";
 import { fitness } from "../eval/metrics.ts";
 import { loadHyp } from "./hyp.ts";
 import { paramGroups } from "./param_groups.ts";
-import { scaledWeightDecay } from "./schedule.ts";
+import { NOMINAL_BATCH, scaledWeightDecay } from "./schedule.ts";
 import { initTrainState, releaseState, type StepConfig, type TrainState } from "./train_step.ts";
 import { type CheckpointMeta, checkpointPaths, loadCheckpoint, saveCheckpoint, stripCheckpoint } from "./checkpoint.ts";
 import { transferWeights } from "./pretrained.ts";
@@ -49,7 +49,7 @@ function optRecord(o: TrainRunOptions, dir: string, cfg: Record<string, unknown>
   return {
     cfg, data: o.data, weights: o.weights ?? "", epochs: o.epochs, batch_size: o.batch, imgsz: o.img, seed: o.seed,
     project: o.project, name: o.name, save_dir: dir, close_mosaic: o.closeMosaic ?? 0, min_items: o.minItems ?? 0,
-    workers: o.workers ?? 0, lhg: !!o.lhg, patience: o.patience ?? 100, optimizer: "SGD",
+    workers: o.workers ?? 0, lhg: !!o.lhg, patience: o.patience ?? 100, nbs: o.nbs ?? NOMINAL_BATCH, optimizer: "SGD",
   };
 }
 
@@ -60,6 +60,7 @@ function resumedOptions(o: TrainRunOptions, saved: Record<string, unknown>): Tra
     ...o, cfg: saved.cfg as TrainRunOptions["cfg"], data: String(saved.data ?? o.data), epochs: n("epochs", o.epochs),
     batch: n("batch_size", o.batch), img: n("imgsz", o.img), seed: n("seed", o.seed), closeMosaic: n("close_mosaic", 0),
     minItems: n("min_items", 0), workers: n("workers", 0), lhg: !!saved.lhg, patience: n("patience", 100),
+    nbs: n("nbs", NOMINAL_BATCH),
   };
 }
 
@@ -108,7 +109,7 @@ async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: C
   await writeYaml(`${dir}/opt.yaml`, opt);
   log.info(`hyperparameters: ${Object.entries(hyp).map(([k, v]) => `${k}=${v}`).join(", ")}`);
   log.info(`optimizer: SGD(lr=${hyp.lr0}) with parameter groups ${groups.counts[2]} weight(decay=0.0), ` +
-    `${groups.counts[1]} weight(decay=${scaledWeightDecay(hyp.weight_decay, o.batch)}), ${groups.counts[0]} bias`);
+    `${groups.counts[1]} weight(decay=${scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs)}), ${groups.counts[0]} bias`);
   const meta: CheckpointMeta = { epoch: -1, bestFitness: 0, rows: [], opt, hyp, names: ds.names, date: "" };
   const cfg = stepConfig(spec, groups, hyp, o, ds);
   return { opts: o, dir, spec, state: initTrainState(weights, groups), cfg, hyp, meta, startEpoch: 0, train: ds };
@@ -117,8 +118,8 @@ async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: C
 function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, o: TrainRunOptions, ds: Dataset): StepConfig {
   const nb = Math.ceil(ds.length / o.batch);
   return {
-    spec, groups, lhg: o.lhg, weightDecay: scaledWeightDecay(hyp.weight_decay, o.batch),
-    schedule: { hyp, epochs: o.epochs, batch: o.batch, batchesPerEpoch: nb },
+    spec, groups, lhg: o.lhg, weightDecay: scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs),
+    schedule: { hyp, epochs: o.epochs, batch: o.batch, batchesPerEpoch: nb, nbs: o.nbs },
   };
 }
 

@@ -27,6 +27,11 @@ export interface TrainRunOptions {
   existOk?: boolean;
   /** Early-stopping patience in epochs without fitness improvement (official default 100). */
   patience?: number;
+  /**
+   * Nominal batch of gradient accumulation and weight-decay scaling (`nbs`, official 64). A smaller value
+   * gives more optimizer steps per epoch, for short CPU runs on small datasets.
+   */
+  nbs?: number;
   closeMosaic?: number;
   minItems?: number;
   workers?: number;
