@@ -112,6 +112,7 @@ export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
     img: p.img,
     hyp: p.hyp,
     closeMosaic: Math.min(p.closeMosaic, Math.max(0, epochs - 1)),
+    nbs: p.nbs,
     trainImages: o.data.trainImages,
     valImages: o.data.valImages ?? 0,
   };
@@ -169,6 +170,7 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
     data: settings.data,
     hyp: settings.hyp,
     closeMosaic: settings.closeMosaic,
+    nbs: settings.nbs,
     backend: o.backend ?? "?",
     jobs: o.jobs ?? 1,
     areaRule: o.areaRule ?? "terciles",

@@ -64,6 +64,7 @@ export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions =
       quiet: true,
       lhg: job.lhg,
       closeMosaic: s.closeMosaic,
+      nbs: s.nbs,
       onEpoch: (row) => ctx.onEpoch(row.epoch),
     });
     rows = res.rows;

@@ -235,6 +235,8 @@ Deno.test({
       8,
     ]]);
     await compare("concat axis 1", (a, b) => tf.concat([a, b], 1), [[2, 5, 6], [2, 3, 6]]);
+    await compare("concat contiguous runs", (a, b, c) => tf.concat([a, b, c], 1), [[1, 7, 3], [1, 1, 3], [1, 4, 3]]);
+    await compare("concat int32 flat", (a, b) => tf.concat([tf.cast(a, "int32"), tf.cast(b, "int32")]), [[5], [9]]);
     await compare("transpose", (x) => tf.transpose(x, [0, 3, 1, 2]), [[2, 5, 6, 7]]);
     await compare("transpose 2d", (x) => tf.transpose(x), [[50, 70]]);
     await compare("pad", (x) => tf.pad(x, [[0, 0], [1, 2], [3, 0], [0, 1]], 0.5), [[2, 5, 6, 3]]);

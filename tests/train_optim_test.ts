@@ -24,6 +24,7 @@ import {
   updateEma,
   warmupIterations,
 } from "../lib/train/mod.ts";
+import { groupPacking, packGroups, unpack, unpackGroups } from "../lib/train/pack.ts";
 
 await initBackend("cpu", { quiet: true });
 const tmp = await Deno.makeTempDir({ prefix: "yolo_hyp_" });
@@ -153,4 +154,19 @@ Deno.test("updateBatchNormStats(): momentum 0.03, unbiased running variance, num
   assert.equal(nb.weight, bn.weight);
   assert.equal((((out.model as Tree<tf.Tensor>)[1] as Tree<tf.Tensor>).bn as Tree<tf.Tensor>).running_mean, other.running_mean);
   assert.equal((bn.running_mean as tf.Tensor).dataSync()[0], 0, "input tree unchanged");
+});
+
+Deno.test("packGroups() / unpackGroups(): one flat tensor per non-empty group, back in the original order and shapes", () => {
+  const ts = [tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([5]), tf.tensor3d([[[6], [7]]]), tf.scalar(8)];
+  const packing = groupPacking([1, 0, 1, 0]);
+  assert.deepEqual(packing, { groups: [0, 1], members: [[1, 3], [0, 2]] });
+  const flats = packGroups(ts, packing);
+  assert.deepEqual(flats.map((f) => Array.from(f.dataSync())), [[5, 8], [1, 2, 3, 4, 6, 7]]);
+  const back = unpackGroups(flats, ts.map((t) => t.shape), packing);
+  back.forEach((b, i) => {
+    assert.deepEqual(b.shape, ts[i].shape);
+    assert.deepEqual(Array.from(b.dataSync()), Array.from(ts[i].dataSync()));
+  });
+  assert.throws(() => unpack(flats[0], [[3]]), /Cannot unpack 2 values into shapes totalling 3/);
+  tf.dispose([...ts, ...flats, ...back]);
 });

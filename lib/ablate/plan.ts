@@ -22,6 +22,8 @@ export interface RunSettings {
   img: number;
   hyp: Record<string, number>;
   closeMosaic: number;
+  /** Nominal batch of gradient accumulation (official 64; a preset's short runs use their batch). */
+  nbs: number;
   /** Training / validation images per epoch (for time estimates; 0 when unknown). */
   trainImages: number;
   valImages?: number;
@@ -148,6 +150,7 @@ export async function buildPlan(ablations: readonly Ablation[], o: PlanOptions):
           img: s.img,
           hyp: s.hyp,
           closeMosaic: s.closeMosaic,
+          nbs: s.nbs,
         }));
         const use = { table: a.name, variant: v.id };
         const job = jobs.get(key);

@@ -53,6 +53,8 @@ export interface Preset {
   hyp: Record<string, number>;
   /** Epochs at the end without mosaic (official close_mosaic). */
   closeMosaic: number;
+  /** Nominal batch (`--nbs`): official 64 accumulates 4 batches of 16 per step; short runs need steps. */
+  nbs: number;
   /** Train every variant, or only each ablation's smoke variants. */
   variants: "all" | "smoke";
   ib: IbSettings;
@@ -92,6 +94,7 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     mnistDet: { train: 16, val: 8 },
     hyp: CPU_HYP,
     closeMosaic: 0,
+    nbs: 8,
     variants: "smoke",
     ib: { depths: [4, 8], seeds: 2, width: 8, size: 32, images: 1 },
     fig7: { images: 1 },
@@ -108,6 +111,7 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     mnistDet: { train: 128, val: 32, ...MNIST_DET_64 },
     hyp: CPU_HYP,
     closeMosaic: 0,
+    nbs: 16,
     variants: "all",
     ib: { depths: [25, 50, 100], seeds: 2, width: 16, size: 64, images: 2 },
     fig7: { images: 4 },
@@ -124,6 +128,7 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     mnistDet: { train: 512, val: 128, ...MNIST_DET_64 },
     hyp: { ...CPU_HYP, warmup_epochs: 3 },
     closeMosaic: 0,
+    nbs: 16,
     variants: "all",
     ib: { depths: [50, 100, 150, 200], seeds: 3, width: 32, size: 128, images: 3 },
     fig7: { images: 8 },

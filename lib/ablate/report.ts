@@ -32,6 +32,8 @@ export interface SessionInfo {
   data: string;
   hyp: Record<string, number>;
   closeMosaic: number;
+  /** Nominal batch of gradient accumulation. */
+  nbs?: number;
   backend: string;
   jobs: number;
   /** APS/APM/APL bucket rule. */
@@ -64,7 +66,7 @@ export function settingsMarkdown(s: SessionInfo): string {
     `- Preset **${s.preset}**: ${s.description}.`,
     `- Seeds ${
       s.seeds.join(", ")
-    }; ${s.epochs} epochs, batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}; data \`${s.data}\`.`,
+    }; ${s.epochs} epochs, batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}, nominal batch ${s.nbs ?? 64}; data \`${s.data}\`.`,
     `- One scaling rule for every variant: every channel argument x ${+sc.width.toFixed(
       4,
     )} rounded up to a multiple of ${sc.divisor ?? 8}; D_CSP x ${

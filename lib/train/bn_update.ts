@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
+import { pack, unpack } from "./pack.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 
 /** BatchNorm momentum of the official models (PyTorch convention). */
@@ -22,24 +23,42 @@ export function updateBatchNormStats(
   stats: ReadonlyMap<Tree<tf.Tensor>, BatchStats>,
   momentum = BN_MOMENTUM,
 ): Tree<tf.Tensor> {
-  let seen = 0;
+  const layers: Tree<tf.Tensor>[] = [];
+  const find = (t: Tree<tf.Tensor>): void => {
+    if (stats.has(t)) layers.push(t);
+    for (const v of Object.values(t)) if (isTree(v)) find(v);
+  };
+  find(weights);
+  if (layers.length !== stats.size) {
+    throw new RangeError(
+      `Cannot update BatchNorm statistics: ${stats.size - layers.length} of ${stats.size} layers are not in the weight tree`,
+    );
+  }
+  if (!layers.length) return weights;
+  const leaf = (k: string) => layers.map((t) => t[k] as tf.Tensor);
+  const layerStats = layers.map((t) => stats.get(t)!);
+  // Per channel: momentum x the layer's unbiasing factor n / (n - 1), computed in float64 as per layer.
+  const varGain = Float32Array.from(layers.flatMap((t, i) => {
+    const n = layerStats[i].count;
+    return new Array((t.running_var as tf.Tensor).size).fill(momentum * (n > 1 ? n / (n - 1) : 1));
+  }));
+  // Packed: one update for all layers (pack.ts), the same float32 arithmetic as layer by layer.
+  const [rm, rv, nbt] = tf.tidy(() => {
+    const shapes = leaf("running_mean").map((t) => t.shape);
+    const mean = tf.add(tf.mul(pack(leaf("running_mean")), 1 - momentum), tf.mul(pack(layerStats.map((s) => s.mean)), momentum));
+    const variance = tf.add(
+      tf.mul(pack(leaf("running_var")), 1 - momentum),
+      tf.mul(pack(layerStats.map((s) => s.variance)), tf.tensor1d(varGain)),
+    );
+    const count = leaf("num_batches_tracked");
+    const nbt = tf.add(pack(count), tf.scalar(1, count[0].dtype));
+    return [unpack(mean, shapes), unpack(variance, shapes), unpack(nbt, count.map((t) => t.shape))];
+  });
+  const updated = new Map(layers.map((t, i) => [t, { running_mean: rm[i], running_var: rv[i], num_batches_tracked: nbt[i] }]));
   const walk = (t: Tree<tf.Tensor>): Tree<tf.Tensor> => {
-    const s = stats.get(t);
     const out: Tree<tf.Tensor> = {};
     for (const [k, v] of Object.entries(t)) out[k] = isTree(v) ? walk(v) : v;
-    if (s) {
-      seen++;
-      const rm = t.running_mean as tf.Tensor, rv = t.running_var as tf.Tensor, nbt = t.num_batches_tracked as tf.Tensor;
-      const unbias = s.count > 1 ? s.count / (s.count - 1) : 1;
-      out.running_mean = tf.tidy(() => tf.add(tf.mul(rm, 1 - momentum), tf.mul(s.mean, momentum)));
-      out.running_var = tf.tidy(() => tf.add(tf.mul(rv, 1 - momentum), tf.mul(s.variance, momentum * unbias)));
-      out.num_batches_tracked = tf.tidy(() => tf.add(nbt, tf.scalar(1, nbt.dtype)));
-    }
-    return out;
+    return { ...out, ...updated.get(t) };
   };
-  const out = walk(weights);
-  if (seen !== stats.size) {
-    throw new RangeError(`Cannot update BatchNorm statistics: ${stats.size - seen} of ${stats.size} layers are not in the weight tree`);
-  }
-  return out;
+  return walk(weights);
 }

@@ -17,6 +17,7 @@ import { gatherParams, type ParamGroups, replaceLeaves } from "./param_groups.ts
 import { clipGradNorm, initSgd, type SgdState, sgdStep } from "./sgd.ts";
 import { type EmaOptions, type EmaState, initEma, updateEma } from "./ema.ts";
 import { updateBatchNormStats } from "./bn_update.ts";
+import { groupPacking, packGroups, unpackGroups } from "./pack.ts";
 import { type IterationSettings, iterationSettings, type ScheduleConfig } from "./schedule.ts";
 
 /** Everything that changes during training. */
@@ -26,7 +27,7 @@ export interface TrainState {
   /** Momentum buffers, aligned with {@link ParamGroups.names}. */
   sgd: SgdState;
   ema: EmaState;
-  /** Gradients accumulated since the last optimizer step (null = none). */
+  /** Gradients accumulated since the last optimizer step, packed per optimizer group (null = none). */
   gradAcc: tf.Tensor[] | null;
   /** Global iteration of the last optimizer step (-1 before the first). */
   lastOptStep: number;
@@ -154,10 +155,15 @@ export function trainStep(
   }
   const bnWeights = updateBatchNormStats(state.weights, stats);
   dropStats();
-  let summed = grads;
+  // Gradients, parameters and momentum are packed into one flat tensor per optimizer group (pack.ts).
+  const packing = groupPacking(cfg.groups.groups);
+  let summed: tf.Tensor[] = packGroups(grads, packing);
+  tf.dispose(grads);
   if (state.gradAcc) {
-    summed = grads.map((g, i) => tf.add(state.gradAcc![i], g));
-    tf.dispose(grads);
+    const acc = state.gradAcc;
+    const added = summed.map((g, k) => tf.add(acc[k], g));
+    tf.dispose(summed);
+    summed = added;
   }
   const instances = batch.targets.length / 6;
   if (ctx.ni - state.lastOptStep < settings.accumulate) {
@@ -173,21 +179,29 @@ export function trainStep(
     throw new NonFiniteLossError(ctx.epoch, ctx.batch, `gradient norm ${clipped.norm} (loss ${loss})`);
   }
   const params = gatherParams(bnWeights, cfg.groups.names);
+  const shapes = params.map((p) => p.shape);
+  const packedParams = packGroups(params, packing);
+  // A parameter without momentum yet starts from zeros: mu 0 + d = d, exactly PyTorch's buf = clone(d).
+  const buffers = state.sgd.buffers;
+  const packedBuffers = buffers.every((b) => b === null)
+    ? packing.groups.map(() => null)
+    : tf.tidy(() => packGroups(buffers.map((b, i) => b ?? tf.zerosLike(params[i])), packing));
   const wd = cfg.weightDecay;
-  const stepped = sgdStep(params, clipped.grads, state.sgd, cfg.groups.groups, {
+  const stepped = sgdStep(packedParams, clipped.grads, { buffers: packedBuffers }, packing.groups, {
     lr: settings.lr,
     momentum: [settings.momentum, settings.momentum, settings.momentum],
     weightDecay: [0, wd, 0],
     nesterov: true,
   });
-  const summedSet = new Set(summed);
-  tf.dispose(clipped.grads.filter((g) => !summedSet.has(g)));
-  tf.dispose(summed);
-  const weights = replaceLeaves(bnWeights, cfg.groups.names, stepped.params);
+  const newBuffers = stepped.state.buffers as tf.Tensor[];
+  const sgd = { buffers: unpackGroups(newBuffers, shapes, packing) };
+  const weights = replaceLeaves(bnWeights, cfg.groups.names, unpackGroups(stepped.params, shapes, packing));
+  tf.dispose([...new Set([...summed, ...clipped.grads]), ...packedParams, ...stepped.params, ...newBuffers]);
+  tf.dispose(packedBuffers.filter((b): b is tf.Tensor1D => b !== null));
   // The replaced parameters of bnWeights are those of the input state: freed by releaseState.
   const ema = updateEma(state.ema, weights, cfg.ema);
   return {
-    state: { weights, sgd: stepped.state, ema, gradAcc: null, lastOptStep: ctx.ni },
+    state: { weights, sgd, ema, gradAcc: null, lastOptStep: ctx.ni },
     metrics: { items: it, loss, instances, settings, stepped: true, gradNorm: clipped.norm },
   };
 }

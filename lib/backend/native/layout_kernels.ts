@@ -80,6 +80,16 @@ const concat: NativeKernel = ({ inputs, backend, attrs }, lib) => {
   const outShape = tf.backend_util.computeOutShape(all.map((t) => t.shape), axis);
   const out = output(backend, outShape, dtype);
   const os = stridesOf(outShape);
+  if (outShape.slice(0, axis).every((n) => n === 1)) {
+    // Every input is one contiguous run of the output (e.g. flat tensors): plain copies.
+    let offset = 0;
+    for (const t of xs) {
+      const v = raw(backend, t)!;
+      (out.values as Float32Array).set(v as Float32Array, offset);
+      offset += v.length;
+    }
+    return out.info;
+  }
   let at = 0;
   for (const t of xs) {
     copyBlock(
