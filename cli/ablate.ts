@@ -96,7 +96,7 @@ await runMain(async () => {
       seeds: { type: "string" },
       epochs: { type: "string" },
       data: { type: "string" },
-      jobs: { type: "string", default: "1" },
+      jobs: { type: "string" },
       out: { type: "string", default: "runs/ablate" },
       variants: { type: "string" },
       "area-rule": { type: "string", default: "terciles" },
@@ -118,9 +118,9 @@ await runMain(async () => {
   }
   if (values["run-job"]) return await runJob(values["run-job"], values.backend, areaRule, conf);
   const preset = getPreset(values.preset!);
-  const jobs = positiveInt(values.jobs!, "jobs");
+  const jobs = values.jobs === undefined ? preset.jobs : positiveInt(values.jobs, "jobs");
   const out = values.out!.replace(/\/+$/, "");
-  const backend = jobs > 1 ? (values.backend ?? "(per process)") : await setupBackend(values.backend);
+  const backend = await setupBackend(values.backend);
   const tables = values.table?.split(",").map((s) => s.trim());
   selectExperiments(tables); // unknown names fail before any data is generated
   const data = await resolveData(values.data, preset, out);
@@ -148,7 +148,7 @@ await runMain(async () => {
     console.log(
       `${plan.jobs.length} unique runs for ${plan.entries.length} cells (${pending.length} still to train); estimated ${
         formatDuration(cost / jobs)
-      } (one wasm thread per job, unloaded machine)`,
+      } (prior fitted on one wasm thread per job, unloaded machine; the native backend takes about half)`,
     );
     return;
   }
