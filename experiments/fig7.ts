@@ -46,10 +46,7 @@ async function analyse(dir: string, batch: { images: tf.Tensor4D; targets: Float
     const head = m.spec.layers[m.spec.layers.length - 1];
     const nl = head.from.length / m.spec.branches;
     const pan = head.from.slice(-nl);
-    // A clone: through a Silence layer (yolov9-c's layer 0) layerOutputs would dispose its input.
-    const x = batch.images.clone();
-    const outs = layerOutputs(m.spec, m.weights, x, pan, { bn: "running" });
-    if (!x.isDisposed) x.dispose();
+    const outs = layerOutputs(m.spec, m.weights, batch.images, pan, { bn: "running" });
     const [n, H, W] = batch.images.shape;
     const ratios: number[] = [];
     const maps: RgbImage[][] = [];

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 src=lib/backend/native/csrc
 dir=lib/backend/native/build
 lib=$dir/libyolo_native.so
-say() { echo "[setup_native] $*"; }
+say() { echo "[setup_native] $*" >&2; }
 
 have_deps() { [ -f /usr/include/oneapi/dnnl/dnnl.h ] && command -v gcc >/dev/null 2>&1; }
 if ! have_deps; then

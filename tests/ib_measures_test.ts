@@ -7,7 +7,8 @@ import { flattenTree } from "../lib/nn/tree.ts";
 import { familySpec } from "../lib/ib/families.ts";
 import { panFeatureMaps } from "../lib/ib/pan_maps.ts";
 import { buildModelSpec, forwardLayers } from "../lib/models/spec.ts";
-import { loadModelConfig } from "../lib/models/config.ts";
+import { configToDict, loadModelConfig, parseModelConfig } from "../lib/models/config.ts";
+import { scaleConfig } from "../lib/models/scale.ts";
 import { channelSum, featureOps, layerOutputs } from "../lib/ib/features.ts";
 import { reversibility } from "../lib/ib/reversibility.ts";
 import { inputFeatureInformation } from "../lib/ib/information.ts";
@@ -142,4 +143,17 @@ Deno.test("Fig. 7: PAN maps of a detector are its main head inputs summed over c
   equal(tf.memory().numTensors, before);
   deepEqual(maps.map((m) => [m.layer, m.stride, m.map.width]), [[15, 8, 8], [18, 16, 4], [21, 32, 2]]);
   tf.dispose([x, ...flattenTree(weights).map(([, t]) => t)]);
+});
+
+Deno.test("layerOutputs() leaves the caller's input alive through a Silence layer (yolov9-c's layer 0)", async () => {
+  const cfg = scaleConfig(configToDict(await loadModelConfig("yolov9-c")), { width: 1 / 16, depth: 1, divisor: 8 });
+  const spec = buildModelSpec(parseModelConfig(cfg, "yolov9-c at 1/16 width"));
+  equal(spec.layers[0].module, "Silence");
+  const weights = initWeights(spec, { seed: 0 });
+  const x = tf.randomUniform([1, 32, 32, 3], 0, 1, "float32", 3) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  const [f] = layerOutputs(spec, weights, x, [2]);
+  ok(!x.isDisposed, "input disposed");
+  equal(tf.memory().numTensors, before + 1);
+  tf.dispose([f, x, ...flattenTree(weights).map(([, t]) => t)]);
 });

@@ -182,6 +182,7 @@ Deno.test("nms options: strict conf threshold, class filter, agnostic, max_det, 
   // tfjs-like tensor at the edge; empty images
   const tensorLike = {
     shape: [2, 6, 3],
+    data: () => Promise.resolve(new Float32Array(0)), // as a tf.Tensor: async reader beside dataSync
     dataSync: () => Float32Array.from([...data, ...new Float32Array(18)]),
   };
   const two = nonMaxSuppression(tensorLike);

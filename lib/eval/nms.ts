@@ -78,8 +78,9 @@ export function torchvisionNms(
 }
 
 function readPrediction(pred: PredictionInput): { data: ArrayLike<number>; shape: readonly number[] } {
-  if ("data" in pred) return pred;
-  return { data: pred.dataSync(), shape: pred.shape };
+  // A tf.Tensor has a `data` member too (its async reader): test for the tensor first.
+  if ("dataSync" in pred) return { data: pred.dataSync(), shape: pred.shape };
+  return pred;
 }
 
 /**

@@ -53,17 +53,19 @@ export function layerOutputs(
   const o = featureOps(opts.bn);
   const outs: (LayerOut<tf.Tensor4D> | null)[] = [];
   const kept = new Set(keep);
+  // A pass-through layer (Silence, yolov9-c's layer 0) returns the input itself: the caller's tensor.
+  const release = (y: LayerOut<tf.Tensor4D>) => y !== x && disposeOut(y);
   for (const l of spec.layers.slice(0, end)) {
     const xs = l.from.map((f) => (f < 0 ? x : outs[f]!));
     outs.push(tf.tidy(() => runLayer(o, l, (model[l.i] ?? {}) as Tree<tf.Tensor>, xs) as tf.Tensor4D));
     for (const f of l.from) {
       if (f >= 0 && lastUse[f] === l.i && !kept.has(f)) {
-        disposeOut(outs[f]!);
+        release(outs[f]!);
         outs[f] = null;
       }
     }
   }
-  for (let i = 0; i < end; i++) if (outs[i] && !kept.has(i)) disposeOut(outs[i]!);
+  for (let i = 0; i < end; i++) if (outs[i] && !kept.has(i)) release(outs[i]!);
   return keep.map((i) => {
     const y = outs[i];
     if (!y || Array.isArray(y)) throw new RangeError(`Cannot tap layer ${i} (${spec.layers[i].module}): not a single feature map`);
