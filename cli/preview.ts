@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { runMain, setupBackend } from "./_common.ts";
 import { formatDatasetSummary, loadDataset } from "../lib/data/dataset.ts";
 import { createLoader } from "../lib/data/loader.ts";
-import { readHyp } from "../lib/data/hyp.ts";
+import { loadHyp } from "../lib/train/hyp.ts";
 import type { SplitName } from "../lib/data/dataset_yaml.ts";
 import type { RgbImage } from "../lib/data/image.ts";
 import { classColor, drawBoxes, tileGrid } from "../lib/viz/draw.ts";
@@ -76,7 +76,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(`... ${ds.warnings.length - 20} more warnings (deno task data check)`);
   }
   console.log(formatDatasetSummary(ds));
-  const hyp = await readHyp(values.hyp);
+  const hyp = await loadHyp(values.hyp);
   const loader = createLoader(ds, {
     batch,
     img,

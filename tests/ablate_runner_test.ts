@@ -171,7 +171,7 @@ Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when
   ok(quick.plan.entries.some((e) => e.table === "fig7" && e.variant === "yolov9_c"));
   const long = await planSession({
     preset: PRESETS.quick,
-    epochs: 20,
+    epochs: 40, // 40 x ceil(128 / 32) = 160 iterations > the 100 of the warm-up
     tables: ["table4", "fig7"],
     data,
     out: "unused",

@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { img2labelPath, parseLabels } from "../lib/data/labels.ts";
 import { parseDatasetYaml } from "../lib/data/dataset_yaml.ts";
 import { parseCocoJson } from "../lib/data/coco_json.ts";
-import { HYP_SCRATCH_HIGH, parseHyp, readHyp } from "../lib/data/hyp.ts";
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-6) =>
   assert.ok(
@@ -150,11 +149,4 @@ Deno.test("parseCocoJson() maps sorted category ids to classes, normalises boxes
   assert.equal(c.images[1].labels.length, 0);
   assert.deepEqual(c.warnings.map((w) => w.kind).sort(), ["annotation", "class", "size"]);
   assert.ok(c.warnings.every((w) => w.message.startsWith("ann.json: annotation ")));
-});
-
-Deno.test("data/hyps/hyp.scratch-high.yaml holds every official key with its value", async () => {
-  const hyp = await readHyp();
-  assert.deepEqual(hyp, { ...HYP_SCRATCH_HIGH });
-  assert.equal(Object.keys(hyp).length, 29);
-  assert.throws(() => parseHyp("lr0: fast\n", "h.yaml"), /h\.yaml: expected a finite number for "lr0"/);
 });

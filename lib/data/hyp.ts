@@ -1,11 +1,8 @@
 /**
- * Hyperparameter files with the official keys (data/hyps/hyp.scratch-high.yaml): reading, checking, and
- * the released values as a constant (reference-spec §5.1). I/O only in {@link readHyp}.
+ * The released hyperparameter values (data/hyps/hyp.scratch-high.yaml, reference-spec §5.1) and the
+ * lookup the augmentations use. Files and overrides are loaded and checked by `loadHyp` (lib/train/hyp.ts).
  * @module
  */
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
 import type { Hyp } from "./types.ts";
 
 /** The official hyp.scratch-high.yaml, every key and value. */
@@ -40,40 +37,6 @@ export const HYP_SCRATCH_HIGH: Readonly<Hyp> = Object.freeze({
   mixup: 0.15,
   copy_paste: 0.3,
 });
-
-/** Path of the repository's hyp.scratch-high.yaml. */
-export const DEFAULT_HYP_PATH: string = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../../data/hyps/hyp.scratch-high.yaml",
-);
-
-/** Parses hyperparameter YAML text: a flat mapping of finite numbers (`file` names it in messages). */
-export function parseHyp(text: string, file: string): Hyp {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (e) {
-    throw new TypeError(`Cannot read hyperparameters ${file}: invalid YAML: ${(e as Error).message}`);
-  }
-  if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
-    throw new TypeError(`Cannot read hyperparameters ${file}: expected a mapping of key: number`);
-  }
-  const out: Hyp = {};
-  for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
-    if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new TypeError(
-        `Cannot read hyperparameters ${file}: expected a finite number for "${k}", got ${JSON.stringify(v)}`,
-      );
-    }
-    out[k] = v;
-  }
-  return out;
-}
-
-/** Reads a hyperparameter YAML (default: data/hyps/hyp.scratch-high.yaml). */
-export async function readHyp(file: string = DEFAULT_HYP_PATH): Promise<Hyp> {
-  return parseHyp(await Deno.readTextFile(file), file);
-}
 
 /** `hyp[key]`, falling back to the hyp.scratch-high value (0 for unknown keys). */
 export function hypValue(hyp: Hyp, key: string): number {
