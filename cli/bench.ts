@@ -22,18 +22,22 @@ import { summarizeModel } from "../lib/models/summary.ts";
 import { runMain, setupBackend } from "./_common.ts";
 import { DEFAULT_HYP, initTrainState, paramGroups, releaseState, trainStep } from "../lib/train/mod.ts";
 
-/** One training-step benchmark row. */
-interface TrainRow {
+/** What every benchmark row of a model carries: timings in seconds over `runs` runs. */
+interface TimedRow {
   model: string;
-  mode: "train";
   img: number;
   batch: number;
   median_s: number;
   min_s: number;
   max_s: number;
   runs: number;
-  images_per_s: number;
   gflops_per_s: number;
+}
+
+/** One training-step benchmark row. */
+interface TrainRow extends TimedRow {
+  mode: "train";
+  images_per_s: number;
   peak_rss_mb: number;
 }
 
@@ -82,18 +86,10 @@ async function benchTrain(name: string, img: number, batch: number, runs: number
   return row;
 }
 
-/** One benchmark row. */
-interface Row {
-  model: string;
+/** One forward benchmark row. */
+interface Row extends TimedRow {
   mode: "forward";
   fused: boolean;
-  img: number;
-  batch: number;
-  median_s: number;
-  min_s: number;
-  max_s: number;
-  runs: number;
-  gflops_per_s: number;
 }
 
 function median(xs: number[]): number {

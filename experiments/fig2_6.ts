@@ -8,6 +8,7 @@
  */
 import type { Figure, FigureContext, FigureOutcome } from "../lib/ablate/spec.ts";
 import { checkPairs, orderingVerdict, tallyPairs } from "../lib/ablate/stats.ts";
+import { pathExists } from "../lib/io/exists.ts";
 
 /** Paper ranks of the families (higher keeps more information). */
 const PAPER_RANK: Record<string, number> = { GELAN: 4, CSPNet: 3, ResNet: 2, PlainNet: 1 };
@@ -42,19 +43,10 @@ export function ibOrdering(
   };
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await Deno.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function run(ctx: FigureContext): Promise<FigureOutcome> {
   const root = new URL("../", import.meta.url).pathname;
   const cli = `${root}cli/ib.ts`;
-  if (!(await exists(cli))) {
+  if (!(await pathExists(cli))) {
     return {
       status: "not available",
       line: "the information-bottleneck study (cli/ib.ts, lib/ib) is not in this checkout",
@@ -96,7 +88,7 @@ async function run(ctx: FigureContext): Promise<FigureOutcome> {
   if (backend) args.push("--backend", backend);
   // The study is deterministic in its settings: an earlier session's output with the same arguments is reused.
   const stamp = JSON.stringify(args.slice(2).filter((a) => a !== backend));
-  const done = await exists(`${ctx.dir}/ib.csv`) &&
+  const done = await pathExists(`${ctx.dir}/ib.csv`) &&
     await Deno.readTextFile(`${ctx.dir}/ib.args.json`).then((t) => t === stamp, () => false);
   if (!done) {
     ctx.log(`[ablate] fig2_6: deno ${args.slice(2).join(" ")}`);
@@ -109,7 +101,7 @@ async function run(ctx: FigureContext): Promise<FigureOutcome> {
         line: `deno task ib exited with ${res.code}: ${err.trim().split("\n").slice(-2).join(" | ")}`,
       };
     }
-    if (!(await exists(`${ctx.dir}/ib.csv`))) {
+    if (!(await pathExists(`${ctx.dir}/ib.csv`))) {
       return { status: "failed", line: "deno task ib wrote no ib.csv" };
     }
     await Deno.writeTextFile(`${ctx.dir}/ib.args.json`, stamp);

@@ -18,21 +18,13 @@ import { createLoader, loadDataset } from "../lib/data/mod.ts";
 import { type AreaRule, cocoStats } from "../lib/ablate/coco_stats.ts";
 import type { Job } from "../lib/ablate/plan.ts";
 import type { RunMetrics, TrainContext, TrainFn } from "../lib/ablate/runner.ts";
+import { pathExists } from "../lib/io/exists.ts";
 
 /** Options of the real train function. */
 export interface TrainJobOptions {
   /** Lowest confidence kept for the COCO evaluation (default 1e-5). */
   conf?: number;
   areaRule?: AreaRule;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Train one job in-process and evaluate it (see the module doc). */
@@ -43,9 +35,9 @@ export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions =
   const name = dir.slice(project.length + 1);
   // A run folder with a resume sidecar was interrupted; one with best weights and no sidecar finished
   // training before its record was written (then only the evaluation is redone).
-  const resume = await exists(`${dir}/weights/last.state.safetensors`);
-  const trained = !resume && await exists(`${dir}/weights/best.safetensors`) &&
-    await exists(`${dir}/results.csv`);
+  const resume = await pathExists(`${dir}/weights/last.state.safetensors`);
+  const trained = !resume && await pathExists(`${dir}/weights/best.safetensors`) &&
+    await pathExists(`${dir}/results.csv`);
   let rows: EpochRow[];
   if (trained) rows = parseResultsCsv(await Deno.readTextFile(`${dir}/results.csv`));
   else {

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
-import { runIbAnalysis, spread } from "../lib/ib/analysis.ts";
+import { runIbAnalysis } from "../lib/ib/analysis.ts";
+import { summarize } from "../lib/ablate/stats.ts";
 import { CSV_COLUMNS, figureGrid, measurePlots, PLOTTED, resultToJson, rowsToCsv } from "../lib/ib/report.ts";
 import { centreSquare } from "../lib/ib/images.ts";
 import { heatmapImage, upscaleNearest, viridis } from "../lib/viz/heatmap.ts";
@@ -73,5 +74,5 @@ Deno.test("runIbAnalysis end to end on a tiny setting: rows, spreads, maps, CSV 
   equal(grid.images[1][0], null);
   equal(grid.images[0][1]?.width, 64);
   equal(measurePlots(r).length, PLOTTED.length);
-  deepEqual(spread([1, 2, 3, NaN]), { mean: 2, std: 1, n: 3 });
+  deepEqual(summarize([1, 2, 3, NaN]), { mean: 2, std: 1, n: 3 });
 });

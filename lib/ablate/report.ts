@@ -4,7 +4,7 @@
  * (one row per variant) and `runs.csv` (one row per run). Pure string functions.
  * @module
  */
-import type { ScaleOptions } from "../models/scale.ts";
+import type { Preset } from "./presets.ts";
 import { METRIC_TITLES } from "./spec.ts";
 import type { TableResult, VariantResult } from "./results.ts";
 import type { Summary } from "./stats.ts";
@@ -20,22 +20,15 @@ export interface SessionLog {
   failed: number;
 }
 
-/** What a session ran with (printed at the top of every report). */
-export interface SessionInfo {
+/**
+ * What a session ran with (printed at the top of every report): the preset's settings as used (seeds,
+ * epochs and jobs may come from flags), the data and the backend.
+ */
+export interface SessionInfo extends
+  Pick<Preset, "description" | "seeds" | "epochs" | "batch" | "img" | "scale" | "hyp" | "closeMosaic" | "nbs" | "jobs"> {
   preset: string;
-  description: string;
-  seeds: number[];
-  epochs: number;
-  batch: number;
-  img: number;
-  scale: ScaleOptions;
   data: string;
-  hyp: Record<string, number>;
-  closeMosaic: number;
-  /** Nominal batch of gradient accumulation. */
-  nbs?: number;
   backend: string;
-  jobs: number;
   /** APS/APM/APL bucket rule. */
   areaRule: string;
   /** Lowest confidence kept for the COCO evaluation. */
@@ -66,7 +59,7 @@ export function settingsMarkdown(s: SessionInfo): string {
     `- Preset **${s.preset}**: ${s.description}.`,
     `- Seeds ${
       s.seeds.join(", ")
-    }; ${s.epochs} epochs, batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}, nominal batch ${s.nbs ?? 64}; data \`${s.data}\`.`,
+    }; ${s.epochs} epochs, batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}, nominal batch ${s.nbs}; data \`${s.data}\`.`,
     `- One scaling rule for every variant: every channel argument x ${+sc.width.toFixed(
       4,
     )} rounded up to a multiple of ${sc.divisor ?? 8}; D_CSP x ${

@@ -6,6 +6,7 @@
  */
 import * as path from "node:path";
 import { IMG_FORMATS } from "./image_io.ts";
+import { pathExists } from "../io/exists.ts";
 
 /** Image files below a folder (recursive) or listed in a .txt file (relative lines resolved against it). */
 export async function listImages(src: string): Promise<string[]> {
@@ -41,7 +42,7 @@ export async function cocoImagePath(root: string, json: string, fileName: string
   ];
   for (const d of dirs) {
     const p = path.resolve(d, fileName);
-    if (await Deno.stat(p).then(() => true, () => false)) return p;
+    if (await pathExists(p)) return p;
   }
   return null;
 }

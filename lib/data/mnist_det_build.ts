@@ -13,6 +13,7 @@ import { decodeImage, encodeJpeg } from "./image_io.ts";
 import type { RgbImage } from "./image.ts";
 import { loadMnistDigits, MNIST_SIZES } from "./mnist.ts";
 import { composeMnistDet, type MnistDetComposeOptions } from "./mnist_det.ts";
+import { pathExists } from "../io/exists.ts";
 
 /** Options of {@link generateMnistDet} (defaults in {@link MNIST_DET_DEFAULTS}). */
 export interface MnistDetOptions extends MnistDetComposeOptions {
@@ -116,15 +117,6 @@ export async function generateMnistDet(dir: string, opts: MnistDetOptions = {}):
   return yamlPath;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await Deno.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Returns the YAML of MNIST-Det in `dir`, generating the dataset first when it is missing. A lock file
  * (`dir/.generating`) keeps concurrent callers (train and val loaders) from generating twice: the others
@@ -135,7 +127,7 @@ export async function ensureMnistDet(
   opts: MnistDetOptions & { waitMs?: number } = {},
 ): Promise<string> {
   const yamlPath = path.join(dir, "mnist-det.yaml");
-  if (await exists(yamlPath)) return yamlPath;
+  if (await pathExists(yamlPath)) return yamlPath;
   await Deno.mkdir(dir, { recursive: true });
   const lock = path.join(dir, ".generating");
   let file: Deno.FsFile | undefined;
@@ -144,8 +136,8 @@ export async function ensureMnistDet(
   } catch {
     const until = Date.now() + (opts.waitMs ?? 600_000);
     while (Date.now() < until) {
-      if (await exists(yamlPath)) return yamlPath;
-      if (!(await exists(lock))) return await ensureMnistDet(dir, opts);
+      if (await pathExists(yamlPath)) return yamlPath;
+      if (!(await pathExists(lock))) return await ensureMnistDet(dir, opts);
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error(

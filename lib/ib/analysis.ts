@@ -16,6 +16,7 @@ import {
   cellGradient, chainActivations, chainInputGradient, cosine, gradientSnr, luminanceTarget, meanPairwiseCosine, readoutUpstream,
 } from "./gradient_signal.ts";
 import { tfCrossProduct } from "./tf_linalg.ts";
+import { type Summary, summarize } from "../ablate/stats.ts";
 import { NO_PATHS, type PathStats, pathsToSinks } from "./gradient_paths.ts";
 import { type InformationOptions, inputFeatureInformation } from "./information.ts";
 import { reversibility, type ReversibilityOptions } from "./reversibility.ts";
@@ -76,12 +77,8 @@ export interface IbGradient {
   snr: number;
 }
 
-/** Mean, sample standard deviation and count. */
-export interface Spread {
-  mean: number;
-  std: number;
-  n: number;
-}
+/** Mean, sample standard deviation and count across seeds (the ablation tables' {@link Summary}). */
+export type Spread = Summary;
 
 /** One (family, depth) row of the results. */
 export interface IbRow {
@@ -117,16 +114,6 @@ export interface IbResult {
   samples: IbSample[];
   gradients: IbGradient[];
   maps: IbMap[];
-}
-
-/** Mean, sample standard deviation and count of the finite values. */
-export function spread(values: number[]): Spread {
-  const v = values.filter(Number.isFinite);
-  const n = v.length;
-  if (!n) return { mean: NaN, std: NaN, n: 0 };
-  const mean = v.reduce((a, x) => a + x, 0) / n;
-  const std = n > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, n };
 }
 
 async function featureMap(t: tf.Tensor4D): Promise<FeatureMap> {
@@ -199,10 +186,10 @@ export async function runIbAnalysis(images: NamedImage[], opts: IbOptions = {}):
       rows.push({
         family, name: FAMILY_NAMES[family], depth: tap.depth, layers: tap.layers,
         paths: pathsToSinks(graph.nodes, [tapOut])[0] ?? NO_PATHS,
-        r2: spread(mine.map((s) => s.r2)), psnr: spread(mine.map((s) => s.psnr)),
-        miKsg: spread(mine.map((s) => s.miKsg)), miGauss: spread(mine.map((s) => s.miGauss)),
-        gradCosine: spread(own.map((g) => g.cosine)), gradSnr: spread(own.map((g) => g.snr)),
-        gradAlign: spread(mine.map((s) => s.gradAlign)),
+        r2: summarize(mine.map((s) => s.r2)), psnr: summarize(mine.map((s) => s.psnr)),
+        miKsg: summarize(mine.map((s) => s.miKsg)), miGauss: summarize(mine.map((s) => s.miGauss)),
+        gradCosine: summarize(own.map((g) => g.cosine)), gradSnr: summarize(own.map((g) => g.snr)),
+        gradAlign: summarize(mine.map((s) => s.gradAlign)),
       });
     }
   }

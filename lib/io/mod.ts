@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+export * from "./exists.ts";
 export * from "./raw_tensor.ts";
 export * from "./safetensors.ts";
 export * from "./zip/mod.ts";

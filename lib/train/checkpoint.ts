@@ -18,6 +18,7 @@ import type { Hyp } from "../data/types.ts";
 import type { EpochRow } from "./types.ts";
 import type { ParamGroups } from "./param_groups.ts";
 import type { TrainState } from "./train_step.ts";
+import { pathExists } from "../io/exists.ts";
 
 /** The loop's counters and history saved with a checkpoint. */
 export interface CheckpointMeta {
@@ -130,7 +131,7 @@ export async function loadCheckpoint(
   try {
     side = await readSafetensors(paths.state);
   } catch (e) {
-    const finished = await Deno.stat(paths.last).then(() => true, () => false);
+    const finished = await pathExists(paths.last);
     throw new Error(
       `Cannot resume from ${weightsDir}: no training state ${paths.state}` +
         (finished ? " (the run has finished: the state is removed at the end)" : ` (${(e as Error).message})`),

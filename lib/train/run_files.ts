@@ -8,6 +8,7 @@ import { stringify } from "yaml";
 import { formatG } from "./progress.ts";
 import type { EpochRow } from "./types.ts";
 import { svgToPng } from "../viz/plots.ts";
+import { pathExists } from "../io/exists.ts";
 
 /** The results.csv columns after `epoch`, in the official order. */
 export const RESULT_KEYS: readonly (keyof EpochRow)[] = [
@@ -15,19 +16,10 @@ export const RESULT_KEYS: readonly (keyof EpochRow)[] = [
   "metrics/mAP_0.5:0.95", "val/box_loss", "val/cls_loss", "val/dfl_loss", "x/lr0", "x/lr1", "x/lr2",
 ];
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `increment_path`: `path` if free (or `existOk`), else `path2`, `path3`, ... */
 export async function incrementPath(path: string, existOk = false): Promise<string> {
-  if (existOk || !(await exists(path))) return path;
-  for (let n = 2; ; n++) if (!(await exists(`${path}${n}`))) return `${path}${n}`;
+  if (existOk || !(await pathExists(path))) return path;
+  for (let n = 2; ; n++) if (!(await pathExists(`${path}${n}`))) return `${path}${n}`;
 }
 
 /** Write text atomically (temp file + rename). */
