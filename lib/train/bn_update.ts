@@ -44,8 +44,9 @@ export function updateBatchNormStats(
   }));
   // Packed: one update for all layers (pack.ts), the same float32 arithmetic as layer by layer.
   const [rm, rv, nbt] = tf.tidy(() => {
-    const shapes = leaf("running_mean").map((t) => t.shape);
-    const mean = tf.add(tf.mul(pack(leaf("running_mean")), 1 - momentum), tf.mul(pack(layerStats.map((s) => s.mean)), momentum));
+    const runningMean = leaf("running_mean");
+    const shapes = runningMean.map((t) => t.shape);
+    const mean = tf.add(tf.mul(pack(runningMean), 1 - momentum), tf.mul(pack(layerStats.map((s) => s.mean)), momentum));
     const variance = tf.add(
       tf.mul(pack(leaf("running_var")), 1 - momentum),
       tf.mul(pack(layerStats.map((s) => s.variance)), tf.tensor1d(varGain)),
