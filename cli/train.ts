@@ -4,7 +4,7 @@
  *
  *   deno task train --cfg gelan-s [--data mnist-det] [--hyp data/hyps/hyp.scratch-high.yaml] [--weights W]
  *     [--epochs 100] [--batch 16] [--img 640] [--seed 0] [--project runs/train] [--name exp] [--exist-ok]
- *     [--resume] [--close-mosaic 0] [--min-items 0] [--workers 8] [--patience 100] [--nbs 64] [--lhg] [--backend X]
+ *     [--resume] [--close-mosaic 0] [--min-items 0] [--workers 8] [--patience 100] [--nbs 64] [--noval] [--lhg] [--backend X]
  *
  * `--resume` continues `project/name` (or, without `--name`, the most recently saved run under `project`)
  * from `weights/last.safetensors` with the run's saved options.
@@ -27,6 +27,7 @@ const USAGE = `usage: deno task train --cfg CFG [--data DATA] [options]
   --workers N       accepted for compatibility (data loading runs in-process)
   --patience N      early-stopping patience in epochs (100)
   --nbs N           nominal batch of gradient accumulation / weight-decay scaling (64, as official)
+  --noval           validate only after the final epoch
   --lhg             lead-head guided assignment for the auxiliary branch (paper Table 4)
   --backend X       tensorflow-gpu | tensorflow | wasm | cpu`;
 
@@ -67,7 +68,7 @@ await runMain(async () => {
       name: { type: "string" }, "exist-ok": { type: "boolean" }, resume: { type: "boolean" },
       "close-mosaic": { type: "string", default: "0" }, "min-items": { type: "string", default: "0" },
       workers: { type: "string", default: "8" }, patience: { type: "string", default: "100" }, lhg: { type: "boolean" },
-      nbs: { type: "string", default: "64" },
+      nbs: { type: "string", default: "64" }, noval: { type: "boolean" },
       backend: { type: "string" }, help: { type: "boolean", short: "h" },
     },
   });
@@ -86,7 +87,7 @@ await runMain(async () => {
     minItems: num(values["min-items"], "min-items", { min: 0, int: true }),
     workers: num(values.workers, "workers", { min: 0, int: true }),
     patience: num(values.patience, "patience", { min: 1, int: true }), lhg: values.lhg,
-    nbs: num(values.nbs, "nbs", { min: 1, int: true }),
+    nbs: num(values.nbs, "nbs", { min: 1, int: true }), noval: values.noval,
   });
   const b = res.best;
   console.log(

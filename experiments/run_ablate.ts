@@ -113,6 +113,7 @@ export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
     hyp: p.hyp,
     closeMosaic: Math.min(p.closeMosaic, Math.max(0, epochs - 1)),
     nbs: p.nbs,
+    noval: p.noval,
     trainImages: o.data.trainImages,
     valImages: o.data.valImages ?? 0,
   };
@@ -171,6 +172,7 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
     hyp: settings.hyp,
     closeMosaic: settings.closeMosaic,
     nbs: settings.nbs,
+    noval: settings.noval,
     backend: o.backend ?? "?",
     jobs: o.jobs ?? 1,
     areaRule: o.areaRule ?? "terciles",

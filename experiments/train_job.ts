@@ -57,6 +57,7 @@ export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions =
       lhg: job.lhg,
       closeMosaic: s.closeMosaic,
       nbs: s.nbs,
+      noval: s.noval,
       onEpoch: (row) => ctx.onEpoch(row.epoch),
     });
     rows = res.rows;

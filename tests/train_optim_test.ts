@@ -20,11 +20,12 @@ import {
   paramGroups,
   scaledWeightDecay,
   sgdStep,
+  sgdUpdate,
   updateBatchNormStats,
   updateEma,
   warmupIterations,
 } from "../lib/train/mod.ts";
-import { groupPacking, packGroups, unpack, unpackGroups } from "../lib/train/pack.ts";
+import { flatLayout, flatten, tensorsOf, viewsOf } from "../lib/train/flat.ts";
 
 await initBackend("cpu", { quiet: true });
 const tmp = await Deno.makeTempDir({ prefix: "yolo_hyp_" });
@@ -152,17 +153,41 @@ Deno.test("updateBatchNormStats(): momentum 0.03, unbiased running variance, num
   assert.equal((bn.running_mean as tf.Tensor).dataSync()[0], 0, "input tree unchanged");
 });
 
-Deno.test("packGroups() / unpackGroups(): one flat tensor per non-empty group, back in the original order and shapes", () => {
-  const ts = [tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([5]), tf.tensor3d([[[6], [7]]]), tf.scalar(8)];
-  const packing = groupPacking([1, 0, 1, 0]);
-  assert.deepEqual(packing, { groups: [0, 1], members: [[1, 3], [0, 2]] });
-  const flats = packGroups(ts, packing);
-  assert.deepEqual(flats.map((f) => Array.from(f.dataSync())), [[5, 8], [1, 2, 3, 4, 6, 7]]);
-  const back = unpackGroups(flats, ts.map((t) => t.shape), packing);
+Deno.test("flatten() / viewsOf() / tensorsOf(): values end to end and back, nulls as zeros, int32 kept", () => {
+  const ts = [tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([5]), tf.scalar(8)];
+  const layout = flatLayout(ts.map((t) => t.shape));
+  assert.deepEqual([layout.offsets, layout.sizes, layout.total], [[0, 4, 5], [4, 1, 1], 6]);
+  const flat = flatten([ts[0], null, ts[2]], layout);
+  assert.deepEqual(Array.from(flat), [1, 2, 3, 4, 0, 8]);
+  assert.deepEqual(viewsOf(flat, layout).map((v) => Array.from(v)), [[1, 2, 3, 4], [0], [8]]);
+  const back = tensorsOf(flatten(ts, layout), layout);
   back.forEach((b, i) => {
     assert.deepEqual(b.shape, ts[i].shape);
     assert.deepEqual(Array.from(b.dataSync()), Array.from(ts[i].dataSync()));
   });
-  assert.throws(() => unpack(flats[0], [[3]]), /Cannot unpack 2 values into shapes totalling 3/);
-  tf.dispose([...ts, ...flats, ...back]);
+  const ints = tensorsOf(Int32Array.of(3, 4), flatLayout([[], [1]]));
+  assert.deepEqual(ints.map((t) => [t.dtype, ...t.dataSync()]), [["int32", 3], ["int32", 4]]);
+  assert.throws(() => viewsOf(new Float32Array(2), flatLayout([[3]])), /Cannot split 2 values into shapes totalling 3/);
+  tf.dispose([...ts, ...back, ...ints]);
+});
+
+Deno.test("sgdUpdate() equals the same step as float32 tensor ops bit for bit (clip factor, decay, Nesterov)", () => {
+  const rnd = (n: number, seed: number) => tf.randomNormal([n], 0, 1, "float32", seed);
+  const [p, g, b] = [rnd(257, 1), rnd(257, 2), rnd(257, 3)];
+  const cfg = { lr: [0.01, 0.02, 0.03], momentum: [0.937, 0.937, 0.937], weightDecay: [0, 5e-4, 0], nesterov: true, gradScale: 0.37 };
+  const layout = flatLayout([[200], [57]]);
+  const [pv, gv, bv] = [p, g, b].map((t) => viewsOf(t.dataSync() as Float32Array, layout));
+  const got = sgdUpdate(pv, gv, bv, [1, 2], cfg, layout);
+  const want = tf.tidy(() =>
+    [[0, 200, 1], [200, 57, 2]].map(([o, n, k]) => {
+      const [pk, gk, bk] = [p, g, b].map((t) => t.slice(o, n));
+      let d = tf.add(tf.mul(gk, cfg.gradScale), tf.mul(pk, cfg.weightDecay[k]));
+      const buf = tf.add(tf.mul(bk, cfg.momentum[k]), d);
+      d = tf.add(d, tf.mul(buf, cfg.momentum[k]));
+      return [tf.sub(pk, tf.mul(d, cfg.lr[k])), buf];
+    })
+  );
+  assert.deepEqual(Array.from(got.params), [...want[0][0].dataSync(), ...want[1][0].dataSync()]);
+  assert.deepEqual(Array.from(got.buffers), [...want[0][1].dataSync(), ...want[1][1].dataSync()]);
+  tf.dispose([p, g, b, ...want.flat()]);
 });

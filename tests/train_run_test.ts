@@ -60,9 +60,15 @@ Deno.test("trainRun() writes the run folder: results.csv (official columns), plo
   assert.equal(m.metadata.updates, "6");
   assert.deepEqual(JSON.parse(m.metadata.names), ["red", "green"]);
   disposeWeights(m.weights);
-  const small = await trainRun({ ...base("nbs4"), nbs: 4 }, data);
+  const small = await trainRun({ ...base("nbs4"), nbs: 4, noval: true }, data);
   const ms = await readSafetensors(`${small.dir}/weights/last.safetensors`);
   assert.equal(ms.metadata.updates, "8", "nbs = batch: an optimizer step every iteration");
+  // Validation every epoch by default; with noval only after the last (the others' columns are the official zeros).
+  const valLoss = (r: EpochRow) => r["val/box_loss"] + r["val/cls_loss"] + r["val/dfl_loss"];
+  assert.ok(valLoss(res.rows[0]) > 0 && valLoss(res.rows[1]) > 0);
+  assert.deepEqual(RESULT_KEYS.filter((k) => k.startsWith("val/") || k.startsWith("metrics/")).map((k) => small.rows[0][k]), [0, 0, 0, 0, 0, 0, 0]);
+  assert.ok(valLoss(small.rows[1]) > 0);
+  assert.equal(parse(await Deno.readTextFile(`${small.dir}/opt.yaml`)).noval, true);
   const again = await trainRun({ ...base("files"), epochs: 1, weights: `${res.dir}/weights/best.safetensors` }, data);
   assert.equal(again.dir, `${root}/files2`, "increment_path");
   // --weights: intersect_dicts copies every same-named, same-shaped tensor; another nc drops the class convs.

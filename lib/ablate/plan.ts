@@ -24,6 +24,8 @@ export interface RunSettings {
   closeMosaic: number;
   /** Nominal batch of gradient accumulation (official 64; a preset's short runs use their batch). */
   nbs: number;
+  /** Validate only after the final epoch (`--noval`); the run's best weights are then its last. */
+  noval: boolean;
   /** Training / validation images per epoch (for time estimates; 0 when unknown). */
   trainImages: number;
   valImages?: number;
@@ -151,6 +153,7 @@ export async function buildPlan(ablations: readonly Ablation[], o: PlanOptions):
           hyp: s.hyp,
           closeMosaic: s.closeMosaic,
           nbs: s.nbs,
+          noval: s.noval,
         }));
         const use = { table: a.name, variant: v.id };
         const job = jobs.get(key);

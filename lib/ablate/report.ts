@@ -25,7 +25,7 @@ export interface SessionLog {
  * epochs and jobs may come from flags), the data and the backend.
  */
 export interface SessionInfo extends
-  Pick<Preset, "description" | "seeds" | "epochs" | "batch" | "img" | "scale" | "hyp" | "closeMosaic" | "nbs" | "jobs"> {
+  Pick<Preset, "description" | "seeds" | "epochs" | "batch" | "img" | "scale" | "hyp" | "closeMosaic" | "nbs" | "noval" | "jobs"> {
   preset: string;
   data: string;
   backend: string;
@@ -59,7 +59,7 @@ export function settingsMarkdown(s: SessionInfo): string {
     `- Preset **${s.preset}**: ${s.description}.`,
     `- Seeds ${
       s.seeds.join(", ")
-    }; ${s.epochs} epochs, batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}, nominal batch ${s.nbs}; data \`${s.data}\`.`,
+    }; ${s.epochs} epochs, batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}, nominal batch ${s.nbs}${s.noval ? ", validation after the last epoch only (--noval)" : ""}; data \`${s.data}\`.`,
     `- One scaling rule for every variant: every channel argument x ${+sc.width.toFixed(
       4,
     )} rounded up to a multiple of ${sc.divisor ?? 8}; D_CSP x ${

@@ -7,7 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { pack, unpack } from "./pack.ts";
+import { peekValues } from "../backend/values.ts";
+import { flatLayout, tensorsOf } from "./flat.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 
 /** BatchNorm momentum of the official models (PyTorch convention). */
@@ -37,24 +38,26 @@ export function updateBatchNormStats(
   if (!layers.length) return weights;
   const leaf = (k: string) => layers.map((t) => t[k] as tf.Tensor);
   const layerStats = layers.map((t) => stats.get(t)!);
-  // Per channel: momentum x the layer's unbiasing factor n / (n - 1), computed in float64 as per layer.
-  const varGain = Float32Array.from(layers.flatMap((t, i) => {
-    const n = layerStats[i].count;
-    return new Array((t.running_var as tf.Tensor).size).fill(momentum * (n > 1 ? n / (n - 1) : 1));
-  }));
-  // Packed: one update for all layers (pack.ts), the same float32 arithmetic as layer by layer.
-  const [rm, rv, nbt] = tf.tidy(() => {
-    const runningMean = leaf("running_mean");
-    const shapes = runningMean.map((t) => t.shape);
-    const mean = tf.add(tf.mul(pack(runningMean), 1 - momentum), tf.mul(pack(layerStats.map((s) => s.mean)), momentum));
-    const variance = tf.add(
-      tf.mul(pack(leaf("running_var")), 1 - momentum),
-      tf.mul(pack(layerStats.map((s) => s.variance)), tf.tensor1d(varGain)),
-    );
-    const count = leaf("num_batches_tracked");
-    const nbt = tf.add(pack(count), tf.scalar(1, count[0].dtype));
-    return [unpack(mean, shapes), unpack(variance, shapes), unpack(nbt, count.map((t) => t.shape))];
+  const f = Math.fround, keep = f(1 - momentum), m = f(momentum);
+  const runningMean = leaf("running_mean"), runningVar = leaf("running_var"), count = leaf("num_batches_tracked");
+  const layout = flatLayout(runningMean.map((t) => t.shape));
+  const mean = new Float32Array(layout.total), variance = new Float32Array(layout.total);
+  // One loop over all layers' values (flat.ts), the float32 arithmetic of the per-layer tensor ops. Per
+  // layer: momentum x the unbiasing factor n / (n - 1), computed in float64 and rounded once.
+  layers.forEach((_, i) => {
+    const s = layerStats[i], o = layout.offsets[i];
+    const n = s.count, gain = f(momentum * (n > 1 ? n / (n - 1) : 1));
+    const rm = peekValues(runningMean[i]), rv = peekValues(runningVar[i]);
+    const bm = peekValues(s.mean), bv = peekValues(s.variance);
+    for (let j = 0; j < rm.length; j++) {
+      mean[o + j] = f(rm[j] * keep) + f(bm[j] * m);
+      variance[o + j] = f(rv[j] * keep) + f(bv[j] * gain);
+    }
   });
+  const counts = count.map((t) => peekValues(t)[0] + 1);
+  const countLayout = flatLayout(count.map((t) => t.shape));
+  const nbt = tensorsOf(count[0].dtype === "int32" ? Int32Array.from(counts) : Float32Array.from(counts), countLayout);
+  const [rm, rv] = [tensorsOf(mean, layout), tensorsOf(variance, layout)];
   const updated = new Map(layers.map((t, i) => [t, { running_mean: rm[i], running_var: rv[i], num_batches_tracked: nbt[i] }]));
   const walk = (t: Tree<tf.Tensor>): Tree<tf.Tensor> => {
     const out: Tree<tf.Tensor> = {};

@@ -7,7 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { pack, unpack } from "./pack.ts";
+import { peekValues } from "../backend/values.ts";
+import { flatLayout, tensorsOf } from "./flat.ts";
 
 /** EMA state: the averaged weight tree and the number of updates so far. */
 export interface EmaState {
@@ -48,11 +49,16 @@ export function updateEma(ema: EmaState, model: Tree<tf.Tensor>, opts: EmaOption
   const pairs: [tf.Tensor, tf.Tensor][] = [];
   mapFloatLeaves(ema.weights, model, "", (e, m) => (pairs.push([e, m]), e));
   if (!pairs.length) return { weights: ema.weights, updates };
-  // One packed update instead of one per leaf (pack.ts); the same float32 arithmetic.
-  const next = tf.tidy(() => {
-    const e = pack(pairs.map(([x]) => x)), m = pack(pairs.map(([, y]) => y));
-    return unpack(tf.add(tf.mul(e, d), tf.mul(m, 1 - d)), pairs.map(([x]) => x.shape));
+  // One loop over the leaves' values (flat.ts): the float32 arithmetic of d e + (1 - d) m.
+  const layout = flatLayout(pairs.map(([x]) => x.shape));
+  const out = new Float32Array(layout.total);
+  const a = Math.fround(d), b = Math.fround(1 - d);
+  pairs.forEach(([e, m], i) => {
+    const ev = peekValues(e), mv = peekValues(m), o = layout.offsets[i];
+    if (ev.length !== mv.length) throw new RangeError(`Cannot update EMA: ${ev.length} averaged values, model has ${mv.length}`);
+    for (let j = 0; j < ev.length; j++) out[o + j] = Math.fround(ev[j] * a) + Math.fround(mv[j] * b);
   });
+  const next = tensorsOf(out, layout);
   let i = 0;
   return { weights: mapFloatLeaves(ema.weights, model, "", () => next[i++]), updates };
 }

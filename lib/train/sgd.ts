@@ -1,11 +1,13 @@
 /**
  * Stochastic gradient descent with (Nesterov) momentum and per-group weight decay, step for step
  * as `torch.optim.SGD` (dampening 0), and `torch.nn.utils.clip_grad_norm_` (reference spec §5.3).
- * Pure: new tensors are returned, inputs are left alone (the caller disposes what it replaces).
+ * The update runs over plain arrays (flat.ts). Pure: new values are returned, inputs are left alone.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GroupIndex } from "./param_groups.ts";
+import { peekValues } from "../backend/values.ts";
+import { type FlatLayout, flatLayout, tensorsOf, valuesOf, viewsOf } from "./flat.ts";
 
 /** Momentum buffers, one per parameter (null before the parameter's first step, as PyTorch's lazy state). */
 export interface SgdState {
@@ -25,10 +27,60 @@ export function initSgd(n: number): SgdState {
   return { buffers: new Array(n).fill(null) };
 }
 
+/** What one SGD update needs besides the arrays: per-group settings and a factor for the gradients. */
+export interface SgdUpdateSettings extends SgdGroupSettings {
+  /** Multiplies every gradient first (the `clip_grad_norm_` coefficient; default 1). */
+  gradScale?: number;
+}
+
 /**
- * One `torch.optim.SGD.step()`: for each parameter p with gradient g of group k,
- * `d = g + wd_k p`; `buf = d` on the first step, else `buf = mu_k buf + d`; Nesterov `d = d + mu_k buf`
- * (else `d = buf`); `p' = p - lr_k d`.
+ * One `torch.optim.SGD.step()` over plain arrays (flat.ts): for each parameter p with gradient g of
+ * group k, `d = g + wd_k p`; `buf = d` on the first step (`buf` null), else `buf = mu_k buf + d`;
+ * Nesterov `d = d + mu_k buf` (else `d = buf`); `p' = p - lr_k d`, each operation rounded to float32.
+ * Returns the new parameters and momentum buffers laid end to end as `layout` says.
+ */
+export function sgdUpdate(
+  params: readonly ArrayLike<number>[],
+  grads: readonly ArrayLike<number>[],
+  buffers: readonly (ArrayLike<number> | null)[],
+  groups: readonly GroupIndex[],
+  cfg: SgdUpdateSettings,
+  layout: FlatLayout,
+): { params: Float32Array; buffers: Float32Array } {
+  const n = params.length;
+  if (grads.length !== n || buffers.length !== n || groups.length !== n || layout.sizes.length !== n) {
+    throw new RangeError(
+      `Cannot step SGD: ${n} parameters, ${grads.length} gradients, ${buffers.length} momentum buffers, ` +
+        `${groups.length} group indices, ${layout.sizes.length} layout entries`,
+    );
+  }
+  const f = Math.fround;
+  const scale = f(cfg.gradScale ?? 1);
+  const outP = new Float32Array(layout.total), outB = new Float32Array(layout.total);
+  for (let i = 0; i < n; i++) {
+    const k = groups[i];
+    const lr = f(cfg.lr[k]), mu = f(cfg.momentum[k]), wd = f(cfg.weightDecay[k]);
+    const p = params[i], g = grads[i], b = buffers[i], o = layout.offsets[i], size = layout.sizes[i];
+    if (p.length !== size || g.length !== size || (b && b.length !== size)) {
+      throw new RangeError(`Cannot step SGD: parameter ${i} has ${p.length} values, gradient ${g.length}, layout ${size}`);
+    }
+    for (let j = 0; j < size; j++) {
+      let d = scale === 1 ? g[j] : f(g[j] * scale);
+      if (wd !== 0) d = f(d + f(p[j] * wd));
+      if (mu !== 0) {
+        const buf = b ? f(f(b[j] * mu) + d) : d;
+        outB[o + j] = buf;
+        d = cfg.nesterov ? f(d + f(buf * mu)) : buf;
+      }
+      outP[o + j] = f(p[j] - f(d * lr));
+    }
+  }
+  return { params: outP, buffers: outB };
+}
+
+/**
+ * {@link sgdUpdate} on tensors: new parameter and momentum tensors (a parameter of a group without
+ * momentum keeps a null buffer, as PyTorch's lazy state); the inputs are left alone.
  *
  * @example
  * ```ts
@@ -40,34 +92,37 @@ export function sgdStep(
   grads: readonly tf.Tensor[],
   state: SgdState,
   groups: readonly GroupIndex[],
-  cfg: SgdGroupSettings,
+  cfg: SgdUpdateSettings,
 ): { params: tf.Tensor[]; state: SgdState } {
-  if (grads.length !== params.length || state.buffers.length !== params.length || groups.length !== params.length) {
-    throw new RangeError(
-      `Cannot step SGD: ${params.length} parameters, ${grads.length} gradients, ` +
-        `${state.buffers.length} momentum buffers, ${groups.length} group indices`,
-    );
-  }
-  const newParams: tf.Tensor[] = [];
-  const buffers: (tf.Tensor | null)[] = [];
-  params.forEach((p, i) => {
-    const k = groups[i];
-    const lr = cfg.lr[k], mu = cfg.momentum[k], wd = cfg.weightDecay[k];
-    const [np, nb = null] = tf.tidy((): tf.Tensor[] => {
-      let d: tf.Tensor = wd !== 0 ? tf.add(grads[i], tf.mul(p, wd)) : grads[i];
-      let buf: tf.Tensor | null = null;
-      if (mu !== 0) {
-        const old = state.buffers[i];
-        buf = old ? tf.add(tf.mul(old, mu), d) : tf.clone(d);
-        d = cfg.nesterov ? tf.add(d, tf.mul(buf, mu)) : buf;
-      }
-      const next = tf.sub(p, tf.mul(d, lr));
-      return buf ? [next, buf] : [next];
-    });
-    newParams.push(np);
-    buffers.push(nb);
-  });
-  return { params: newParams, state: { buffers } };
+  return sgdStepGradValues(params, valuesOf(grads), state, groups, cfg);
+}
+
+/** {@link sgdStep} with the gradients given as arrays (e.g. views of an accumulated flat array). */
+export function sgdStepGradValues(
+  params: readonly tf.Tensor[],
+  grads: readonly ArrayLike<number>[],
+  state: SgdState,
+  groups: readonly GroupIndex[],
+  cfg: SgdUpdateSettings,
+): { params: tf.Tensor[]; state: SgdState } {
+  const layout = flatLayout(params.map((p) => p.shape));
+  const r = sgdUpdate(valuesOf(params), grads, state.buffers.map((b) => b && peekValues(b)), groups, cfg, layout);
+  const buffers = viewsOf(r.buffers, layout).map((v, i) =>
+    cfg.momentum[groups[i]] !== 0 ? tf.tensor(v, layout.shapes[i]) : null
+  );
+  return { params: tensorsOf(r.params, layout), state: { buffers } };
+}
+
+/** The 2-norm of all values of all arrays (accumulated in float64). */
+export function totalNorm(arrays: readonly ArrayLike<number>[]): number {
+  let sq = 0;
+  for (const a of arrays) for (let j = 0; j < a.length; j++) sq += a[j] * a[j];
+  return Math.sqrt(sq);
+}
+
+/** `clip_grad_norm_`'s factor: `min(maxNorm / (norm + 1e-6), 1)`. */
+export function clipCoefficient(norm: number, maxNorm: number): number {
+  return Math.min(maxNorm / (norm + 1e-6), 1);
 }
 
 /**
@@ -76,10 +131,8 @@ export function sgdStep(
  * scaling is needed).
  */
 export function clipGradNorm(grads: readonly tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: number } {
-  const sq = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))));
-  const norm = Math.sqrt(sq.dataSync()[0]);
-  sq.dispose();
-  const coef = Math.min(maxNorm / (norm + 1e-6), 1);
+  const norm = totalNorm(valuesOf(grads));
+  const coef = clipCoefficient(norm, maxNorm);
   if (coef >= 1) return { grads: [...grads], norm };
   return { grads: grads.map((g) => tf.mul(g, coef)), norm };
 }

@@ -21,7 +21,7 @@ import { initTrainState, releaseState, type StepConfig, type TrainState } from "
 import { type CheckpointMeta, checkpointPaths, loadCheckpoint, saveCheckpoint, stripCheckpoint } from "./checkpoint.ts";
 import { transferWeights } from "./pretrained.ts";
 import { incrementPath, writeYaml } from "./run_files.ts";
-import { type LoaderFn, validate } from "./validate.ts";
+import { type LoaderFn, validate, type ValResult } from "./validate.ts";
 import { runEpoch } from "./train_epoch.ts";
 import { type Console, finishRun, makeConsole, recordEpoch } from "./run_report.ts";
 import type { EpochRow, TrainRunOptions, TrainRunResult } from "./types.ts";
@@ -49,7 +49,8 @@ function optRecord(o: TrainRunOptions, dir: string, cfg: Record<string, unknown>
   return {
     cfg, data: o.data, weights: o.weights ?? "", epochs: o.epochs, batch_size: o.batch, imgsz: o.img, seed: o.seed,
     project: o.project, name: o.name, save_dir: dir, close_mosaic: o.closeMosaic ?? 0, min_items: o.minItems ?? 0,
-    workers: o.workers ?? 0, lhg: !!o.lhg, patience: o.patience ?? 100, nbs: o.nbs ?? NOMINAL_BATCH, optimizer: "SGD",
+    workers: o.workers ?? 0, lhg: !!o.lhg, patience: o.patience ?? 100, nbs: o.nbs ?? NOMINAL_BATCH,
+    noval: !!o.noval, optimizer: "SGD",
   };
 }
 
@@ -60,7 +61,7 @@ function resumedOptions(o: TrainRunOptions, saved: Record<string, unknown>): Tra
     ...o, cfg: saved.cfg as TrainRunOptions["cfg"], data: String(saved.data ?? o.data), epochs: n("epochs", o.epochs),
     batch: n("batch_size", o.batch), img: n("imgsz", o.img), seed: n("seed", o.seed), closeMosaic: n("close_mosaic", 0),
     minItems: n("min_items", 0), workers: n("workers", 0), lhg: !!saved.lhg, patience: n("patience", 100),
-    nbs: n("nbs", NOMINAL_BATCH),
+    nbs: n("nbs", NOMINAL_BATCH), noval: !!saved.noval,
   };
 }
 
@@ -153,10 +154,14 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
       if (o.closeMosaic && epoch === o.epochs - o.closeMosaic) log.info("Closing dataloader mosaic");
       const ep = await runEpoch(state, p.train, { epoch, mosaic, cfg, opts: o, loader: data.createLoader, log });
       state = ep.state;
-      const v = await validate(spec, state.ema.weights, val, {
-        loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names,
-      });
-      log.valTable(v, false);
+      let v: EpochMetrics = NOT_VALIDATED;
+      if (!o.noval || epoch === o.epochs - 1) {
+        const r = await validate(spec, state.ema.weights, val, {
+          loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names,
+        });
+        log.valTable(r, false);
+        v = r;
+      }
       const fi = fitness([v.mp, v.mr, v.map50, v.map]);
       if (fi > bestFitness) bestFitness = fi;
       const row = makeRow(epoch, ep.meanLoss, v, ep.lr);
@@ -192,6 +197,12 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
   return { dir, rows, best: bestRow(rows), seconds: (performance.now() - t0) / 1000 };
 }
 
+/** What an epoch's row takes from its validation. */
+type EpochMetrics = Pick<ValResult, "mp" | "mr" | "map50" | "map" | "loss">;
+
+/** The metrics of an epoch without validation (`noval`): the official zeros. */
+const NOT_VALIDATED: EpochMetrics = { mp: 0, mr: 0, map50: 0, map: 0, loss: [0, 0, 0] };
+
 function rowFitness(r: EpochRow): number {
   return fitness([r["metrics/precision"], r["metrics/recall"], r["metrics/mAP_0.5"], r["metrics/mAP_0.5:0.95"]]);
 }
@@ -204,7 +215,7 @@ export function bestRow(rows: readonly EpochRow[]): EpochRow {
 function makeRow(
   epoch: number,
   mloss: readonly number[],
-  v: { mp: number; mr: number; map50: number; map: number; loss: readonly number[] },
+  v: EpochMetrics,
   lr: readonly number[],
 ): EpochRow {
   return {

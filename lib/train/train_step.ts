@@ -14,10 +14,10 @@ import { forwardModel } from "../models/model.ts";
 import type { ModelSpec } from "../models/spec.ts";
 import { computeLoss } from "../loss/compute_loss.ts";
 import { gatherParams, type ParamGroups, replaceLeaves } from "./param_groups.ts";
-import { clipGradNorm, initSgd, type SgdState, sgdStep } from "./sgd.ts";
+import { clipCoefficient, initSgd, type SgdState, sgdStepGradValues, totalNorm } from "./sgd.ts";
 import { type EmaOptions, type EmaState, initEma, updateEma } from "./ema.ts";
 import { updateBatchNormStats } from "./bn_update.ts";
-import { groupPacking, packGroups, unpackGroups } from "./pack.ts";
+import { addFloat32, flatLayout, flatten, valuesOf, viewsOf } from "./flat.ts";
 import { type IterationSettings, iterationSettings, type ScheduleConfig } from "./schedule.ts";
 
 /** Everything that changes during training. */
@@ -27,8 +27,8 @@ export interface TrainState {
   /** Momentum buffers, aligned with {@link ParamGroups.names}. */
   sgd: SgdState;
   ema: EmaState;
-  /** Gradients accumulated since the last optimizer step, packed per optimizer group (null = none). */
-  gradAcc: tf.Tensor[] | null;
+  /** Gradients accumulated since the last optimizer step, laid end to end in parameter order (null = none). */
+  gradAcc: Float32Array | null;
   /** Global iteration of the last optimizer step (-1 before the first). */
   lastOptStep: number;
 }
@@ -88,7 +88,6 @@ export function stateTensors(s: TrainState): Set<tf.Tensor> {
   for (const [, t] of flattenTree(s.weights)) out.add(t);
   for (const [, t] of flattenTree(s.ema.weights)) out.add(t);
   for (const t of s.sgd.buffers) if (t) out.add(t);
-  for (const t of s.gradAcc ?? []) out.add(t);
   return out;
 }
 
@@ -155,53 +154,42 @@ export function trainStep(
   }
   const bnWeights = updateBatchNormStats(state.weights, stats);
   dropStats();
-  // Gradients, parameters and momentum are packed into one flat tensor per optimizer group (pack.ts).
-  const packing = groupPacking(cfg.groups.groups);
-  let summed: tf.Tensor[] = packGroups(grads, packing);
-  tf.dispose(grads);
-  if (state.gradAcc) {
-    const acc = state.gradAcc;
-    const added = summed.map((g, k) => tf.add(acc[k], g));
-    tf.dispose(summed);
-    summed = added;
-  }
+  // Gradients are read as arrays (flat.ts); an accumulation is one flat array across iterations.
+  const layout = flatLayout(grads.map((g) => g.shape));
   const instances = batch.targets.length / 6;
-  if (ctx.ni - state.lastOptStep < settings.accumulate) {
+  const accumulateOnly = ctx.ni - state.lastOptStep < settings.accumulate;
+  let acc: Float32Array | null = null;
+  if (state.gradAcc || accumulateOnly) {
+    const flat = flatten(grads, layout);
+    acc = state.gradAcc ? addFloat32(state.gradAcc, flat) : flat;
+  }
+  if (accumulateOnly) {
+    tf.dispose(grads);
     return {
-      state: { ...state, weights: bnWeights, gradAcc: summed },
+      state: { ...state, weights: bnWeights, gradAcc: acc },
       metrics: { items: it, loss, instances, settings, stepped: false },
     };
   }
-  const clipped = clipGradNorm(summed, cfg.maxGradNorm ?? 10.0);
-  if (!Number.isFinite(clipped.norm)) {
-    tf.dispose(summed);
+  const gradValues = acc ? viewsOf(acc, layout) : valuesOf(grads);
+  const norm = totalNorm(gradValues);
+  if (!Number.isFinite(norm)) {
+    tf.dispose(grads);
     releaseState({ ...state, weights: bnWeights, gradAcc: null }, state);
-    throw new NonFiniteLossError(ctx.epoch, ctx.batch, `gradient norm ${clipped.norm} (loss ${loss})`);
+    throw new NonFiniteLossError(ctx.epoch, ctx.batch, `gradient norm ${norm} (loss ${loss})`);
   }
-  const params = gatherParams(bnWeights, cfg.groups.names);
-  const shapes = params.map((p) => p.shape);
-  const packedParams = packGroups(params, packing);
-  // A parameter without momentum yet starts from zeros: mu 0 + d = d, exactly PyTorch's buf = clone(d).
-  const buffers = state.sgd.buffers;
-  const packedBuffers = buffers.every((b) => b === null)
-    ? packing.groups.map(() => null)
-    : tf.tidy(() => packGroups(buffers.map((b, i) => b ?? tf.zerosLike(params[i])), packing));
-  const wd = cfg.weightDecay;
-  const stepped = sgdStep(packedParams, clipped.grads, { buffers: packedBuffers }, packing.groups, {
+  const stepped = sgdStepGradValues(gatherParams(bnWeights, cfg.groups.names), gradValues, state.sgd, cfg.groups.groups, {
     lr: settings.lr,
     momentum: [settings.momentum, settings.momentum, settings.momentum],
-    weightDecay: [0, wd, 0],
+    weightDecay: [0, cfg.weightDecay, 0],
     nesterov: true,
+    gradScale: clipCoefficient(norm, cfg.maxGradNorm ?? 10.0),
   });
-  const newBuffers = stepped.state.buffers as tf.Tensor[];
-  const sgd = { buffers: unpackGroups(newBuffers, shapes, packing) };
-  const weights = replaceLeaves(bnWeights, cfg.groups.names, unpackGroups(stepped.params, shapes, packing));
-  tf.dispose([...new Set([...summed, ...clipped.grads]), ...packedParams, ...stepped.params, ...newBuffers]);
-  tf.dispose(packedBuffers.filter((b): b is tf.Tensor1D => b !== null));
+  tf.dispose(grads);
   // The replaced parameters of bnWeights are those of the input state: freed by releaseState.
+  const weights = replaceLeaves(bnWeights, cfg.groups.names, stepped.params);
   const ema = updateEma(state.ema, weights, cfg.ema);
   return {
-    state: { weights, sgd, ema, gradAcc: null, lastOptStep: ctx.ni },
-    metrics: { items: it, loss, instances, settings, stepped: true, gradNorm: clipped.norm },
+    state: { weights, sgd: stepped.state, ema, gradAcc: null, lastOptStep: ctx.ni },
+    metrics: { items: it, loss, instances, settings, stepped: true, gradNorm: norm },
   };
 }

@@ -32,6 +32,8 @@ export interface TrainRunOptions {
    * gives more optimizer steps per epoch, for short CPU runs on small datasets.
    */
   nbs?: number;
+  /** Validate only after the final epoch (official `--noval`; the other epochs' metrics are 0, so `best` is the last). */
+  noval?: boolean;
   closeMosaic?: number;
   minItems?: number;
   workers?: number;

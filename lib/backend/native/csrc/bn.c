@@ -121,11 +121,14 @@ YN_EXPORT int yn_bn_train_grad(int act, int32_t M, int32_t C, float eps, const f
   if (!s0 || !rs) { free(s0); free(rs); return YN_ERR_ALLOC; }
   float *k1 = rs + C, *k2 = rs + 2 * C, *k3 = rs + 3 * C;
   for (long c = 0; c < C; c++) rs[c] = 1.f / sqrtf(var[c] + eps);
+  /* First pass: dz (kept in dx, so the activation's derivative is computed once) and its sums. */
   CHANNEL_SUMS(M, C, s0, s1, {
     const float *xr = x + m * C, *dr = dy + m * C;
+    float *gr = dx + m * C;
     for (long c = 0; c < C; c++) {
       float xh = (xr[c] - mean[c]) * rs[c];
       float dz = dr[c] * act_d(act, xh * gamma[c] + beta[c]);
+      gr[c] = dz;
       p0[c] += dz;
       p1[c] += dz * xh;
     }
@@ -140,12 +143,11 @@ YN_EXPORT int yn_bn_train_grad(int act, int32_t M, int32_t C, float eps, const f
   free(s0);
 #pragma omp parallel for schedule(static) if (PAR(M, C))
   for (long m = 0; m < M; m++) {
-    const float *xr = x + m * C, *dr = dy + m * C;
+    const float *xr = x + m * C;
     float *gr = dx + m * C;
     for (long c = 0; c < C; c++) {
       float xh = (xr[c] - mean[c]) * rs[c];
-      float dz = dr[c] * act_d(act, xh * gamma[c] + beta[c]);
-      gr[c] = k1[c] * (dz - k2[c] - xh * k3[c]);
+      gr[c] = k1[c] * (gr[c] - k2[c] - xh * k3[c]);
     }
   }
   free(rs);

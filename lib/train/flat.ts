@@ -1,0 +1,76 @@
+/**
+ * The optimizer, the EMA and the BatchNorm statistics update work on plain arrays. They are
+ * elementwise over hundreds of small tensors: as tfjs ops each tensor costs several kernel calls per
+ * step (thousands in all), whose fixed overhead dominates a CPU training step. Here each update is one
+ * loop over the tensors' values (read without copies where the backend allows, `peekValues`), with
+ * `Math.fround` after every operation so that the arithmetic is the float32 arithmetic of the tensor
+ * ops it replaces, and the results become tensors again over disjoint parts of one new array.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type NumericArray, peekValues } from "../backend/values.ts";
+
+/** Where tensors of some shapes lie when laid end to end in one array. */
+export interface FlatLayout {
+  shapes: number[][];
+  /** Start of each tensor. */
+  offsets: number[];
+  sizes: number[];
+  total: number;
+}
+
+/** The layout of tensors of these shapes, in order. */
+export function flatLayout(shapes: readonly number[][]): FlatLayout {
+  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const offsets: number[] = [];
+  let total = 0;
+  for (const n of sizes) {
+    offsets.push(total);
+    total += n;
+  }
+  return { shapes: shapes.map((s) => [...s]), offsets, sizes, total };
+}
+
+/** The values of each tensor (see `peekValues`: read them now, do not keep or write them). */
+export function valuesOf(tensors: readonly tf.Tensor[]): NumericArray[] {
+  return tensors.map(peekValues);
+}
+
+/** The part of `flat` that belongs to each tensor of the layout (views, no copies). */
+export function viewsOf<A extends Float32Array | Int32Array>(flat: A, layout: FlatLayout): A[] {
+  if (flat.length !== layout.total) {
+    throw new RangeError(`Cannot split ${flat.length} values into shapes totalling ${layout.total}`);
+  }
+  return layout.offsets.map((o, i) => flat.subarray(o, o + layout.sizes[i]) as A);
+}
+
+/**
+ * Tensors of the layout's shapes over the parts of `flat` (no copies where the backend keeps arrays:
+ * the caller must not write `flat` afterwards). int32 for an Int32Array, else float32.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = tensorsOf(Float32Array.of(1, 2, 3), flatLayout([[2], []])); // [1, 2] and 3
+ * ```
+ */
+export function tensorsOf(flat: Float32Array | Int32Array, layout: FlatLayout): tf.Tensor[] {
+  const dtype = flat instanceof Int32Array ? "int32" : "float32";
+  return viewsOf(flat, layout).map((v, i) => tf.tensor(v, layout.shapes[i], dtype));
+}
+
+/** `a + b` elementwise in float32, as a new array (gradient accumulation). */
+export function addFloat32(a: Float32Array, b: Float32Array): Float32Array {
+  if (a.length !== b.length) throw new RangeError(`Cannot add arrays of ${a.length} and ${b.length} values`);
+  const out = new Float32Array(a.length);
+  for (let j = 0; j < a.length; j++) out[j] = a[j] + b[j];
+  return out;
+}
+
+/** The values of `tensors` laid end to end in one new array (float32; nulls stand for zeros). */
+export function flatten(tensors: readonly (tf.Tensor | null)[], layout: FlatLayout): Float32Array {
+  const out = new Float32Array(layout.total);
+  tensors.forEach((t, i) => {
+    if (t) out.set(peekValues(t), layout.offsets[i]);
+  });
+  return out;
+}
