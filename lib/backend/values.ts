@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { takeBuffer } from "./native/buffer_pool.ts";
 
 /** The numeric arrays a tensor can hold. */
 export type NumericArray = Float32Array | Int32Array | Uint8Array;
@@ -28,4 +29,13 @@ export function peekValues(t: tf.Tensor): NumericArray {
   const v = b.data?.get?.(t.dataId)?.values;
   if (v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array) return v;
   return t.dataSync() as NumericArray;
+}
+
+/**
+ * A float32 array of `length` values for a new tensor, contents undefined (write every value):
+ * recycled from the native backend's buffer pool where there is one (a fresh array's first touch of
+ * every page costs more than the loop that fills it), else new.
+ */
+export function newValues(length: number): Float32Array {
+  return takeBuffer(tf.engine().backend as never, length);
 }

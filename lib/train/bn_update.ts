@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
 import { peekValues } from "../backend/values.ts";
-import { flatLayout, tensorsOf } from "./flat.ts";
+import { flatLayout, newArrays, tensorsOf } from "./flat.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 
 /** BatchNorm momentum of the official models (PyTorch convention). */
@@ -41,23 +41,25 @@ export function updateBatchNormStats(
   const f = Math.fround, keep = f(1 - momentum), m = f(momentum);
   const runningMean = leaf("running_mean"), runningVar = leaf("running_var"), count = leaf("num_batches_tracked");
   const layout = flatLayout(runningMean.map((t) => t.shape));
-  const mean = new Float32Array(layout.total), variance = new Float32Array(layout.total);
+  const mean = newArrays(layout), variance = newArrays(layout);
   // One loop over all layers' values (flat.ts), the float32 arithmetic of the per-layer tensor ops. Per
   // layer: momentum x the unbiasing factor n / (n - 1), computed in float64 and rounded once.
   layers.forEach((_, i) => {
-    const s = layerStats[i], o = layout.offsets[i];
+    const s = layerStats[i], om = mean[i], ov = variance[i];
     const n = s.count, gain = f(momentum * (n > 1 ? n / (n - 1) : 1));
     const rm = peekValues(runningMean[i]), rv = peekValues(runningVar[i]);
     const bm = peekValues(s.mean), bv = peekValues(s.variance);
     for (let j = 0; j < rm.length; j++) {
-      mean[o + j] = f(rm[j] * keep) + f(bm[j] * m);
-      variance[o + j] = f(rv[j] * keep) + f(bv[j] * gain);
+      om[j] = f(rm[j] * keep) + f(bm[j] * m);
+      ov[j] = f(rv[j] * keep) + f(bv[j] * gain);
     }
   });
   const counts = count.map((t) => peekValues(t)[0] + 1);
-  const countLayout = flatLayout(count.map((t) => t.shape));
-  const nbt = tensorsOf(count[0].dtype === "int32" ? Int32Array.from(counts) : Float32Array.from(counts), countLayout);
-  const [rm, rv] = [tensorsOf(mean, layout), tensorsOf(variance, layout)];
+  const nbt = tensorsOf(
+    counts.map((c) => (count[0].dtype === "int32" ? Int32Array.of(c) : Float32Array.of(c))),
+    count.map((t) => t.shape),
+  );
+  const [rm, rv] = [tensorsOf(mean, layout.shapes), tensorsOf(variance, layout.shapes)];
   const updated = new Map(layers.map((t, i) => [t, { running_mean: rm[i], running_var: rv[i], num_batches_tracked: nbt[i] }]));
   const walk = (t: Tree<tf.Tensor>): Tree<tf.Tensor> => {
     const out: Tree<tf.Tensor> = {};

@@ -4,11 +4,11 @@
  * step (thousands in all), whose fixed overhead dominates a CPU training step. Here each update is one
  * loop over the tensors' values (read without copies where the backend allows, `peekValues`), with
  * `Math.fround` after every operation so that the arithmetic is the float32 arithmetic of the tensor
- * ops it replaces, and the results become tensors again over disjoint parts of one new array.
+ * ops it replaces, and the results become tensors again (over arrays recycled by the native backend).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type NumericArray, peekValues } from "../backend/values.ts";
+import { newValues, type NumericArray, peekValues } from "../backend/values.ts";
 
 /** Where tensors of some shapes lie when laid end to end in one array. */
 export interface FlatLayout {
@@ -45,17 +45,21 @@ export function viewsOf<A extends Float32Array | Int32Array>(flat: A, layout: Fl
 }
 
 /**
- * Tensors of the layout's shapes over the parts of `flat` (no copies where the backend keeps arrays:
- * the caller must not write `flat` afterwards). int32 for an Int32Array, else float32.
+ * Tensors of these shapes over these arrays (no copies where the backend keeps arrays: the caller must
+ * not write them afterwards). int32 for an Int32Array, else float32.
  *
  * @example
  * ```ts
- * const [a, b] = tensorsOf(Float32Array.of(1, 2, 3), flatLayout([[2], []])); // [1, 2] and 3
+ * const [a, b] = tensorsOf([Float32Array.of(1, 2), Float32Array.of(3)], [[2], []]); // [1, 2] and 3
  * ```
  */
-export function tensorsOf(flat: Float32Array | Int32Array, layout: FlatLayout): tf.Tensor[] {
-  const dtype = flat instanceof Int32Array ? "int32" : "float32";
-  return viewsOf(flat, layout).map((v, i) => tf.tensor(v, layout.shapes[i], dtype));
+export function tensorsOf(arrays: readonly (Float32Array | Int32Array)[], shapes: readonly number[][]): tf.Tensor[] {
+  return arrays.map((v, i) => tf.tensor(v, shapes[i], v instanceof Int32Array ? "int32" : "float32"));
+}
+
+/** One new float32 array per tensor of the layout, for the results of an update (see `newValues`). */
+export function newArrays(layout: FlatLayout): Float32Array[] {
+  return layout.sizes.map(newValues);
 }
 
 /** `a + b` elementwise in float32, as a new array (gradient accumulation). */

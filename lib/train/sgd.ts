@@ -6,8 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GroupIndex } from "./param_groups.ts";
-import { peekValues } from "../backend/values.ts";
-import { type FlatLayout, flatLayout, tensorsOf, valuesOf, viewsOf } from "./flat.ts";
+import { newValues, peekValues } from "../backend/values.ts";
+import { type FlatLayout, flatLayout, newArrays, tensorsOf, valuesOf } from "./flat.ts";
 
 /** Momentum buffers, one per parameter (null before the parameter's first step, as PyTorch's lazy state). */
 export interface SgdState {
@@ -37,7 +37,7 @@ export interface SgdUpdateSettings extends SgdGroupSettings {
  * One `torch.optim.SGD.step()` over plain arrays (flat.ts): for each parameter p with gradient g of
  * group k, `d = g + wd_k p`; `buf = d` on the first step (`buf` null), else `buf = mu_k buf + d`;
  * Nesterov `d = d + mu_k buf` (else `d = buf`); `p' = p - lr_k d`, each operation rounded to float32.
- * Returns the new parameters and momentum buffers laid end to end as `layout` says.
+ * Returns new arrays per parameter (a null buffer for a group without momentum).
  */
 export function sgdUpdate(
   params: readonly ArrayLike<number>[],
@@ -46,7 +46,7 @@ export function sgdUpdate(
   groups: readonly GroupIndex[],
   cfg: SgdUpdateSettings,
   layout: FlatLayout,
-): { params: Float32Array; buffers: Float32Array } {
+): { params: Float32Array[]; buffers: (Float32Array | null)[] } {
   const n = params.length;
   if (grads.length !== n || buffers.length !== n || groups.length !== n || layout.sizes.length !== n) {
     throw new RangeError(
@@ -56,11 +56,14 @@ export function sgdUpdate(
   }
   const f = Math.fround;
   const scale = f(cfg.gradScale ?? 1);
-  const outP = new Float32Array(layout.total), outB = new Float32Array(layout.total);
+  const outP = newArrays(layout);
+  const outB: (Float32Array | null)[] = [];
   for (let i = 0; i < n; i++) {
     const k = groups[i];
     const lr = f(cfg.lr[k]), mu = f(cfg.momentum[k]), wd = f(cfg.weightDecay[k]);
-    const p = params[i], g = grads[i], b = buffers[i], o = layout.offsets[i], size = layout.sizes[i];
+    const p = params[i], g = grads[i], b = buffers[i], size = layout.sizes[i];
+    const np = outP[i], nb = mu !== 0 ? newValues(size) : null;
+    outB.push(nb);
     if (p.length !== size || g.length !== size || (b && b.length !== size)) {
       throw new RangeError(`Cannot step SGD: parameter ${i} has ${p.length} values, gradient ${g.length}, layout ${size}`);
     }
@@ -69,10 +72,10 @@ export function sgdUpdate(
       if (wd !== 0) d = f(d + f(p[j] * wd));
       if (mu !== 0) {
         const buf = b ? f(f(b[j] * mu) + d) : d;
-        outB[o + j] = buf;
+        nb![j] = buf;
         d = cfg.nesterov ? f(d + f(buf * mu)) : buf;
       }
-      outP[o + j] = f(p[j] - f(d * lr));
+      np[j] = f(p[j] - f(d * lr));
     }
   }
   return { params: outP, buffers: outB };
@@ -107,10 +110,8 @@ export function sgdStepGradValues(
 ): { params: tf.Tensor[]; state: SgdState } {
   const layout = flatLayout(params.map((p) => p.shape));
   const r = sgdUpdate(valuesOf(params), grads, state.buffers.map((b) => b && peekValues(b)), groups, cfg, layout);
-  const buffers = viewsOf(r.buffers, layout).map((v, i) =>
-    cfg.momentum[groups[i]] !== 0 ? tf.tensor(v, layout.shapes[i]) : null
-  );
-  return { params: tensorsOf(r.params, layout), state: { buffers } };
+  const buffers = r.buffers.map((v, i) => v && tf.tensor(v, layout.shapes[i]));
+  return { params: tensorsOf(r.params, layout.shapes), state: { buffers } };
 }
 
 /** The 2-norm of all values of all arrays (accumulated in float64). */
