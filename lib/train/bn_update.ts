@@ -7,8 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { peekValues } from "../backend/values.ts";
-import { flatLayout, newArrays, tensorsOf } from "./flat.ts";
+import { newValues, peekValues } from "../backend/values.ts";
+import { tensorsOf } from "./flat.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 
 /** BatchNorm momentum of the official models (PyTorch convention). */
@@ -40,8 +40,8 @@ export function updateBatchNormStats(
   const layerStats = layers.map((t) => stats.get(t)!);
   const f = Math.fround, keep = f(1 - momentum), m = f(momentum);
   const runningMean = leaf("running_mean"), runningVar = leaf("running_var"), count = leaf("num_batches_tracked");
-  const layout = flatLayout(runningMean.map((t) => t.shape));
-  const mean = newArrays(layout), variance = newArrays(layout);
+  const shapes = runningMean.map((t) => t.shape);
+  const mean = runningMean.map((t) => newValues(t.size)), variance = runningMean.map((t) => newValues(t.size));
   // One loop over all layers' values (flat.ts), the float32 arithmetic of the per-layer tensor ops. Per
   // layer: momentum x the unbiasing factor n / (n - 1), computed in float64 and rounded once.
   layers.forEach((_, i) => {
@@ -59,7 +59,7 @@ export function updateBatchNormStats(
     counts.map((c) => (count[0].dtype === "int32" ? Int32Array.of(c) : Float32Array.of(c))),
     count.map((t) => t.shape),
   );
-  const [rm, rv] = [tensorsOf(mean, layout.shapes), tensorsOf(variance, layout.shapes)];
+  const [rm, rv] = [tensorsOf(mean, shapes), tensorsOf(variance, shapes)];
   const updated = new Map(layers.map((t, i) => [t, { running_mean: rm[i], running_var: rv[i], num_batches_tracked: nbt[i] }]));
   const walk = (t: Tree<tf.Tensor>): Tree<tf.Tensor> => {
     const out: Tree<tf.Tensor> = {};

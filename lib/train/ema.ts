@@ -7,8 +7,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { peekValues } from "../backend/values.ts";
-import { flatLayout, newArrays, tensorsOf } from "./flat.ts";
+import { newValues, peekValues } from "../backend/values.ts";
+import { tensorsOf } from "./flat.ts";
 
 /** EMA state: the averaged weight tree and the number of updates so far. */
 export interface EmaState {
@@ -50,15 +50,14 @@ export function updateEma(ema: EmaState, model: Tree<tf.Tensor>, opts: EmaOption
   mapFloatLeaves(ema.weights, model, "", (e, m) => (pairs.push([e, m]), e));
   if (!pairs.length) return { weights: ema.weights, updates };
   // One loop over the leaves' values (flat.ts): the float32 arithmetic of d e + (1 - d) m.
-  const layout = flatLayout(pairs.map(([x]) => x.shape));
-  const out = newArrays(layout);
+  const out = pairs.map(([x]) => newValues(x.size));
   const a = Math.fround(d), b = Math.fround(1 - d);
   pairs.forEach(([e, m], i) => {
     const ev = peekValues(e), mv = peekValues(m), o = out[i];
     if (ev.length !== mv.length) throw new RangeError(`Cannot update EMA: ${ev.length} averaged values, model has ${mv.length}`);
     for (let j = 0; j < ev.length; j++) o[j] = Math.fround(ev[j] * a) + Math.fround(mv[j] * b);
   });
-  const next = tensorsOf(out, layout.shapes);
+  const next = tensorsOf(out, pairs.map(([x]) => x.shape));
   let i = 0;
   return { weights: mapFloatLeaves(ema.weights, model, "", () => next[i++]), updates };
 }

@@ -4,15 +4,15 @@
  * step (thousands in all), whose fixed overhead dominates a CPU training step. Here each update is one
  * loop over the tensors' values (read without copies where the backend allows, `peekValues`), with
  * `Math.fround` after every operation so that the arithmetic is the float32 arithmetic of the tensor
- * ops it replaces, and the results become tensors again (over arrays recycled by the native backend).
+ * ops it replaces, and the results become tensors again (over arrays from `newValues`, recycled by
+ * the native backend).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { newValues, type NumericArray, peekValues } from "../backend/values.ts";
+import { type NumericArray, peekValues } from "../backend/values.ts";
 
 /** Where tensors of some shapes lie when laid end to end in one array. */
 export interface FlatLayout {
-  shapes: number[][];
   /** Start of each tensor. */
   offsets: number[];
   sizes: number[];
@@ -28,7 +28,7 @@ export function flatLayout(shapes: readonly number[][]): FlatLayout {
     offsets.push(total);
     total += n;
   }
-  return { shapes: shapes.map((s) => [...s]), offsets, sizes, total };
+  return { offsets, sizes, total };
 }
 
 /** The values of each tensor (see `peekValues`: read them now, do not keep or write them). */
@@ -55,11 +55,6 @@ export function viewsOf<A extends Float32Array | Int32Array>(flat: A, layout: Fl
  */
 export function tensorsOf(arrays: readonly (Float32Array | Int32Array)[], shapes: readonly number[][]): tf.Tensor[] {
   return arrays.map((v, i) => tf.tensor(v, shapes[i], v instanceof Int32Array ? "int32" : "float32"));
-}
-
-/** One new float32 array per tensor of the layout, for the results of an update (see `newValues`). */
-export function newArrays(layout: FlatLayout): Float32Array[] {
-  return layout.sizes.map(newValues);
 }
 
 /** `a + b` elementwise in float32, as a new array (gradient accumulation). */

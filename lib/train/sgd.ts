@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { GroupIndex } from "./param_groups.ts";
 import { newValues, peekValues } from "../backend/values.ts";
-import { type FlatLayout, flatLayout, newArrays, tensorsOf, valuesOf } from "./flat.ts";
+import { tensorsOf, valuesOf } from "./flat.ts";
 
 /** Momentum buffers, one per parameter (null before the parameter's first step, as PyTorch's lazy state). */
 export interface SgdState {
@@ -45,28 +45,27 @@ export function sgdUpdate(
   buffers: readonly (ArrayLike<number> | null)[],
   groups: readonly GroupIndex[],
   cfg: SgdUpdateSettings,
-  layout: FlatLayout,
 ): { params: Float32Array[]; buffers: (Float32Array | null)[] } {
   const n = params.length;
-  if (grads.length !== n || buffers.length !== n || groups.length !== n || layout.sizes.length !== n) {
+  if (grads.length !== n || buffers.length !== n || groups.length !== n) {
     throw new RangeError(
       `Cannot step SGD: ${n} parameters, ${grads.length} gradients, ${buffers.length} momentum buffers, ` +
-        `${groups.length} group indices, ${layout.sizes.length} layout entries`,
+        `${groups.length} group indices`,
     );
   }
   const f = Math.fround;
   const scale = f(cfg.gradScale ?? 1);
-  const outP = newArrays(layout);
-  const outB: (Float32Array | null)[] = [];
+  const outP: Float32Array[] = [], outB: (Float32Array | null)[] = [];
   for (let i = 0; i < n; i++) {
     const k = groups[i];
     const lr = f(cfg.lr[k]), mu = f(cfg.momentum[k]), wd = f(cfg.weightDecay[k]);
-    const p = params[i], g = grads[i], b = buffers[i], size = layout.sizes[i];
-    const np = outP[i], nb = mu !== 0 ? newValues(size) : null;
-    outB.push(nb);
-    if (p.length !== size || g.length !== size || (b && b.length !== size)) {
-      throw new RangeError(`Cannot step SGD: parameter ${i} has ${p.length} values, gradient ${g.length}, layout ${size}`);
+    const p = params[i], g = grads[i], b = buffers[i], size = p.length;
+    if (g.length !== size || (b && b.length !== size)) {
+      throw new RangeError(`Cannot step SGD: parameter ${i} has ${size} values, gradient ${g.length}, buffer ${b?.length}`);
     }
+    const np = newValues(size), nb = mu !== 0 ? newValues(size) : null;
+    outP.push(np);
+    outB.push(nb);
     for (let j = 0; j < size; j++) {
       let d = scale === 1 ? g[j] : f(g[j] * scale);
       if (wd !== 0) d = f(d + f(p[j] * wd));
@@ -108,10 +107,10 @@ export function sgdStepGradValues(
   groups: readonly GroupIndex[],
   cfg: SgdUpdateSettings,
 ): { params: tf.Tensor[]; state: SgdState } {
-  const layout = flatLayout(params.map((p) => p.shape));
-  const r = sgdUpdate(valuesOf(params), grads, state.buffers.map((b) => b && peekValues(b)), groups, cfg, layout);
-  const buffers = r.buffers.map((v, i) => v && tf.tensor(v, layout.shapes[i]));
-  return { params: tensorsOf(r.params, layout.shapes), state: { buffers } };
+  const shapes = params.map((p) => p.shape);
+  const r = sgdUpdate(valuesOf(params), grads, state.buffers.map((b) => b && peekValues(b)), groups, cfg);
+  const buffers = r.buffers.map((v, i) => v && tf.tensor(v, shapes[i]));
+  return { params: tensorsOf(r.params, shapes), state: { buffers } };
 }
 
 /** The 2-norm of all values of all arrays (accumulated in float64). */
