@@ -18,6 +18,7 @@ import { barChartSvg } from "../lib/ablate/plot.ts";
 import { buildConfig, countsOf, scaledConfig, specOf, variantConfig } from "../lib/ablate/variants.ts";
 import { summarizeModel } from "../lib/models/summary.ts";
 import { selectExperiments } from "./mod.ts";
+import { writeAtomic } from "../lib/io/atomic.ts";
 
 /** Options of {@link runAblate}. */
 export interface AblateOptions {
@@ -76,11 +77,6 @@ async function variantInputs(
     out.set(v.id, { counts, cpu, ...(mainCounts ? { mainCounts } : {}) });
   }
   return out;
-}
-
-async function writeText(path: string, text: string): Promise<void> {
-  await Deno.writeTextFile(`${path}.tmp`, text);
-  await Deno.rename(`${path}.tmp`, path);
 }
 
 /**
@@ -191,10 +187,10 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
       std: v.metrics.ap.std,
       values: v.runs.map((r) => r.record?.metrics?.ap ?? NaN).filter(Number.isFinite),
     }));
-    await writeText(`${dir}/plot.svg`, barChartSvg(a.title, "AP", rows));
-    await writeText(`${dir}/results.md`, resultsMarkdown(t, session, "plot.svg"));
-    await writeText(`${dir}/results.csv`, resultsCsv(t));
-    await writeText(`${dir}/runs.csv`, runsCsv(t));
+    await writeAtomic(`${dir}/plot.svg`, barChartSvg(a.title, "AP", rows));
+    await writeAtomic(`${dir}/results.md`, resultsMarkdown(t, session, "plot.svg"));
+    await writeAtomic(`${dir}/results.csv`, resultsCsv(t));
+    await writeAtomic(`${dir}/runs.csv`, runsCsv(t));
   }
   const figOut: Record<string, FigureOutcome> = {};
   for (const f of figures) figOut[f.name] = await runFigure(f, o, plan.entries, records, settings, log);
@@ -215,7 +211,7 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
   };
   await Deno.writeTextFile(logPath, JSON.stringify(entry) + "\n", { append: true });
   const report = reportMarkdown(session, results, figures, figOut);
-  await writeText(`${o.out}/report.md`, report);
+  await writeAtomic(`${o.out}/report.md`, report);
   log(`[ablate] report: ${o.out}/report.md`);
   return { tables: results, figures: figOut, plan, records, report, wallSeconds };
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Job } from "./plan.ts";
+import { writeJsonAtomic } from "../io/atomic.ts";
 
 /** What a finished training run reports (APs in %, COCO order; -1 = empty bucket). */
 export interface RunMetrics {
@@ -90,12 +91,6 @@ export async function readRecord(root: string, key: string): Promise<RunRecord |
   }
 }
 
-async function writeJson(path: string, v: unknown): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(v, null, 1));
-  await Deno.rename(tmp, path);
-}
-
 /** Measured seconds per estimated second so far, and the remaining work (in estimated seconds). */
 class Clock {
   private doneCost = 0;
@@ -147,7 +142,7 @@ export async function runJobs(jobs: readonly Job[], o: RunOptions): Promise<Map<
   const runOne = async (job: Job) => {
     const dir = jobDir(o.root, job.key);
     await Deno.mkdir(dir, { recursive: true });
-    await writeJson(`${dir}/job.json`, job);
+    await writeJsonAtomic(`${dir}/job.json`, job);
     emit("start", job);
     const t0 = performance.now();
     let last = t0;
@@ -184,7 +179,7 @@ export async function runJobs(jobs: readonly Job[], o: RunOptions): Promise<Map<
         finished: new Date().toISOString(),
       };
     }
-    await writeJson(`${dir}/record.json`, rec);
+    await writeJsonAtomic(`${dir}/record.json`, rec);
     records.set(job.key, rec);
     finished++;
     emit(rec.status === "done" ? "done" : "fail", job, rec.error ? { error: rec.error } : {});

@@ -9,6 +9,7 @@
  * ```
  * @module
  */
+export * from "./atomic.ts";
 export * from "./exists.ts";
 export * from "./raw_tensor.ts";
 export * from "./safetensors.ts";

@@ -3,6 +3,7 @@
  * `{dtype, shape, data_offsets}` (plus `__metadata__`), then the raw little-endian bytes.
  * @module
  */
+import { writeAtomic } from "./atomic.ts";
 import { DTYPE_BYTES, type DType, numel, type RawTensor, typedArray } from "./raw_tensor.ts";
 
 /** The parsed content of a safetensors file. */
@@ -95,7 +96,5 @@ export async function writeSafetensors(
   tensors: Map<string, RawTensor>,
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeFile(tmp, serializeSafetensors(tensors, metadata));
-  await Deno.rename(tmp, path);
+  await writeAtomic(path, serializeSafetensors(tensors, metadata));
 }

@@ -9,6 +9,7 @@ import { formatG } from "./progress.ts";
 import type { EpochRow } from "./types.ts";
 import { svgToPng } from "../viz/plots.ts";
 import { pathExists } from "../io/exists.ts";
+import { writeAtomic } from "../io/atomic.ts";
 
 /** The results.csv columns after `epoch`, in the official order. */
 export const RESULT_KEYS: readonly (keyof EpochRow)[] = [
@@ -22,16 +23,9 @@ export async function incrementPath(path: string, existOk = false): Promise<stri
   for (let n = 2; ; n++) if (!(await pathExists(`${path}${n}`))) return `${path}${n}`;
 }
 
-/** Write text atomically (temp file + rename). */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
-}
-
 /** `yaml_save`: a mapping as YAML. */
 export async function writeYaml(path: string, data: Record<string, unknown>): Promise<void> {
-  await writeTextAtomic(path, stringify(data, { lineWidth: 0 }));
+  await writeAtomic(path, stringify(data, { lineWidth: 0 }));
 }
 
 /** results.csv text for `rows` (official header and `%20.5g` number format). */
@@ -55,9 +49,6 @@ export function parseResultsCsv(text: string): EpochRow[] {
 
 /** Write `<base>.svg` and `<base>.png`. */
 export async function writePlot(base: string, svg: string): Promise<void> {
-  await writeTextAtomic(`${base}.svg`, svg);
-  const png = await svgToPng(svg);
-  const tmp = `${base}.png.${Deno.pid}.tmp`;
-  await Deno.writeFile(tmp, png);
-  await Deno.rename(tmp, `${base}.png`);
+  await writeAtomic(`${base}.svg`, svg);
+  await writeAtomic(`${base}.png`, await svgToPng(svg));
 }

@@ -5,7 +5,8 @@
  * @module
  */
 import { type ProgressInfo, progressLine, trainHeader, valHeader, valRow } from "./progress.ts";
-import { resultsCsv, writePlot, writeTextAtomic } from "./run_files.ts";
+import { resultsCsv, writePlot } from "./run_files.ts";
+import { writeAtomic } from "../io/atomic.ts";
 import type { ValResult } from "./validate.ts";
 import type { EpochRow } from "./types.ts";
 import { confusionMatrixSvg, prCurveSvg, resultsSvg } from "../viz/plots.ts";
@@ -57,7 +58,7 @@ export function makeConsole(quiet = false): Console {
 
 /** results.csv and results.{svg,png} for the rows so far. */
 export async function recordEpoch(dir: string, rows: readonly EpochRow[]): Promise<void> {
-  await writeTextAtomic(`${dir}/results.csv`, resultsCsv(rows));
+  await writeAtomic(`${dir}/results.csv`, resultsCsv(rows));
   await writePlot(`${dir}/results`, resultsSvg(rows as unknown as Record<string, number>[]));
 }
 
