@@ -5,6 +5,8 @@
  * @module
  */
 
+let writes = 0;
+
 /**
  * Write `data` (text or bytes) to `path` atomically: temp file + rename, temp removed on failure.
  *
@@ -14,7 +16,7 @@
  * ```
  */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
+  const tmp = `${path}.${Deno.pid}.${++writes}.tmp`;
   try {
     if (typeof data === "string") await Deno.writeTextFile(tmp, data);
     else await Deno.writeFile(tmp, data);
