@@ -11,7 +11,7 @@ import { getPreset, type Preset } from "../lib/ablate/presets.ts";
 import type { Job } from "../lib/ablate/plan.ts";
 import type { AreaRule } from "../lib/ablate/coco_stats.ts";
 import { formatDuration } from "../lib/ablate/runner.ts";
-import { pendingJobs, planSession, runAblate } from "../experiments/run_ablate.ts";
+import { pendingJobs, planSession, runAblate } from "../lib/ablate/session.ts";
 import { EXPERIMENT_NAMES, selectExperiments } from "../experiments/mod.ts";
 
 const USAGE = `usage: deno task ablate [--preset smoke|quick|full] [--table ${
@@ -80,7 +80,7 @@ async function runJob(
   conf?: number,
 ): Promise<void> {
   await setupBackend(backend);
-  const { trainJob } = await import("../experiments/train_job.ts");
+  const { trainJob } = await import("../lib/ablate/train_job.ts");
   const job = JSON.parse(await Deno.readTextFile(path)) as Job;
   const dir = path.replace(/\/[^/]*$/, "");
   const metrics = await trainJob(job, { dir, onEpoch: (e) => console.log(`epoch ${e}`) }, { areaRule, conf });
@@ -124,7 +124,7 @@ await runMain(async () => {
   const tables = values.table?.split(",").map((s) => s.trim());
   selectExperiments(tables); // unknown names fail before any data is generated
   const data = await resolveData(values.data, preset, out);
-  const { inProcessTrain, subprocessTrain } = await import("../experiments/train_job.ts");
+  const { inProcessTrain, subprocessTrain } = await import("../lib/ablate/train_job.ts");
   const train = jobs > 1
     ? subprocessTrain({ backend: values.backend, areaRule, conf })
     : inProcessTrain({ areaRule, conf });

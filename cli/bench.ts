@@ -11,14 +11,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { loadModelConfig } from "../lib/models/config.ts";
+import { loadModelConfig } from "../lib/models/shipped.ts";
 import { benchOps } from "./bench_ops.ts";
-import { buildModelSpec } from "../lib/models/spec.ts";
-import { initWeights } from "../lib/models/init.ts";
-import { fuseWeights } from "../lib/models/fuse.ts";
-import { disposeWeights } from "../lib/models/weights.ts";
+import { buildModelSpec } from "../lib/models/build.ts";
+import { initWeights } from "../lib/graph/init.ts";
+import { fuseWeights } from "../lib/graph/fuse.ts";
+import { disposeWeights } from "../lib/graph/weights.ts";
 import { predict } from "../lib/models/model.ts";
-import { summarizeModel } from "../lib/models/summary.ts";
+import { summarizeModel } from "../lib/graph/summary.ts";
 import { runMain, setupBackend } from "./_common.ts";
 import { DEFAULT_HYP, initTrainState, paramGroups, releaseState, trainStep } from "../lib/train/mod.ts";
 

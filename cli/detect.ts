@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import * as path from "node:path";
 import { loadModel } from "../lib/models/load.ts";
-import { disposeWeights } from "../lib/models/weights.ts";
+import { disposeWeights } from "../lib/graph/weights.ts";
 import { decodeImage, encodeJpeg, IMG_FORMATS } from "../lib/data/image_io.ts";
 import { classColor, drawBoxes } from "../lib/viz/draw.ts";
 import { encodePng } from "../lib/viz/png.ts";

@@ -9,8 +9,8 @@
  */
 import { parseArgs } from "node:util";
 import { runMain, setupBackend } from "./_common.ts";
-import { buildModelSpec } from "../lib/models/spec.ts";
-import { loadModelConfig } from "../lib/models/config.ts";
+import { buildModelSpec } from "../lib/models/build.ts";
+import { loadModelConfig } from "../lib/models/shipped.ts";
 import { FAMILIES, type Family } from "../lib/ib/families.ts";
 import { runIbAnalysis } from "../lib/ib/analysis.ts";
 import { figureGrid, measurePlots, resultToJson, rowsToCsv } from "../lib/ib/report.ts";

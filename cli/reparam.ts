@@ -5,9 +5,9 @@
  */
 import { parseArgs } from "node:util";
 import { loadModel, saveModel } from "../lib/models/load.ts";
-import { fuseWeights } from "../lib/models/fuse.ts";
+import { fuseWeights } from "../lib/graph/fuse.ts";
 import { stripAuxModel } from "../lib/pgi/strip_aux.ts";
-import { summarizeModel } from "../lib/models/summary.ts";
+import { summarizeModel } from "../lib/graph/summary.ts";
 import { runMain, setupBackend } from "./_common.ts";
 
 await runMain(async () => {

@@ -4,9 +4,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadModelConfig } from "../lib/models/config.ts";
-import { buildModelSpec } from "../lib/models/spec.ts";
-import { summarizeLayers, summarizeModel } from "../lib/models/summary.ts";
+import { loadModelConfig } from "../lib/models/shipped.ts";
+import { buildModelSpec } from "../lib/models/build.ts";
+import { summarizeLayers, summarizeModel } from "../lib/graph/summary.ts";
 import { runMain } from "./_common.ts";
 
 const fmt = (n: number) => n.toLocaleString("en-US");

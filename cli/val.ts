@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { loadModel } from "../lib/models/load.ts";
-import { disposeWeights } from "../lib/models/weights.ts";
+import { disposeWeights } from "../lib/graph/weights.ts";
 import { loadDataset } from "../lib/data/dataset.ts";
 import { createLoader } from "../lib/data/loader.ts";
 import type { SplitName } from "../lib/data/dataset_yaml.ts";

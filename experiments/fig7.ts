@@ -11,7 +11,7 @@ import type { Ablation, Figure, FigureContext, FigureOutcome } from "../lib/abla
 import { focusRatio, targetBoxes } from "../lib/ablate/focus.ts";
 import { compare, summarize } from "../lib/ablate/stats.ts";
 import { loadModel } from "../lib/models/load.ts";
-import { disposeWeights } from "../lib/models/weights.ts";
+import { disposeWeights } from "../lib/graph/weights.ts";
 import { channelSum, layerOutputs } from "../lib/ib/features.ts";
 import { createLoader, loadDataset } from "../lib/data/mod.ts";
 import { loadHyp } from "../lib/train/hyp.ts";

@@ -7,7 +7,7 @@
  */
 import type { Ablation, PaperRow, Variant } from "../lib/ablate/spec.ts";
 import type { Edit } from "../lib/ablate/edits.ts";
-import { auxNeckEdit, dsEdit, icnEdit, type Size } from "./pgi_edits.ts";
+import { auxNeckEdit, dsEdit, icnEdit, type Size } from "../lib/pgi/layouts.ts";
 
 function row(
   size: Size,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Ablation, Variant } from "../lib/ablate/spec.ts";
-import { dsEdit, type Size } from "./pgi_edits.ts";
+import { dsEdit, type Size } from "../lib/pgi/layouts.ts";
 
 function rows(size: Size, paper: [number, number, number][]): Variant[] {
   const S = size.toUpperCase();

@@ -2,13 +2,14 @@
 // their edits reproduce the official training configs, removing their auxiliary branches gives the
 // base GELAN, and the CPU-scale rule keeps the graph identical.
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { configToDict, loadModelConfig, SHIPPED_CONFIGS } from "../lib/models/config.ts";
-import { scaleChannels, scaleConfig } from "../lib/models/scale.ts";
+import { loadModelConfig, SHIPPED_CONFIGS } from "../lib/models/shipped.ts";
+import { configToDict } from "../lib/graph/config.ts";
+import { scaleChannels, scaleConfig } from "../lib/graph/scale.ts";
 import { applyEdits } from "../lib/ablate/edits.ts";
 import { buildConfig, countsOf, specOf, variantConfig } from "../lib/ablate/variants.ts";
 import { validateAblation } from "../lib/ablate/spec.ts";
 import { TABLES } from "../experiments/mod.ts";
-import { auxNeckEdit, icnEdit } from "../experiments/pgi_edits.ts";
+import { auxNeckEdit, icnEdit } from "../lib/pgi/layouts.ts";
 
 const byName = Object.fromEntries(TABLES.map((t) => [t.name, t]));
 

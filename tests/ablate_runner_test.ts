@@ -2,7 +2,7 @@
 // without repeating finished runs, progress names table / variant / seed / epoch with an ETA, and the
 // reports put the paper's numbers beside ours with an ordering verdict per table.
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
-import { planSession, runAblate } from "../experiments/run_ablate.ts";
+import { planSession, runAblate } from "../lib/ablate/session.ts";
 import { PRESETS } from "../lib/ablate/presets.ts";
 import type { Job } from "../lib/ablate/plan.ts";
 import type { RunMetrics, TrainFn } from "../lib/ablate/runner.ts";

@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, throws } from "node:assert/strict";
-import { configToDict, loadModelConfig, parseModelConfig, SHIPPED_CONFIGS } from "../lib/models/config.ts";
-import { buildModelSpec } from "../lib/models/spec.ts";
+import { loadModelConfig, SHIPPED_CONFIGS } from "../lib/models/shipped.ts";
+import { configToDict, parseModelConfig } from "../lib/graph/config.ts";
+import { buildModelSpec } from "../lib/models/build.ts";
 
 const GOOD = `nc: 3
 depth_multiple: 1.0

@@ -2,8 +2,9 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { buildConvGraph, GraphOps } from "../lib/ib/conv_graph.ts";
 import { combinePaths, convLayersBelow, gradientPathTable, pathsFromSources, pathsToSinks, summarizePaths } from "../lib/ib/gradient_paths.ts";
 import { FAMILIES, familySpec, findTaps, layersPerBlock } from "../lib/ib/families.ts";
-import { buildModelSpec } from "../lib/models/spec.ts";
-import { loadModelConfig, parseModelConfig } from "../lib/models/config.ts";
+import { buildModelSpec } from "../lib/models/build.ts";
+import { loadModelConfig } from "../lib/models/shipped.ts";
+import { parseModelConfig } from "../lib/graph/config.ts";
 import { objectFocus, panLayers } from "../lib/ib/pan_maps.ts";
 
 const P = { weight: [1, 1, 1, 1] };

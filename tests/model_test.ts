@@ -1,13 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
-import { parseModelConfig } from "../lib/models/config.ts";
-import { buildModelSpec } from "../lib/models/spec.ts";
-import { initWeights } from "../lib/models/init.ts";
+import { parseModelConfig } from "../lib/graph/config.ts";
+import { buildModelSpec } from "../lib/models/build.ts";
+import { initWeights } from "../lib/graph/init.ts";
 import { decodeBranches, forwardModel, predict } from "../lib/models/model.ts";
-import { summarizeModel } from "../lib/models/summary.ts";
+import { summarizeModel } from "../lib/graph/summary.ts";
 import { stripAuxModel } from "../lib/pgi/strip_aux.ts";
-import { fuseWeights } from "../lib/models/fuse.ts";
+import { fuseWeights } from "../lib/graph/fuse.ts";
 import { flattenTree, getPath, type Tree } from "../lib/nn/tree.ts";
 import type { BatchStats } from "../lib/nn/tensor_ops.ts";
 import { relMaxError } from "../lib/testing/all_close.ts";

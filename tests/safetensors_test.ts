@@ -3,10 +3,10 @@ import * as tf from "@tensorflow/tfjs";
 import { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from "../lib/io/safetensors.ts";
 import { f16ToF32, f32ToF16, type RawTensor } from "../lib/io/raw_tensor.ts";
 import { initBackend } from "../lib/backend/backend.ts";
-import { loadModelConfig } from "../lib/models/config.ts";
-import { buildModelSpec } from "../lib/models/spec.ts";
-import { initWeights } from "../lib/models/init.ts";
-import { stateDictFromWeights, weightsFromStateDict } from "../lib/models/weights.ts";
+import { loadModelConfig } from "../lib/models/shipped.ts";
+import { buildModelSpec } from "../lib/models/build.ts";
+import { initWeights } from "../lib/graph/init.ts";
+import { stateDictFromWeights, weightsFromStateDict } from "../lib/graph/weights.ts";
 import { flattenTree } from "../lib/nn/tree.ts";
 
 Deno.test("safetensors round-trips F32, F16, I64, BOOL, 0-d and zero-size tensors with metadata", async () => {

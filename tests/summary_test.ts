@@ -1,9 +1,10 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { loadModelConfig, SHIPPED_CONFIGS } from "../lib/models/config.ts";
-import { buildModelSpec, modelShapes } from "../lib/models/spec.ts";
-import { summarizeLayers, summarizeModel } from "../lib/models/summary.ts";
+import { loadModelConfig, SHIPPED_CONFIGS } from "../lib/models/shipped.ts";
+import { buildModelSpec } from "../lib/models/build.ts";
+import { modelShapes } from "../lib/graph/spec.ts";
+import { summarizeLayers, summarizeModel } from "../lib/graph/summary.ts";
 import { flattenTree } from "../lib/nn/tree.ts";
-import { parseModelConfig } from "../lib/models/config.ts";
+import { parseModelConfig } from "../lib/graph/config.ts";
 
 // Exact counts of the official implementation (nc = 80, 640 x 640), from the project's issue / reference notes.
 // [params, GFLOPs, fused params, fused GFLOPs, decimals the GFLOPs are given to]

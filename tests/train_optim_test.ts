@@ -5,7 +5,8 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
 import { assertAllClose } from "../lib/testing/all_close.ts";
-import { buildModelSpec, loadModelConfig, modelShapes } from "../lib/models/mod.ts";
+import { modelShapes } from "../lib/graph/mod.ts";
+import { buildModelSpec, loadModelConfig } from "../lib/models/mod.ts";
 import type { Tree } from "../lib/nn/tree.ts";
 import {
   clipGradNorm,
@@ -25,7 +26,7 @@ import {
   updateEma,
   warmupIterations,
 } from "../lib/train/mod.ts";
-import { flatLayout, flatten, tensorsOf, viewsOf } from "../lib/train/flat.ts";
+import { flatLayout, flatten, tensorsOf, viewsOf } from "../lib/optim/flat.ts";
 
 await initBackend("cpu", { quiet: true });
 const tmp = await Deno.makeTempDir({ prefix: "yolo_hyp_" });

@@ -3,8 +3,9 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
-import { buildModelSpec, initWeights, parseModelConfig } from "../lib/models/mod.ts";
-import { disposeWeights } from "../lib/models/weights.ts";
+import { initWeights, parseModelConfig } from "../lib/graph/mod.ts";
+import { buildModelSpec } from "../lib/models/mod.ts";
+import { disposeWeights } from "../lib/graph/weights.ts";
 import { assertAllClose } from "../lib/testing/all_close.ts";
 import { cocoEvaluate, loadCocoResults, parseCocoGroundTruth } from "../lib/eval/mod.ts";
 import {

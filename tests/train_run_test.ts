@@ -7,8 +7,9 @@ import { parse } from "yaml";
 import { initBackend } from "../lib/backend/backend.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { loadModel } from "../lib/models/load.ts";
-import { disposeWeights } from "../lib/models/weights.ts";
-import { buildModelSpec, initWeights, parseModelConfig } from "../lib/models/mod.ts";
+import { disposeWeights } from "../lib/graph/weights.ts";
+import { initWeights, parseModelConfig } from "../lib/graph/mod.ts";
+import { buildModelSpec } from "../lib/models/mod.ts";
 import type { Batch, Dataset, LoaderOptions } from "../lib/data/types.ts";
 import {
   type DataApi,

@@ -3,8 +3,9 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
-import { buildModelSpec, forwardModel, initWeights, parseModelConfig } from "../lib/models/mod.ts";
-import { disposeWeights } from "../lib/models/weights.ts";
+import { initWeights, parseModelConfig } from "../lib/graph/mod.ts";
+import { buildModelSpec, forwardModel } from "../lib/models/mod.ts";
+import { disposeWeights } from "../lib/graph/weights.ts";
 import { computeLoss } from "../lib/loss/mod.ts";
 import { flattenTree } from "../lib/nn/tree.ts";
 import { assertAllClose } from "../lib/testing/all_close.ts";

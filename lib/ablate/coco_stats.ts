@@ -10,7 +10,7 @@ import { cocoEvaluate } from "../eval/coco_summary.ts";
 import { defaultCocoParams } from "../eval/coco_eval.ts";
 import { parseCocoGroundTruth } from "../eval/coco_data.ts";
 import { loadCocoResults } from "../eval/coco_results.ts";
-import { cocoGroundTruth, type CocoPrediction, type GtImage } from "../train/coco_export.ts";
+import { cocoGroundTruth, type CocoPrediction, type GtImage } from "../infer/coco_export.ts";
 
 /** How APS/APM/APL buckets are defined. */
 export type AreaRule = "terciles" | "coco";

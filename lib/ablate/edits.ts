@@ -3,46 +3,21 @@
  * in an edit are those of the unedited base config.
  *
  * - `gelan_block`: every RepNCSPELAN4 gets computational block / D_CSP / D_ELAN (Tables 2 and 3).
- * - `aux_head`: an auxiliary detect branch directly on main-branch features: conventional deep
- *   supervision (Table 4 "PFH", Table 5 "+DS").
- * - `aux_neck`: an auxiliary neck = a copy of main rows `copy[0]..copy[1]` (the top-down part = FPN, the
- *   whole neck = PAN) with references redirected by `remap`, feeding an auxiliary branch from the copies
- *   of `outputs` (multi-level auxiliary information, as yolov9-t/s and yolov9-e).
- * - `icn`: the auxiliary reversible branch of yolov9-m/c: a copy of backbone rows `copy[0]..copy[1]`
- *   reading the image through a `Silence` layer 0, with a CBFuse after the copy of each `fuse_after` row
- *   summing CBLinear projections of the main features `sources` (DHLC linkage), auxiliary heads on the
- *   copies of `levels`. With `sources` = backbone levels it is Table 4's backbone ICN (= yolov9-c);
- *   with `sources` = the neck's outputs it is Table 4's neck ICN.
- *
- * Each auxiliary edit adds a head branch before the main one (DDetect -> DualDDetect -> TripleDDetect).
+ * - `aux_head`, `aux_neck`, `icn`: PGI's auxiliary branches (Tables 4 and 5), see `lib/pgi/aux_branches.ts`.
  * @module
  */
-import { parseModelConfig } from "../models/config.ts";
-import { buildModelSpec } from "../models/spec.ts";
-import {
-  absFrom,
-  copyRows,
-  curIndex,
-  fromWork,
-  headIndex,
-  insertRows,
-  type NewRow,
-  setHead,
-  toWork,
-  type Work,
-} from "./config_rows.ts";
+import { fromWork, toWork, type Work } from "../graph/config_rows.ts";
+import { applyAuxEdit, AUX_OPS, type AuxEdit } from "../pgi/aux_branches.ts";
+import { MODULES } from "../models/modules.ts";
+import { GELAN_DEFAULTS, type GelanBlock } from "../gelan/rep_ncsp_elan4.ts";
 
 /** The computational blocks of Table 2. */
-export type GelanBlockName = "CSP" | "Conv" | "Res" | "Dark";
+export type GelanBlockName = GelanBlock;
 
 /** One config edit (see the module doc). */
 export type Edit =
   | { op: "gelan_block"; block?: GelanBlockName; d_csp?: number; d_elan?: number }
-  | { op: "aux_head"; levels: number[] }
-  | { op: "aux_neck"; copy: [number, number]; outputs: number[]; remap?: Record<string, number>; at?: number }
-  | { op: "icn"; copy: [number, number]; sources: number[]; levels: number[]; fuse_after: number[] };
-
-const HEADS = ["DDetect", "DualDDetect", "TripleDDetect"];
+  | AuxEdit;
 
 function fail(edit: Edit, msg: string): never {
   throw new SyntaxError(`config edit ${JSON.stringify(edit)}: ${msg}`);
@@ -54,121 +29,25 @@ function gelanBlock(w: Work, e: Extract<Edit, { op: "gelan_block" }>): Work {
     if (r[2] !== "RepNCSPELAN4") return r;
     found++;
     const a = r[3];
-    const c5 = e.d_csp ?? (a[3] as number | undefined) ?? 1;
-    const d = e.d_elan ?? (a[4] as number | undefined) ?? 2;
-    const block = e.block ?? (a[5] as string | undefined) ?? "CSP";
-    const args = d === 2 && block === "CSP" ? [a[0], a[1], a[2], c5] : [a[0], a[1], a[2], c5, d, block];
+    const c5 = e.d_csp ?? (a[3] as number | undefined) ?? GELAN_DEFAULTS.c5;
+    const d = e.d_elan ?? (a[4] as number | undefined) ?? GELAN_DEFAULTS.dElan;
+    const block = e.block ?? (a[5] as string | undefined) ?? GELAN_DEFAULTS.block;
+    const args = d === GELAN_DEFAULTS.dElan && block === GELAN_DEFAULTS.block ? [a[0], a[1], a[2], c5] : [a[0], a[1], a[2], c5, d, block];
     return [r[0], r[1], r[2], args] as typeof r;
   });
   if (!found) fail(e, "the config has no RepNCSPELAN4 row");
   return { ...w, rows };
 }
 
-/** Add an auxiliary branch reading current layers `aux` to the head (before the main branch). */
-function addBranch(w: Work, aux: number[], edit: Edit): Work {
-  const h = headIndex(w);
-  const module = String(w.rows[h][2]);
-  const k = HEADS.indexOf(module);
-  if (k < 0 || k === HEADS.length - 1) {
-    fail(edit, `cannot add a branch to a ${module} head (expected DDetect or DualDDetect)`);
-  }
-  const from = absFrom(w.rows[h], h);
-  const nl = from.length / (k + 1);
-  if (aux.length !== nl) {
-    fail(edit, `expected ${nl} auxiliary levels (one per head level), got ${aux.length}`);
-  }
-  return setHead(w, HEADS[k + 1], [...from.slice(0, from.length - nl), ...aux, ...from.slice(-nl)]);
-}
-
-function auxNeck(w: Work, e: Extract<Edit, { op: "aux_neck" }>): Work {
-  const [a, b] = [curIndex(w, e.copy[0]), curIndex(w, e.copy[1])];
-  if (b - a !== e.copy[1] - e.copy[0]) fail(e, "the copy range is not contiguous in the edited config");
-  const remap = new Map(
-    Object.entries(e.remap ?? {}).map(([k, v]) => [curIndex(w, Number(k)), curIndex(w, v)]),
-  );
-  const rows = copyRows(w, a, b, remap);
-  const at = e.at === undefined ? headIndex(w) : curIndex(w, e.at);
-  const outs = e.outputs.map((o) => {
-    const c = curIndex(w, o);
-    if (c < a || c > b) fail(e, `output ${o} is not inside the copied rows ${e.copy[0]}..${e.copy[1]}`);
-    return c - a;
-  });
-  const next = insertRows(w, at, rows);
-  return addBranch(next, outs.map((k) => at + k), e);
-}
-
-/** Output channels of every current row (via the model graph). */
-function channels(w: Work): (number | number[])[] {
-  const spec = buildModelSpec(parseModelConfig(fromWork(w), "<edited config>"));
-  return spec.layers.map((l) => l.c2);
-}
-
-function icn(w0: Work, e: Extract<Edit, { op: "icn" }>): Work {
-  const n = e.levels.length;
-  if (e.sources.length !== n || e.fuse_after.length !== n) {
-    fail(e, "expected as many sources and fuse_after rows as levels");
-  }
-  let w = w0;
-  if (w.rows[0][2] !== "Silence") {
-    w = insertRows(w, 0, [{ from: [], module: "Silence", args: [] }]);
-    w.rows[0] = [-1, 1, "Silence", []];
-  }
-  const [a, b] = [curIndex(w, e.copy[0]), curIndex(w, e.copy[1])];
-  const fuseAfter = e.fuse_after.map((f) => curIndex(w, f));
-  const levels = e.levels.map((l) => curIndex(w, l));
-  for (const x of [...fuseAfter, ...levels]) {
-    if (x < a || x > b) fail(e, `layer ${x} is not inside the copied rows`);
-  }
-  const ch = channels(w);
-  const fuseCh = fuseAfter.map((f) => ch[f] as number);
-  // CBLinear of source k emits the channel groups of fuse levels 0..k.
-  const added: NewRow[] = e.sources.map((s, k) => ({
-    from: [{ cur: curIndex(w, s) }],
-    module: "CBLinear",
-    args: [fuseCh.slice(0, k + 1)],
-  }));
-  const copies = copyRows(w, a, b);
-  const copyAt = new Map<number, number>(); // current row -> index among added rows of its copy
-  copies.forEach((r, k) => {
-    r.from = r.from.map((ref) => ("added" in ref ? { added: copyAt.get(a + ref.added)! } : ref));
-    added.push(r);
-    copyAt.set(a + k, added.length - 1);
-    const level = fuseAfter.indexOf(a + k);
-    if (level >= 0) {
-      const linked = e.sources.map((_, s) => s).filter((s) => s >= level);
-      added.push({
-        from: [...linked.map((s) => ({ added: s })), { added: added.length - 1 }],
-        module: "CBFuse",
-        args: [linked.map(() => level)],
-        list: true,
-      });
-      copyAt.set(a + k, added.length - 1);
-    }
-  });
-  // Heads read the copies of the level rows (after their fuse when a level row is also a fuse row).
-  const at = headIndex(w);
-  const auxOut = levels.map((l) => at + copyAt.get(l)!);
-  return addBranch(insertRows(w, at, added), auxOut, e);
-}
-
 /** Apply one edit to a {@link Work}. */
 export function applyEdit(w: Work, e: Edit): Work {
-  switch (e.op) {
-    case "gelan_block":
-      return gelanBlock(w, e);
-    case "aux_head":
-      return addBranch(w, e.levels.map((l) => curIndex(w, l)), e);
-    case "aux_neck":
-      return auxNeck(w, e);
-    case "icn":
-      return icn(w, e);
-    default:
-      throw new SyntaxError(
-        `config edit: unknown op ${
-          JSON.stringify((e as { op: unknown }).op)
-        } (expected gelan_block, aux_head, aux_neck or icn)`,
-      );
-  }
+  if (e.op === "gelan_block") return gelanBlock(w, e);
+  if (AUX_OPS.includes(e.op)) return applyAuxEdit(w, e, MODULES);
+  throw new SyntaxError(
+    `config edit: unknown op ${
+      JSON.stringify((e as { op: unknown }).op)
+    } (expected gelan_block, ${AUX_OPS.join(", ")})`,
+  );
 }
 
 /** Apply `edits` in order to an official-format mapping; returns a new mapping. */

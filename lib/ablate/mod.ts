@@ -5,7 +5,7 @@
  * @module
  */
 export * from "./spec.ts";
-export * from "./config_rows.ts";
+export * from "../graph/config_rows.ts";
 export * from "./edits.ts";
 export * from "./variants.ts";
 export * from "./presets.ts";

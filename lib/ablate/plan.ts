@@ -5,13 +5,13 @@
  * are trained once, and a finished run is recognised after an interruption.
  * @module
  */
-import { summarizeModel } from "../models/summary.ts";
-import { modelShapes } from "../models/spec.ts";
+import { summarizeModel } from "../graph/summary.ts";
+import { modelShapes } from "../graph/spec.ts";
 import { flattenTree } from "../nn/tree.ts";
 import type { Ablation, Variant } from "./spec.ts";
 import { smokeVariants } from "./spec.ts";
 import { scaledConfig, specOf, variantConfig } from "./variants.ts";
-import type { ScaleOptions } from "../models/scale.ts";
+import type { ScaleOptions } from "../graph/scale.ts";
 
 /** Training settings shared by every run of a session. */
 export interface RunSettings {

@@ -7,7 +7,7 @@
  * long night or a GPU.
  * @module
  */
-import type { ScaleOptions } from "../models/scale.ts";
+import type { ScaleOptions } from "../graph/scale.ts";
 
 /** MNIST-Det generator settings of a preset (a prefix of the default dataset when only counts change). */
 export interface MnistDetSpec {

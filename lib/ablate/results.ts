@@ -4,7 +4,7 @@
  * mean / spread of each metric; per comparison group whether the paper's AP ordering holds. Pure.
  * @module
  */
-import type { Cost } from "../models/summary.ts";
+import type { Cost } from "../graph/summary.ts";
 import type { Entry } from "./plan.ts";
 import type { RunRecord } from "./runner.ts";
 import { type Ablation, type Metric, METRICS, type Variant } from "./spec.ts";

@@ -4,10 +4,12 @@
  * auxiliary branches, fused as the paper prints them), and the CPU-scale config of a preset.
  * @module
  */
-import { configToDict, loadModelConfig, parseModelConfig } from "../models/config.ts";
-import { buildModelSpec, modelShapes, type ModelSpec } from "../models/spec.ts";
-import { type Cost, summarizeModel } from "../models/summary.ts";
-import { scaleConfig, type ScaleOptions } from "../models/scale.ts";
+import { loadModelConfig } from "../models/shipped.ts";
+import { configToDict, parseModelConfig } from "../graph/config.ts";
+import { buildModelSpec } from "../models/build.ts";
+import { modelShapes, type ModelSpec } from "../graph/spec.ts";
+import { type Cost, summarizeModel } from "../graph/summary.ts";
+import { scaleConfig, type ScaleOptions } from "../graph/scale.ts";
 import { stripAux } from "../pgi/strip_aux.ts";
 import { flattenTree } from "../nn/tree.ts";
 import { applyEdits, type Edit } from "./edits.ts";

@@ -18,6 +18,12 @@ import { bottleneckForward, bottleneckShapes } from "./bottlenecks.ts";
 /** "Any block" inside GELAN (paper Table 2): CSP = RepNCSP (the official choice). */
 export type GelanBlock = "CSP" | "Conv" | "Res" | "Dark";
 
+/** Every {@link GelanBlock}, in Table 2's order. */
+export const GELAN_BLOCKS: readonly GelanBlock[] = ["CSP", "Conv", "Res", "Dark"];
+
+/** The official block's values of the ablation options: D_CSP 1, D_ELAN 2, RepNCSP ("CSP"). */
+export const GELAN_DEFAULTS: Readonly<{ c5: number; dElan: number; block: GelanBlock }> = { c5: 1, dElan: 2, block: "CSP" };
+
 /** Arguments of `RepNCSPELAN4(c1, c2, c3, c4, c5=1)` plus the ablation options. */
 export interface RepNCSPELAN4Args {
   c1: number;
@@ -32,6 +38,11 @@ export interface RepNCSPELAN4Args {
   dElan?: number;
   block?: GelanBlock;
   act: Act;
+}
+
+/** `a` with every ablation option filled from {@link GELAN_DEFAULTS}. */
+function withDefaults(a: RepNCSPELAN4Args): Required<RepNCSPELAN4Args> {
+  return { ...a, c5: a.c5 ?? GELAN_DEFAULTS.c5, dElan: a.dElan ?? GELAN_DEFAULTS.dElan, block: a.block ?? GELAN_DEFAULTS.block };
 }
 
 function blockShapes(kind: GelanBlock, c1: number, c2: number, n: number, act: Act): Tree<number[]> {
@@ -59,13 +70,14 @@ function blockForward<T, P>(o: Ops<T, P>, p: Tree<P>, x: T, kind: GelanBlock, c1
 }
 
 /** Parameter shapes of RepNCSPELAN4. */
-export function repNCSPELAN4Shapes(a: RepNCSPELAN4Args): Tree<number[]> {
-  const d = a.dElan ?? 2;
+export function repNCSPELAN4Shapes(args: RepNCSPELAN4Args): Tree<number[]> {
+  const a = withDefaults(args);
+  const d = a.dElan;
   const out: Tree<number[]> = { cv1: convShapes({ c1: a.c1, c2: a.c3, act: a.act }) };
   for (let i = 0; i < d; i++) {
     const cin = i === 0 ? a.c3 / 2 : a.c4;
     out[`cv${i + 2}`] = {
-      0: blockShapes(a.block ?? "CSP", cin, a.c4, a.c5 ?? 1, a.act),
+      0: blockShapes(a.block, cin, a.c4, a.c5, a.act),
       1: convShapes({ c1: a.c4, c2: a.c4, k: 3, act: a.act }),
     };
   }
@@ -74,16 +86,17 @@ export function repNCSPELAN4Shapes(a: RepNCSPELAN4Args): Tree<number[]> {
 }
 
 /** Forward of RepNCSPELAN4. */
-export function repNCSPELAN4Forward<T, P>(o: Ops<T, P>, p: Tree<P>, x: T, a: RepNCSPELAN4Args): T {
+export function repNCSPELAN4Forward<T, P>(o: Ops<T, P>, p: Tree<P>, x: T, args: RepNCSPELAN4Args): T {
+  const a = withDefaults(args);
   if (a.c3 % 2) throw new RangeError(`Cannot build RepNCSPELAN4: c3 must be even, got ${a.c3}`);
-  const d = a.dElan ?? 2;
+  const d = a.dElan;
   // A copy: tfjs keeps the returned array as the op's outputs on the gradient tape.
   const parts = [...o.split(convForward(o, sub(p, "cv1"), x, { c1: a.c1, c2: a.c3, act: a.act }), [a.c3 / 2, a.c3 / 2])];
   let y = parts[1];
   for (let i = 0; i < d; i++) {
     const q = sub(p, `cv${i + 2}`);
     const cin = i === 0 ? a.c3 / 2 : a.c4;
-    y = blockForward(o, sub(q, 0), y, a.block ?? "CSP", cin, a.c4, a.c5 ?? 1, a.act);
+    y = blockForward(o, sub(q, 0), y, a.block, cin, a.c4, a.c5, a.act);
     y = convForward(o, sub(q, 1), y, { c1: a.c4, c2: a.c4, k: 3, act: a.act });
     parts.push(y);
   }

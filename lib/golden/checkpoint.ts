@@ -7,8 +7,8 @@
  */
 import { readSafetensors } from "../io/safetensors.ts";
 import { loadModel } from "../models/load.ts";
-import { fuseWeights } from "../models/fuse.ts";
-import { disposeWeights } from "../models/weights.ts";
+import { fuseWeights } from "../graph/fuse.ts";
+import { disposeWeights } from "../graph/weights.ts";
 import { loadWeightsFile } from "../io/weights_file.ts";
 import { compareModelOutputs } from "./compare_model.ts";
 import { type CaseReport, check, type TensorCheck } from "./types.ts";

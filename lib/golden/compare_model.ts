@@ -8,7 +8,7 @@ import type { Tree } from "../nn/tree.ts";
 import { type RawTensor, toFloat32 } from "../io/raw_tensor.ts";
 import { relMaxError } from "../testing/all_close.ts";
 import { decodeBranches, forwardModel } from "../models/model.ts";
-import type { ModelSpec } from "../models/spec.ts";
+import type { ModelSpec } from "../graph/spec.ts";
 import { check, type TensorCheck } from "./types.ts";
 
 /** Default tolerance of forward comparisons: max|a-b| <= 2e-5 max|ref|. */

@@ -5,9 +5,9 @@
  * @module
  */
 import { readSafetensors } from "../io/safetensors.ts";
-import { loadModelConfig } from "../models/config.ts";
-import { buildModelSpec } from "../models/spec.ts";
-import { disposeWeights, expectedKeys, weightsFromStateDict } from "../models/weights.ts";
+import { loadModelConfig } from "../models/shipped.ts";
+import { buildModelSpec } from "../models/build.ts";
+import { disposeWeights, expectedKeys, weightsFromStateDict } from "../graph/weights.ts";
 import { compareModelOutputs } from "./compare_model.ts";
 import { loadCaseWeights } from "./weights.ts";
 import type { CaseReport } from "./types.ts";

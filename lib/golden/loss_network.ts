@@ -9,7 +9,7 @@ import type { RawTensor } from "../io/raw_tensor.ts";
 import { toFloat32 } from "../io/raw_tensor.ts";
 import { flattenTree, unflattenTree } from "../nn/tree.ts";
 import { forwardModel } from "../models/model.ts";
-import { disposeWeights } from "../models/weights.ts";
+import { disposeWeights } from "../graph/weights.ts";
 import { computeLoss, type LossOptions } from "../loss/compute_loss.ts";
 import { relMaxError } from "../testing/all_close.ts";
 import { type GoldenModel, loadGoldenModel } from "./forward.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { initWeights } from "../models/init.ts";
+import { initWeights } from "../graph/init.ts";
 import { flattenTree, type Tree } from "../nn/tree.ts";
 import { buildConvGraph } from "./conv_graph.ts";
 import { FAMILIES, type Family, FAMILY_NAMES, familySpec, findTaps } from "./families.ts";

@@ -9,9 +9,9 @@
  */
 import type { Act, ConvOpts, Ops } from "../nn/ops.ts";
 import type { Tree } from "../nn/tree.ts";
-import { fuseTree, SHAPE_FOLDER } from "../models/fuse.ts";
-import { layerShapes, type ModelSpec, runLayer } from "../models/spec.ts";
-import type { LayerOut } from "../models/modules.ts";
+import { fuseTree, SHAPE_FOLDER } from "../graph/fuse.ts";
+import { layerShapes, type ModelSpec, runLayer } from "../graph/spec.ts";
+import type { LayerOut } from "../graph/module_def.ts";
 
 /** Kinds of graph node. Only `conv` nodes count as layers. */
 export type NodeKind = "input" | "conv" | "merge" | "split" | "pool" | "resize";

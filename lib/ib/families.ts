@@ -18,8 +18,9 @@
  * requires a head; the analyses never run it.
  * @module
  */
-import { parseModelConfig } from "../models/config.ts";
-import { buildModelSpec, type ModelSpec } from "../models/spec.ts";
+import { parseModelConfig } from "../graph/config.ts";
+import { buildModelSpec } from "../models/build.ts";
+import type { ModelSpec } from "../graph/spec.ts";
 import { buildConvGraph } from "./conv_graph.ts";
 import { convLayersBelow } from "./gradient_paths.ts";
 

@@ -9,8 +9,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { sub, type Tree } from "../nn/tree.ts";
 import { TensorOps } from "../nn/tensor_ops.ts";
-import { type ModelSpec, runLayer } from "../models/spec.ts";
-import type { LayerOut } from "../models/modules.ts";
+import { type ModelSpec, runLayer } from "../graph/spec.ts";
+import type { LayerOut } from "../graph/module_def.ts";
 
 /** How BatchNorm normalises at random initialisation. */
 export type BnMode = "batch" | "running";

@@ -25,7 +25,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { sub, type Tree } from "../nn/tree.ts";
-import { type ModelSpec, runLayer } from "../models/spec.ts";
+import { type ModelSpec, runLayer } from "../graph/spec.ts";
 import { type BnMode, featureOps, type Map2D } from "./features.ts";
 import { fitRidge } from "./ridge.ts";
 import type { Matrix } from "./linalg.ts";

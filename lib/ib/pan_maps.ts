@@ -8,7 +8,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
-import type { ModelSpec } from "../models/spec.ts";
+import type { ModelSpec } from "../graph/spec.ts";
 import { type BnMode, channelSum, layerOutputs, type Map2D } from "./features.ts";
 
 /** Layer indices of the main branch's head inputs (P3, P4, P5 of the PAN neck), in level order. */

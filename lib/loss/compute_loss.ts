@@ -16,6 +16,7 @@ import { dflExpectation, dist2bbox, flattenLevels, REG_MAX } from "../head/decod
 import { branchLoss, type BranchPrediction } from "./branch_loss.ts";
 import { type Assignment, assignTargets } from "./tal_assigner.ts";
 import { type PaddedTargets, preprocessTargets } from "./targets.ts";
+import { branchAssignments, defaultBranchWeights } from "../pgi/branch_weights.ts";
 
 /** Loss gains (hard-coded in the reference; equal to `hyp.scratch-high.yaml`'s box / cls / dfl). */
 export interface LossGains {
@@ -26,12 +27,6 @@ export interface LossGains {
 
 /** The reference's gains: box 7.5, cls 0.5, dfl 1.5. */
 export const DEFAULT_GAINS: Readonly<LossGains> = { box: 7.5, cls: 0.5, dfl: 1.5 };
-
-/** Branch weights by number of branches: gelan [1], yolov9 dual [0.25 aux, 1 main], triple [0.25, 0.25, 1]. */
-export function defaultBranchWeights(branches: number): number[] {
-  if (branches === 1) return [1];
-  return [...Array(branches - 1).fill(0.25), 1];
-}
 
 /** Options of {@link computeLoss}. */
 export interface LossOptions {
@@ -173,10 +168,8 @@ export function computeLoss(
   const ctx = { anchors, targets: padded, nc: opts.nc, assigner: opts.assigner };
   return tf.tidy(() => {
     const decoded = branches.map((br) => decodeBranch(br, { anchors, nc: opts.nc, regMax: opts.regMax }));
-    const lead = opts.lhg ? assignBranch(decoded[decoded.length - 1], ctx) : undefined;
-    const terms = decoded.map((pred) =>
-      branchLoss(pred, lead ?? assignBranch(pred, ctx), { anchors, regMax: opts.regMax })
-    );
+    const assignments = branchAssignments(decoded, (pred) => assignBranch(pred, ctx), !!opts.lhg);
+    const terms = decoded.map((pred, i) => branchLoss(pred, assignments[i], { anchors, regMax: opts.regMax }));
     const weighted = (key: "box" | "cls" | "dfl") => tf.addN(terms.map((t, i) => tf.mul(t[key], weights[i])));
     const items = tf.stack([
       tf.mul(weighted("box"), gains.box),

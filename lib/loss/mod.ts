@@ -20,7 +20,6 @@ export {
   computeLoss,
   decodeBranch,
   DEFAULT_GAINS,
-  defaultBranchWeights,
   type LossGains,
   type LossOptions,
   type LossResult,

@@ -9,9 +9,11 @@ import type * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import { loadWeightsFile } from "../io/weights_file.ts";
-import { configToDict, loadModelConfig, type ModelConfig, parseModelConfig } from "./config.ts";
-import { buildModelSpec, type ModelSpec } from "./spec.ts";
-import { stateDictFromWeights, weightsFromStateDict } from "./weights.ts";
+import { loadModelConfig } from "./shipped.ts";
+import { configToDict, type ModelConfig, parseModelConfig } from "../graph/config.ts";
+import { buildModelSpec } from "./build.ts";
+import type { ModelSpec } from "../graph/spec.ts";
+import { stateDictFromWeights, weightsFromStateDict } from "../graph/weights.ts";
 
 /** A model ready to run: resolved graph and weights. */
 export interface LoadedModel {

@@ -1,14 +1,11 @@
 /**
- * Models as data: official-format configs, the resolved layer graph, initialisation, forward,
- * summary (params / GFLOPs), fusing, state_dict conversion and model files.
+ * The YOLOv9 model family: the module table (GELAN blocks, heads, PGI's rows), the shipped
+ * configurations, `buildModelSpec`, forward / predict and model files (weights with their config).
+ * The generic graph machinery is in `lib/graph`.
  * @module
  */
-export * from "./config.ts";
 export * from "./modules.ts";
-export * from "./spec.ts";
-export * from "./init.ts";
+export * from "./build.ts";
+export * from "./shipped.ts";
 export * from "./model.ts";
-export * from "./summary.ts";
-export * from "./fuse.ts";
-export * from "./weights.ts";
 export * from "./load.ts";

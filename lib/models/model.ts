@@ -8,8 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import { type BatchStats, TensorOps } from "../nn/tensor_ops.ts";
 import { decodeHead } from "../head/decode.ts";
-import { forwardLayers, type ModelSpec } from "./spec.ts";
-import type { LayerOut } from "./modules.ts";
+import { forwardLayers, type ModelSpec } from "../graph/spec.ts";
+import type { LayerOut } from "../graph/module_def.ts";
 
 /** Options of {@link forwardModel}. */
 export interface ForwardOptions {

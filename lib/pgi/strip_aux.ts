@@ -8,8 +8,8 @@
  * @module
  */
 import { branchKeys } from "../head/ddetect.ts";
-import type { ConfigRow, ModelConfig } from "../models/config.ts";
-import { buildModelSpec, type ModelSpec } from "../models/spec.ts";
+import { type ModelSpec, parseModel } from "../graph/spec.ts";
+import type { ConfigRow, ModelConfig } from "../graph/config.ts";
 import { flattenTree, type Tree, unflattenTree } from "../nn/tree.ts";
 import type * as tf from "@tensorflow/tfjs";
 
@@ -90,7 +90,7 @@ export function stripAux(spec: ModelSpec, oldKeys: Iterable<string>): StripResul
 export function stripAuxModel(spec: ModelSpec, weights: Tree<tf.Tensor>): { spec: ModelSpec; weights: Tree<tf.Tensor>; keyMap: Map<string, string> } {
   const flat = new Map(flattenTree(weights));
   const r = stripAux(spec, flat.keys());
-  const stripped = buildModelSpec(r.config, { nc: spec.nc });
+  const stripped = parseModel(r.config, spec.modules, { nc: spec.nc });
   const tree = unflattenTree([...r.keyMap].map(([k, old]) => [k, flat.get(old)!] as [string, tf.Tensor]));
   return { spec: stripped, weights: tree, keyMap: r.keyMap };
 }

@@ -12,11 +12,11 @@ import { type Tree, unflattenTree } from "../nn/tree.ts";
 import { rawToTensor } from "./pretrained.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { loadModel, saveModel } from "../models/load.ts";
-import type { ModelSpec } from "../models/spec.ts";
-import { disposeWeights, stateDictFromWeights, weightsFromStateDict } from "../models/weights.ts";
+import type { ModelSpec } from "../graph/spec.ts";
+import { disposeWeights, stateDictFromWeights, weightsFromStateDict } from "../graph/weights.ts";
 import type { Hyp } from "../data/types.ts";
 import type { EpochRow } from "./types.ts";
-import type { ParamGroups } from "./param_groups.ts";
+import type { ParamGroups } from "../optim/param_groups.ts";
 import type { TrainState } from "./train_step.ts";
 import { pathExists } from "../io/exists.ts";
 

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { mapTree, type Tree } from "../nn/tree.ts";
 import { type RawTensor, toFloat32 } from "../io/raw_tensor.ts";
-import { tfShape } from "../models/init.ts";
+import { tfShape } from "../graph/init.ts";
 
 /** A raw (PyTorch-layout) tensor as a tfjs tensor (OIHW -> HWIO; `num_batches_tracked` as int32). */
 export function rawToTensor(t: RawTensor, name = ""): tf.Tensor {

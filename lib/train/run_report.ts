@@ -7,7 +7,7 @@
 import { type ProgressInfo, progressLine, trainHeader, valHeader, valRow } from "./progress.ts";
 import { resultsCsv, writePlot } from "./run_files.ts";
 import { writeAtomic } from "../io/atomic.ts";
-import type { ValResult } from "./validate.ts";
+import type { ValResult } from "../infer/validate.ts";
 import type { EpochRow } from "./types.ts";
 import { confusionMatrixSvg, prCurveSvg, resultsSvg } from "../viz/plots.ts";
 import type { EpochConsole } from "./train_epoch.ts";

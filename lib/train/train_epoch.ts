@@ -7,7 +7,7 @@
 import type { Dataset } from "../data/types.ts";
 import type { ProgressInfo } from "./progress.ts";
 import { releaseState, type StepConfig, type TrainState, trainStep, zeroGrad } from "./train_step.ts";
-import type { LoaderFn } from "./validate.ts";
+import type { LoaderFn } from "../infer/validate.ts";
 import type { TrainRunOptions } from "./types.ts";
 
 /** Console hooks an epoch reports to. */

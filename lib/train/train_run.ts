@@ -7,21 +7,23 @@
  * @module
  */
 import type { Dataset, Hyp } from "../data/types.ts";
-import { buildModelSpec, type ModelSpec } from "../models/spec.ts";
-import { loadModelConfig, type ModelConfig, parseModelConfig } from "../models/config.ts";
-import { initWeights } from "../models/init.ts";
-import { disposeWeights } from "../models/weights.ts";
+import { buildModelSpec } from "../models/build.ts";
+import type { ModelSpec } from "../graph/spec.ts";
+import { loadModelConfig } from "../models/shipped.ts";
+import { type ModelConfig, parseModelConfig } from "../graph/config.ts";
+import { initWeights } from "../graph/init.ts";
+import { disposeWeights } from "../graph/weights.ts";
 import { loadModel } from "../models/load.ts";
 import { loadWeightsFile } from "../io/weights_file.ts";
 import { fitness } from "../eval/metrics.ts";
 import { loadHyp } from "./hyp.ts";
-import { paramGroups } from "./param_groups.ts";
-import { NOMINAL_BATCH, scaledWeightDecay } from "./schedule.ts";
+import { paramGroups } from "../optim/param_groups.ts";
+import { NOMINAL_BATCH, scaledWeightDecay } from "../optim/schedule.ts";
 import { initTrainState, releaseState, type StepConfig, type TrainState } from "./train_step.ts";
 import { type CheckpointMeta, checkpointPaths, loadCheckpoint, saveCheckpoint, stripCheckpoint } from "./checkpoint.ts";
 import { transferWeights } from "./pretrained.ts";
 import { incrementPath, writeYaml } from "./run_files.ts";
-import { type LoaderFn, validate, type ValResult } from "./validate.ts";
+import { type LoaderFn, validate, type ValResult } from "../infer/validate.ts";
 import { runEpoch } from "./train_epoch.ts";
 import { type Console, finishRun, makeConsole, recordEpoch } from "./run_report.ts";
 import type { EpochRow, TrainRunOptions, TrainRunResult } from "./types.ts";

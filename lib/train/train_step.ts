@@ -11,14 +11,14 @@ import * as tf from "@tensorflow/tfjs";
 import { flattenTree, type Tree } from "../nn/tree.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 import { forwardModel } from "../models/model.ts";
-import type { ModelSpec } from "../models/spec.ts";
+import type { ModelSpec } from "../graph/spec.ts";
 import { computeLoss } from "../loss/compute_loss.ts";
-import { gatherParams, type ParamGroups, replaceLeaves } from "./param_groups.ts";
-import { clipCoefficient, initSgd, type SgdState, sgdStepGradValues, totalNorm } from "./sgd.ts";
-import { type EmaOptions, type EmaState, initEma, updateEma } from "./ema.ts";
-import { updateBatchNormStats } from "./bn_update.ts";
-import { addFloat32, flatLayout, flatten, valuesOf, viewsOf } from "./flat.ts";
-import { type IterationSettings, iterationSettings, type ScheduleConfig } from "./schedule.ts";
+import { gatherParams, type ParamGroups, replaceLeaves } from "../optim/param_groups.ts";
+import { clipCoefficient, initSgd, type SgdState, sgdStepGradValues, totalNorm } from "../optim/sgd.ts";
+import { type EmaOptions, type EmaState, initEma, updateEma } from "../optim/ema.ts";
+import { updateBatchNormStats } from "../optim/bn_update.ts";
+import { addFloat32, flatLayout, flatten, valuesOf, viewsOf } from "../optim/flat.ts";
+import { type IterationSettings, iterationSettings, type ScheduleConfig } from "../optim/schedule.ts";
 
 /** Everything that changes during training. */
 export interface TrainState {

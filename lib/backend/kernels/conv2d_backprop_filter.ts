@@ -13,7 +13,7 @@
  * NHWC only, dilation 1 (tfjs has no gradient for dilated conv2d).
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { allocOutput, callKernel, convGradGeometry, disposeInfo, type Info, values } from "./util.ts";
 
 /** Floats of window copies per matmul (default 16 Mi floats = 64 MiB). */

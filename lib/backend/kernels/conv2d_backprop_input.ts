@@ -11,7 +11,7 @@
  * work). Any padding form, NHWC only, dilation 1.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { allocOutput, allocZeros, convGradGeometry, callKernel, disposeInfo, type Info, values } from "./util.ts";
 
 /** Input gradient of a conv2d on the named backend (TensorInfo level). */

@@ -8,7 +8,7 @@ import type { Act, Ops } from "../nn/ops.ts";
 import { sub, type Tree } from "../nn/tree.ts";
 import { ShapeOps } from "../nn/shape_ops.ts";
 import { type ConfigRow, type ModelConfig, rowError } from "./config.ts";
-import { type LayerOut, type ModuleDef, moduleName, MODULES } from "./modules.ts";
+import { type LayerOut, type ModuleDef, moduleName, type ModuleTable } from "./module_def.ts";
 
 /** One resolved layer. Input index -1 means the image. */
 export interface LayerSpec {
@@ -22,6 +22,8 @@ export interface LayerSpec {
   yamlArgs: unknown[];
   args: Record<string, unknown>;
   c2: number | number[];
+  /** The module table row that builds and runs this layer. */
+  def: ModuleDef;
 }
 
 /** A resolved model. */
@@ -35,6 +37,8 @@ export interface ModelSpec {
   /** Number of head branches: 1 (DDetect), 2 (DualDDetect), 3 (TripleDDetect). */
   branches: number;
   config: ModelConfig;
+  /** The module table the graph was resolved with (to resolve derived configs the same way). */
+  modules: ModuleTable;
 }
 
 function activation(cfg: ModelConfig): Act {
@@ -44,35 +48,33 @@ function activation(cfg: ModelConfig): Act {
   throw new SyntaxError(`Invalid model config ${cfg.source}: unsupported activation "${a}" (expected nn.SiLU() or nn.ReLU())`);
 }
 
-/** The module definition of a layer. */
-export function moduleOf(l: LayerSpec): ModuleDef {
-  return MODULES[l.module];
-}
-
-/** Resolve every row of a config (official `parse_model` semantics); `nc` overrides the config's. */
-export function buildModelSpec(cfg: ModelConfig, opts: { nc?: number } = {}): ModelSpec {
+/**
+ * Resolve every row of a config with a module table (official `parse_model` semantics); `nc`
+ * overrides the config's. The family's table is bound in `lib/models` (`buildModelSpec`).
+ */
+export function parseModel(cfg: ModelConfig, modules: ModuleTable, opts: { nc?: number } = {}): ModelSpec {
   const nc = opts.nc ?? cfg.nc;
   const act = activation(cfg);
   const ch: (number | number[])[] = [];
   const layers: LayerSpec[] = cfg.rows.map((row: ConfigRow, i) => {
     const fail = (msg: string): never => rowError(cfg, row, msg);
     const name = moduleName(row.module);
-    const def = MODULES[name];
-    if (!def) fail(`unknown module "${row.module}" (known: ${Object.keys(MODULES).join(", ")})`);
+    const def = modules[name];
+    if (!def) fail(`unknown module "${row.module}" (known: ${Object.keys(modules).join(", ")})`);
     const froms = (Array.isArray(row.from) ? row.from : [row.from]).map((f) => (f < 0 ? i + f : f));
     const inCh = froms.map((f) => (f < 0 ? 3 : ch[f]));
     const n = row.n > 1 ? Math.max(Math.round(row.n * cfg.depth_multiple), 1) : row.n;
     const args = row.args.map((a) => (a === "nc" ? nc : a));
     const r = def.resolve({ ch: inCh, args, n, nc, width: cfg.width_multiple, act, fail });
     ch.push(r.c2);
-    return { i, from: froms, fromRaw: row.from, n: r.n, module: name, yamlArgs: row.args, args: r.args, c2: r.c2 };
+    return { i, from: froms, fromRaw: row.from, n: r.n, module: name, yamlArgs: row.args, args: r.args, c2: r.c2, def };
   });
   const last = layers[layers.length - 1];
-  if (!last || !MODULES[last.module].head) {
+  if (!last || !last.def.head) {
     throw new SyntaxError(`Invalid model config ${cfg.source}: the last layer must be a detect head, got ${last?.module}`);
   }
   const branches = last.args.branches as number;
-  const spec: ModelSpec = { name: cfg.name, nc, act, layers, strides: [], branches, config: cfg };
+  const spec: ModelSpec = { name: cfg.name, nc, act, layers, strides: [], branches, config: cfg, modules };
   // Strides from a 256 x 256 probe, as the official Model does.
   const inputs = forwardLayers(new ShapeOps(), spec, modelShapes(spec), [1, 256, 256, 3], { upTo: last.i });
   const nl = last.from.length / branches;
@@ -82,7 +84,7 @@ export function buildModelSpec(cfg: ModelConfig, opts: { nc?: number } = {}): Mo
 
 /** Parameter shapes of one layer (a Sequential of copies when repeats > 1). */
 export function layerShapes(l: LayerSpec): Tree<number[]> {
-  const def = moduleOf(l);
+  const def = l.def;
   if (l.n === 1) return def.shapes(l.args);
   const seq: Tree<number[]> = {};
   for (let j = 0; j < l.n; j++) seq[j] = def.shapes(l.args);
@@ -101,7 +103,7 @@ export function modelShapes(spec: ModelSpec): Tree<number[]> {
 
 /** Run one layer on its inputs. */
 export function runLayer<T, P>(o: Ops<T, P>, l: LayerSpec, p: Tree<P>, xs: LayerOut<T>[]): LayerOut<T> {
-  const def = moduleOf(l);
+  const def = l.def;
   if (l.n === 1) return def.forward(o, p, xs, l.args);
   let y = xs;
   for (let j = 0; j < l.n; j++) y = [def.forward(o, sub(p, j), y, l.args)];

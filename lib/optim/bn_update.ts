@@ -5,9 +5,9 @@
  * `num_batches_tracked += 1`. Pure: returns a new tree.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { newValues, peekValues } from "../backend/values.ts";
+import { newValues, peekValues } from "../backend/port.ts";
 import { tensorsOf } from "./flat.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 

@@ -7,18 +7,18 @@
  * Also a subprocess variant for `--jobs N` (tfjs state is global, so parallel runs are processes).
  * @module
  */
-import { trainRun } from "../lib/train/train_run.ts";
-import { parseResultsCsv } from "../lib/train/run_files.ts";
-import type { EpochRow } from "../lib/train/types.ts";
-import { validate } from "../lib/train/validate.ts";
-import { loadHyp } from "../lib/train/hyp.ts";
-import { loadModel } from "../lib/models/load.ts";
-import { disposeWeights } from "../lib/models/weights.ts";
-import { createLoader, loadDataset } from "../lib/data/mod.ts";
-import { type AreaRule, cocoStats } from "../lib/ablate/coco_stats.ts";
-import type { Job } from "../lib/ablate/plan.ts";
-import type { RunMetrics, TrainContext, TrainFn } from "../lib/ablate/runner.ts";
-import { pathExists } from "../lib/io/exists.ts";
+import { trainRun } from "../train/train_run.ts";
+import { parseResultsCsv } from "../train/run_files.ts";
+import type { EpochRow } from "../train/types.ts";
+import { validate } from "../infer/validate.ts";
+import { loadHyp } from "../train/hyp.ts";
+import { loadModel } from "../models/load.ts";
+import { disposeWeights } from "../graph/weights.ts";
+import { createLoader, loadDataset } from "../data/mod.ts";
+import { type AreaRule, cocoStats } from "./coco_stats.ts";
+import type { Job } from "./plan.ts";
+import type { RunMetrics, TrainContext, TrainFn } from "./runner.ts";
+import { pathExists } from "../io/exists.ts";
 
 /** Options of the real train function. */
 export interface TrainJobOptions {
@@ -111,7 +111,7 @@ export function inProcessTrain(o: TrainJobOptions = {}): TrainFn {
  */
 export function subprocessTrain(o: TrainJobOptions & { backend?: string } = {}): TrainFn {
   return async (_job, ctx) => {
-    const cli = new URL("../cli/ablate.ts", import.meta.url).pathname;
+    const cli = new URL("../../cli/ablate.ts", import.meta.url).pathname;
     const args = [
       "run",
       "-A",

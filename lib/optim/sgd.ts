@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GroupIndex } from "./param_groups.ts";
-import { newValues, peekValues } from "../backend/values.ts";
+import { newValues, peekValues } from "../backend/port.ts";
 import { tensorsOf, valuesOf } from "./flat.ts";
 
 /** Momentum buffers, one per parameter (null before the parameter's first step, as PyTorch's lazy state). */

@@ -7,12 +7,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
-import type { ModelSpec } from "../models/spec.ts";
+import type { ModelSpec } from "../graph/spec.ts";
 import { predict } from "../models/model.ts";
 import { nonMaxSuppression } from "../eval/nms.ts";
 import type { RgbImage } from "../data/image.ts";
 import { letterbox } from "../data/letterbox.ts";
-import { formatG } from "./progress.ts";
+import { formatG } from "../train/progress.ts";
 
 /** Options of {@link detectImage} (detect.py defaults). */
 export interface DetectOptions {

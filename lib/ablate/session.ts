@@ -6,19 +6,19 @@
  * passes real training; tests a fake).
  * @module
  */
-import type { Ablation, Figure, FigureOutcome } from "../lib/ablate/spec.ts";
-import type { Preset } from "../lib/ablate/presets.ts";
-import { buildPlan, type Entry, type Job, type Plan, type RunSettings } from "../lib/ablate/plan.ts";
-import { jobDir, progressLine, runJobs, type RunRecord, type TrainFn } from "../lib/ablate/runner.ts";
-import { type TableResult, tableResult, type VariantInputs } from "../lib/ablate/results.ts";
-import { resultsMarkdown, type SessionInfo, type SessionLog } from "../lib/ablate/report.ts";
-import { resultsCsv, runsCsv } from "../lib/ablate/csv.ts";
-import { reportMarkdown } from "../lib/ablate/session_report.ts";
-import { barChartSvg } from "../lib/ablate/plot.ts";
-import { buildConfig, countsOf, scaledConfig, specOf, variantConfig } from "../lib/ablate/variants.ts";
-import { summarizeModel } from "../lib/models/summary.ts";
-import { selectExperiments } from "./mod.ts";
-import { writeAtomic } from "../lib/io/atomic.ts";
+import type { Ablation, Figure, FigureOutcome } from "./spec.ts";
+import type { Preset } from "./presets.ts";
+import { buildPlan, type Entry, type Job, type Plan, type RunSettings } from "./plan.ts";
+import { jobDir, progressLine, runJobs, type RunRecord, type TrainFn } from "./runner.ts";
+import { type TableResult, tableResult, type VariantInputs } from "./results.ts";
+import { resultsMarkdown, type SessionInfo, type SessionLog } from "./report.ts";
+import { resultsCsv, runsCsv } from "./csv.ts";
+import { reportMarkdown } from "./session_report.ts";
+import { barChartSvg } from "./plot.ts";
+import { buildConfig, countsOf, scaledConfig, specOf, variantConfig } from "./variants.ts";
+import { summarizeModel } from "../graph/summary.ts";
+import { selectExperiments } from "../../experiments/mod.ts";
+import { writeAtomic } from "../io/atomic.ts";
 
 /** Options of {@link runAblate}. */
 export interface AblateOptions {

@@ -13,7 +13,7 @@
  * - ICN (neck): the same branch linked to the main neck's outputs instead of the backbone's.
  * @module
  */
-import type { Edit } from "../lib/ablate/edits.ts";
+import type { AuxEdit } from "./aux_branches.ts";
 
 /** Sizes with a GELAN config. */
 export type Size = "s" | "m" | "c" | "e";
@@ -64,12 +64,12 @@ export const LAYOUTS: Readonly<Record<Size, Layout>> = {
 };
 
 /** Deep supervision (PFH): auxiliary heads on the backbone levels. */
-export function dsEdit(size: Size): Edit {
+export function dsEdit(size: Size): AuxEdit {
   return { op: "aux_head", levels: [...LAYOUTS[size].levels] };
 }
 
 /** Multi-level auxiliary information through an auxiliary FPN (top-down) or PAN (whole neck) copy. */
-export function auxNeckEdit(size: Size, kind: "fpn" | "pan"): Edit {
+export function auxNeckEdit(size: Size, kind: "fpn" | "pan"): AuxEdit {
   const l = LAYOUTS[size];
   const last = kind === "fpn" ? l.neck[1] : l.neck[2];
   const outputs = kind === "fpn" ? [l.neck[1], l.p4, l.neck[0]] : [...l.outputs];
@@ -83,7 +83,7 @@ export function auxNeckEdit(size: Size, kind: "fpn" | "pan"): Edit {
 }
 
 /** The auxiliary reversible branch (ICN) linked to the backbone levels or to the neck outputs. */
-export function icnEdit(size: Size, source: "backbone" | "neck"): Edit {
+export function icnEdit(size: Size, source: "backbone" | "neck"): AuxEdit {
   const l = LAYOUTS[size];
   return {
     op: "icn",

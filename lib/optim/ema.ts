@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { newValues, peekValues } from "../backend/values.ts";
+import { newValues, peekValues } from "../backend/port.ts";
 import { tensorsOf } from "./flat.ts";
 
 /** EMA state: the averaged weight tree and the number of updates so far. */

@@ -11,7 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import type { Batch, Dataset, Hyp, LoaderOptions } from "../data/types.ts";
 import { forwardModel } from "../models/model.ts";
-import type { ModelSpec } from "../models/spec.ts";
+import type { ModelSpec } from "../graph/spec.ts";
 import { decodeHead } from "../head/decode.ts";
 import { computeLoss } from "../loss/compute_loss.ts";
 import { nonMaxSuppression } from "../eval/nms.ts";

@@ -7,7 +7,7 @@ import { flattenTree, type Tree } from "../nn/tree.ts";
 import { ShapeOps } from "../nn/shape_ops.ts";
 import { dflFlops } from "../head/ddetect.ts";
 import { layerShapes, type ModelSpec, runLayer } from "./spec.ts";
-import type { LayerOut } from "./modules.ts";
+import type { LayerOut } from "./module_def.ts";
 import { fuseTree, SHAPE_FOLDER } from "./fuse.ts";
 
 /** Parameter counts and GFLOPs of one layer or a model. */

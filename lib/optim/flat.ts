@@ -9,7 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type NumericArray, peekValues } from "../backend/values.ts";
+import { type NumericArray, peekValues } from "../backend/port.ts";
 
 /** Where tensors of some shapes lie when laid end to end in one array. */
 export interface FlatLayout {
