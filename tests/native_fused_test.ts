@@ -1,15 +1,13 @@
 // The native backend's fused model ops against the composite tfjs formulas of lib/nn/tensor_ops.ts
 // run on the stock cpu backend: BatchNorm (train and eval) + activation with all gradients, the
-// activation alone, and conv + bias + activation. Skips with the reason when the shim is not built.
+// activation alone, and conv + bias + activation, reached through the backend port (lib/backend/port.ts)
+// that initBackend plugs. Skips with the reason when the shim is not built.
 import * as tf from "@tensorflow/tfjs";
 import { equal, ok } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
-import {
-  fusedAct,
-  fusedBatchNormAct,
-  fusedConvBiasAct,
-  registerNativeBackend,
-} from "../lib/backend/native/mod.ts";
+import { registerNativeBackend } from "../lib/backend/native/mod.ts";
+import { fusedAct, fusedBatchNormAct, fusedConvBiasAct } from "../lib/backend/port.ts";
+import { TensorOps } from "../lib/nn/tensor_ops.ts";
 import { relMaxError } from "../lib/testing/all_close.ts";
 
 const status = registerNativeBackend();
@@ -125,24 +123,33 @@ Deno.test({
         await initBackend("native", { quiet: true });
         const ys = vals.map(([v, sh]) => tf.tensor(v, sh));
         const y = fusedConvBiasAct(ys[0] as tf.Tensor4D, ys[1] as tf.Tensor4D, ys[2], s, 1, a);
-        ok(y, "fusedConvBiasAct returned null outside a gradient");
+        ok(y, "fusedConvBiasAct returned null on native");
         ok(
           relMaxError(y.dataSync(), ref) < 1e-5,
           `conv + bias + ${a} s${s} differs by ${relMaxError(y.dataSync(), ref)}`,
         );
-        // Inside a gradient the fused conv declines (tfjs cannot differentiate it): null, not a wrong gradient.
-        tf.grad((x: tf.Tensor) => {
-          equal(fusedConvBiasAct(x as tf.Tensor4D, ys[1] as tf.Tensor4D, ys[2], s, 1, a), null);
-          return tf.sum(x);
-        })(ys[0]);
-        tf.dispose([...ys, y]);
+        // A forward that gradients go through (differentiable, or train mode) keeps the composite path:
+        // its gradient equals the cpu backend's.
+        const unit = (ops: TensorOps) => (x: tf.Tensor) =>
+          tf.sum(tf.square(ops.convUnit({ conv: { weight: ys[1], bias: ys[2] } }, x as tf.Tensor4D, { act: a, s, pad: 1 })));
+        const gNative = tf.grad(unit(new TensorOps({ differentiable: true })))(ys[0]);
+        const gTrain = tf.grad(unit(new TensorOps({ training: true })))(ys[0]);
+        const gv = [gNative.dataSync().slice(), gTrain.dataSync().slice()];
+        tf.dispose([...ys, y, gNative, gTrain]);
+        await initBackend("cpu", { quiet: true });
+        const xc = vals.map(([v, sh]) => tf.tensor(v, sh));
+        const gCpu = tf.grad((x: tf.Tensor) =>
+          tf.sum(tf.square(act(tf.add(tf.conv2d(x as tf.Tensor4D, xc[1] as tf.Tensor4D, s, 1), xc[2]), a)))
+        )(xc[0]);
+        for (const g of gv) ok(relMaxError(g, gCpu.dataSync()) < 1e-4, `conv unit ${a} s${s} gradient differs by ${relMaxError(g, gCpu.dataSync())}`);
+        tf.dispose([...xc, gCpu]);
       }
     }
   },
 });
 
 Deno.test({
-  name: "fused ops decline (null) on other backends",
+  name: "the port declines fused ops (null) on other backends",
   ignore: !status.ok,
   fn: async () => {
     await initBackend("cpu", { quiet: true });

@@ -11,7 +11,9 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { registerKernelFixes } from "./kernels/mod.ts";
-import { NATIVE_BACKEND, type NativeStatus, registerNativeBackend } from "./native/mod.ts";
+import { NATIVE_BACKEND, nativePort, type NativeStatus, registerNativeBackend } from "./native/mod.ts";
+import { type BackendPort, plugBackend } from "./port.ts";
+import { cpuArrays } from "./cpu_port.ts";
 
 /** Names accepted by {@link initBackend}. */
 export type BackendName = "native" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
@@ -93,13 +95,22 @@ export async function initBackend(name?: string, opts: { quiet?: boolean } = {})
     if (await trySet(cand)) {
       await tf.ready();
       current = cand;
-      const fixes = registerKernelFixes(tf.getBackend());
+      const tfName = cand === "tensorflow-gpu" ? "tensorflow" : cand;
+      plugBackend(portOf(cand, tf.findBackend(tfName)));
+      const fixes = registerKernelFixes(tfName);
       if (!opts.quiet) console.error(describe(cand, fixes));
       return cand;
     }
   }
   const why = forced === NATIVE_BACKEND && native && !native.ok ? ` (${native.reason})` : "";
   throw new Error(`Cannot select backend: "${forced}" is not available on this machine${why}`);
+}
+
+/** The port adapter of the backend just selected. */
+function portOf(name: BackendName, backend: tf.KernelBackend): BackendPort {
+  if (name === NATIVE_BACKEND) return nativePort(backend);
+  if (name === "cpu") return { name, ...cpuArrays(backend) };
+  return { name };
 }
 
 /** The one line that says which backend and which own kernels run (and why not native). */

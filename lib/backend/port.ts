@@ -1,23 +1,94 @@
 /**
- * Reading a tensor's values without a copy where the backend keeps them in JavaScript memory (`cpu`,
- * and `native`, a cpu backend instance): the optimizer reads every parameter, gradient and buffer once
- * per step, and a copy (or, on `native`, pinning the buffer out of its recycling pool) of each would
- * cost more than the update itself.
+ * The port between the numerics and the backend that runs them: the only module that model, loss and
+ * optimizer code import for a backend's fast paths. {@link initBackend} plugs in the chosen backend's
+ * adapter ({@link plugBackend}); with none plugged (or on a backend without an adapter) every entry
+ * answers "no fast path" and callers use plain tfjs ops, so the numerics never ask tfjs which
+ * backend runs.
+ *
+ * - fused kernels (`native`): conv + bias + activation, BatchNorm + activation, activation alone;
+ * - array access (`cpu`, `native`): a tensor's values without a copy, and fresh value arrays
+ *   (recycled from the native buffer pool): the optimizer reads every parameter, gradient and buffer
+ *   once per step, and a copy of each would cost more than the update itself.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
-import { takeBuffer } from "./native/buffer_pool.ts";
+import type * as tf from "@tensorflow/tfjs";
 
 /** The numeric arrays a tensor can hold. */
 export type NumericArray = Float32Array | Int32Array | Uint8Array;
 
-interface JsStorage {
-  data?: { get?(dataId: tf.DataId): { values?: unknown } | undefined };
+/** BatchNorm parameters as the model stores them. */
+export interface BatchNormParams {
+  weight: tf.Tensor;
+  bias: tf.Tensor;
+  running_mean: tf.Tensor;
+  running_var: tf.Tensor;
+}
+
+/** Output of a fused BatchNorm + activation; `mean`/`variance` are the batch statistics in training. */
+export interface FusedBatchNormResult {
+  y: tf.Tensor4D;
+  mean?: tf.Tensor1D;
+  variance?: tf.Tensor1D;
+}
+
+/** What a backend adapter may provide; every member is optional and returns null where it does not apply. */
+export interface BackendPort {
+  /** The backend's name, as {@link initBackend} chose it. */
+  readonly name: string;
+  /** `act(conv2d(x, w) + bias)` in one kernel; not differentiable (callers use it outside gradients). */
+  fusedConvBiasAct?(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor | undefined, stride: number, pad: number, act: string): tf.Tensor4D | null;
+  /** `act(BatchNorm(y))` over the channel axis, batch statistics when `training`; differentiable. */
+  fusedBatchNormAct?(y: tf.Tensor4D, bn: BatchNormParams, act: string, opts: { training: boolean; eps: number }): FusedBatchNormResult | null;
+  /** `act(x)` in one kernel; differentiable. */
+  fusedAct?(x: tf.Tensor4D, act: string): tf.Tensor4D | null;
+  /** The backend's own array of `t` (read now, never keep or write), or undefined. */
+  peek?(t: tf.Tensor): NumericArray | undefined;
+  /** A float32 array of `length` values for a new tensor (contents undefined). */
+  newValues?(length: number): Float32Array;
+}
+
+let port: BackendPort = { name: "none" };
+
+/** Plug in the adapter of the backend that now runs (called by `initBackend`). */
+export function plugBackend(p: BackendPort): void {
+  port = p;
+}
+
+/** The name of the backend whose adapter is plugged in ("none" before `initBackend`). */
+export function portName(): string {
+  return port.name;
+}
+
+/** Fused conv + bias + activation, or null (no such kernel here): the caller keeps its composite path. */
+export function fusedConvBiasAct(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  bias: tf.Tensor | undefined,
+  stride: number,
+  pad: number,
+  act: string,
+): tf.Tensor4D | null {
+  return port.fusedConvBiasAct?.(x, w, bias, stride, pad, act) ?? null;
+}
+
+/** Fused BatchNorm + activation, or null (no such kernel here). */
+export function fusedBatchNormAct(
+  y: tf.Tensor4D,
+  bn: BatchNormParams,
+  act: string,
+  opts: { training: boolean; eps: number },
+): FusedBatchNormResult | null {
+  return port.fusedBatchNormAct?.(y, bn, act, opts) ?? null;
+}
+
+/** Fused activation, or null (no such kernel here). */
+export function fusedAct(x: tf.Tensor4D, act: string): tf.Tensor4D | null {
+  return port.fusedAct?.(x, act) ?? null;
 }
 
 /**
- * The values of `t`, to read now and not to keep or write: the backend's own array when it keeps one
- * (cpu, native), else a copy (`dataSync`).
+ * The values of `t`, to read now and not to keep or write: the backend's own array where the adapter
+ * gives access (cpu, native), else a copy (`dataSync`).
  *
  * @example
  * ```ts
@@ -25,17 +96,10 @@ interface JsStorage {
  * ```
  */
 export function peekValues(t: tf.Tensor): NumericArray {
-  const b = tf.engine().backend as unknown as JsStorage;
-  const v = b.data?.get?.(t.dataId)?.values;
-  if (v instanceof Float32Array || v instanceof Int32Array || v instanceof Uint8Array) return v;
-  return t.dataSync() as NumericArray;
+  return port.peek?.(t) ?? (t.dataSync() as NumericArray);
 }
 
-/**
- * A float32 array of `length` values for a new tensor, contents undefined (write every value):
- * recycled from the native backend's buffer pool where there is one (a fresh array's first touch of
- * every page costs more than the loop that fills it), else new.
- */
+/** A float32 array of `length` values for a new tensor, contents undefined (write every value). */
 export function newValues(length: number): Float32Array {
-  return takeBuffer(tf.engine().backend as never, length);
+  return port.newValues?.(length) ?? new Float32Array(length);
 }

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Act, ConvOpts, Ops } from "./ops.ts";
 import { leaf, type Tree } from "./tree.ts";
-import { type BatchNormParams, fusedAct, fusedBatchNormAct, fusedConvBiasAct } from "../backend/native/mod.ts";
+import { type BatchNormParams, fusedAct, fusedBatchNormAct, fusedConvBiasAct } from "../backend/port.ts";
 
 /** BatchNorm epsilon of every BatchNorm2d in the official models (models/yolo.py initialize_weights). */
 export const BN_EPS = 1e-3;
@@ -26,6 +26,11 @@ export interface TensorOpsOptions {
   training?: boolean;
   /** Collector of batch statistics, keyed by the BatchNorm parameter subtree. */
   stats?: Map<Tree<tf.Tensor>, BatchStats>;
+  /**
+   * Gradients will be taken through this eval-mode forward: no non-differentiable fused kernels
+   * (train mode implies it).
+   */
+  differentiable?: boolean;
 }
 
 function applyAct(x: tf.Tensor4D, a: Act): tf.Tensor4D {
@@ -56,8 +61,8 @@ export class TensorOps implements Ops<tf.Tensor4D, tf.Tensor> {
   convUnit(p: Tree<tf.Tensor>, x: tf.Tensor4D, o: ConvOpts & { act: Act }): tf.Tensor4D {
     const c = p.conv as Tree<tf.Tensor>;
     const bn = p.bn as Tree<tf.Tensor> | undefined;
-    // The native backend fuses conv + bias + activation and BatchNorm + activation (undefined elsewhere).
-    if (!bn && (o.g ?? 1) === 1) {
+    // The backend may fuse conv + bias + activation (outside gradients) and BatchNorm + activation.
+    if (!bn && (o.g ?? 1) === 1 && !this.opts.training && !this.opts.differentiable) {
       const w = leaf(c, "weight") as tf.Tensor4D;
       const b = c.bias ? leaf(c, "bias") : undefined;
       const f = fusedConvBiasAct(x, w, b, o.s ?? 1, o.pad ?? Math.floor(w.shape[0] / 2), o.act);

@@ -1,9 +1,10 @@
 /**
- * Fused model operations for the `native` backend, each returning `null` where it does not apply
- * (another backend, an activation the shim lacks) so that the caller keeps its composite path:
+ * Fused model operations of the `native` backend (its members of the backend port), each returning
+ * `null` where it does not apply (an activation the shim lacks) so that the caller keeps its
+ * composite path:
  *
  * - {@link fusedConvBiasAct}: conv2d + bias + activation as one oneDNN primitive (the inference
- *   path of fused weights); only when no gradient is being recorded (tfjs cannot differentiate a
+ *   path of fused weights); callers use it outside gradients only (tfjs cannot differentiate a
  *   fused SiLU).
  * - {@link fusedAct}: SiLU/ReLU alone (after RepConvN's sum) in one pass each way, differentiable.
  * - {@link fusedBatchNormAct}: BatchNorm (batch statistics in training, running statistics in eval)
@@ -12,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { AFFINE_ACT, BN_ACT, FUSED_ACTS } from "./fused_kernels.ts";
-import { NATIVE_BACKEND } from "./register.ts";
+import type { BatchNormParams, FusedBatchNormResult } from "../port.ts";
 
 const CONV_ACT: Readonly<Record<string, string>> = {
   none: "linear",
@@ -21,17 +22,9 @@ const CONV_ACT: Readonly<Record<string, string>> = {
   silu: "silu",
 };
 
-function onNative(): boolean {
-  return tf.getBackend() === NATIVE_BACKEND;
-}
-
-function recording(): boolean {
-  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
-}
-
 /**
- * `act(conv2d(x, w, stride, pad) + bias)` in one native kernel, or null (not native, gradients being
- * recorded, or an activation other than none/relu/silu). `pad` is symmetric, in pixels.
+ * `act(conv2d(x, w, stride, pad) + bias)` in one native kernel, or null (an activation other than
+ * none/relu/silu). `pad` is symmetric, in pixels. Not differentiable.
  */
 export function fusedConvBiasAct(
   x: tf.Tensor4D,
@@ -42,29 +35,14 @@ export function fusedConvBiasAct(
   act: string,
 ): tf.Tensor4D | null {
   const a = CONV_ACT[act];
-  if (!onNative() || recording() || a === undefined || (bias && bias.rank !== 1)) return null;
+  if (a === undefined || (bias && bias.rank !== 1)) return null;
   return tf.fused.conv2d({ x, filter: w, strides: stride, pad, bias, activation: a as tf.fused.Activation });
-}
-
-/** BatchNorm parameters as the model stores them. */
-export interface BatchNormParams {
-  weight: tf.Tensor;
-  bias: tf.Tensor;
-  running_mean: tf.Tensor;
-  running_var: tf.Tensor;
-}
-
-/** Output of {@link fusedBatchNormAct}; `mean`/`variance` are the batch statistics in training. */
-export interface FusedBatchNormResult {
-  y: tf.Tensor4D;
-  mean?: tf.Tensor1D;
-  variance?: tf.Tensor1D;
 }
 
 /**
  * `act(BatchNorm(y))` over the last (channel) axis: batch statistics (biased variance, returned for
- * the running-average update) when `training`, running statistics otherwise. Null when not on the
- * native backend or for an activation other than none/relu/silu.
+ * the running-average update) when `training`, running statistics otherwise. Null for an activation
+ * other than none/relu/silu.
  */
 export function fusedBatchNormAct(
   y: tf.Tensor4D,
@@ -73,7 +51,7 @@ export function fusedBatchNormAct(
   opts: { training: boolean; eps: number },
 ): FusedBatchNormResult | null {
   const code = FUSED_ACTS[act];
-  if (!onNative() || code === undefined) return null;
+  if (code === undefined) return null;
   const engine = tf.engine();
   if (opts.training) {
     const [out, mean, variance] = engine.runKernel(BN_ACT, { x: y, gamma: bn.weight, beta: bn.bias }, {
@@ -89,10 +67,10 @@ export function fusedBatchNormAct(
   });
 }
 
-/** `act(x)` over NHWC `x` in one native kernel (differentiable), or null when not on native. */
+/** `act(x)` over NHWC `x` in one native kernel (differentiable), or null for another activation. */
 export function fusedAct(x: tf.Tensor4D, act: string): tf.Tensor4D | null {
   const code = FUSED_ACTS[act];
-  if (!onNative() || code === undefined) return null;
+  if (code === undefined) return null;
   if (code === 0) return x;
   const c = x.shape[3];
   return tf.tidy(() =>
