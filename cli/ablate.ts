@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { runMain, setupBackend } from "./_common.ts";
+import { intFlag, numberFlag } from "./args.ts";
 import { getPreset, type Preset } from "../lib/ablate/presets.ts";
 import type { Job } from "../lib/ablate/plan.ts";
 import type { AreaRule } from "../lib/ablate/coco_stats.ts";
@@ -20,15 +21,9 @@ const USAGE = `usage: deno task ablate [--preset smoke|quick|full] [--table ${
   [--epochs N] [--data dataset.yaml] [--jobs N] [--out runs/ablate] [--variants table2:csp,conv;table5:s_gelan]
   [--area-rule terciles|coco] [--conf 1e-5] [--plan] [--backend X]`;
 
-function positiveInt(v: string, what: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${what} must be a positive integer, got "${v}"`);
-  return n;
-}
-
 /** `--seeds 3` = seeds 0,1,2; `--seeds 0,4` = those seeds. */
 function parseSeeds(v: string): number[] {
-  if (!v.includes(",")) return Array.from({ length: positiveInt(v, "seeds") }, (_, i) => i);
+  if (!v.includes(",")) return Array.from({ length: intFlag(v, "seeds", 1) }, (_, i) => i);
   const s = v.split(",").filter((x) => x.trim() !== "").map(Number);
   if (!s.length || s.some((x) => !Number.isInteger(x) || x < 0)) {
     throw new RangeError(
@@ -112,13 +107,10 @@ await runMain(async () => {
   if (!["terciles", "coco"].includes(areaRule)) {
     throw new RangeError(`--area-rule must be terciles or coco, got "${areaRule}"`);
   }
-  const conf = values.conf === undefined ? undefined : Number(values.conf);
-  if (conf !== undefined && !(conf >= 0 && conf < 1)) {
-    throw new RangeError(`--conf must be in [0, 1), got "${values.conf}"`);
-  }
+  const conf = numberFlag(values.conf, "conf", { min: 0, max: 1, belowMax: true });
   if (values["run-job"]) return await runJob(values["run-job"], values.backend, areaRule, conf);
   const preset = getPreset(values.preset!);
-  const jobs = values.jobs === undefined ? preset.jobs : positiveInt(values.jobs, "jobs");
+  const jobs = values.jobs === undefined ? preset.jobs : intFlag(values.jobs, "jobs", 1);
   const out = values.out!.replace(/\/+$/, "");
   const backend = await setupBackend(values.backend);
   const tables = values.table?.split(",").map((s) => s.trim());
@@ -130,9 +122,9 @@ await runMain(async () => {
     : inProcessTrain({ areaRule, conf });
   const common = {
     preset,
-    tables,
+    experiments: selectExperiments(tables),
     seeds: values.seeds ? parseSeeds(values.seeds) : undefined,
-    epochs: values.epochs ? positiveInt(values.epochs, "epochs") : undefined,
+    epochs: values.epochs ? intFlag(values.epochs, "epochs", 1) : undefined,
     data,
     out,
     jobs,

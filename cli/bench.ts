@@ -20,6 +20,7 @@ import { disposeWeights } from "../lib/graph/weights.ts";
 import { predict } from "../lib/models/model.ts";
 import { summarizeModel } from "../lib/graph/summary.ts";
 import { runMain, setupBackend } from "./_common.ts";
+import { imgFlag, intFlag } from "./args.ts";
 import { DEFAULT_HYP, initTrainState, paramGroups, releaseState, trainStep } from "../lib/train/mod.ts";
 
 /** What every benchmark row of a model carries: timings in seconds over `runs` runs. */
@@ -108,15 +109,15 @@ await runMain(async () => {
   });
   const mode = positionals[0] ?? "forward";
   if (!["forward", "train", "ops"].includes(mode)) throw new Error(`Unknown bench mode "${mode}": expected forward, train or ops`);
-  if (mode === "ops") return void (await benchOps({ backend: values.backend, json: !!values.json, runs: Math.max(Number(values.runs), 20) }));
+  if (mode === "ops") return void (await benchOps({ backend: values.backend, json: !!values.json, runs: Math.max(intFlag(values.runs, "runs", 1), 20) }));
   const backend = await setupBackend(values.backend);
   const train = mode === "train";
-  const img = Number(values.img ?? (train ? 320 : 640));
-  const runs = Number(values.runs);
+  const img = imgFlag(values.img ?? (train ? "320" : "640"));
+  const runs = intFlag(values.runs, "runs", 1);
   const models = (values.models ?? (train ? "gelan-s,yolov9-s" : "gelan-s,gelan-c")).split(",");
   if (train) {
     const rows: TrainRow[] = [];
-    for (const name of models) rows.push(await benchTrain(name, img, Number(values.batch), runs, !!values.json));
+    for (const name of models) rows.push(await benchTrain(name, img, intFlag(values.batch, "batch", 1), runs, !!values.json));
     if (values.json) console.log(JSON.stringify({ backend, results: rows }));
     return;
   }

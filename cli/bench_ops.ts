@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { runMain, setupBackend } from "./_common.ts";
+import { intFlag } from "./args.ts";
 
 /** One convolution shape: NHWC input, square kernel, output channels, stride. */
 export interface ConvShape {
@@ -145,6 +146,6 @@ if (import.meta.main) {
         runs: { type: "string", default: "20" },
       },
     });
-    await benchOps({ backend: values.backend, json: values.json, runs: Number(values.runs) });
+    await benchOps({ backend: values.backend, json: values.json, runs: intFlag(values.runs, "runs", 1) });
   });
 }

@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import * as path from "node:path";
 import { runMain } from "./_common.ts";
+import { COUNT, numberFlag } from "./args.ts";
 import { DEFAULT_MNIST_DET_DIR, generateMnistDet, MNIST_DET_DEFAULTS } from "../lib/data/mnist_det_build.ts";
 import { formatDatasetSummary, loadDataset } from "../lib/data/dataset.ts";
 import type { SplitName } from "../lib/data/dataset_yaml.ts";
@@ -30,15 +31,6 @@ const USAGE = `usage: deno task data <command> [options]
     --split S       train, val, test or all (default all present)
     --max-warnings N  print at most N warnings per split (default 50; all with --json)
     --json          print {split: {summary, warnings}} as JSON`;
-
-function int(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new RangeError(`--${name}: expected a non-negative integer, got "${v}"`);
-  }
-  return n;
-}
 
 async function mnistDet(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -69,14 +61,14 @@ async function mnistDet(args: string[]): Promise<number> {
   }
   const t0 = performance.now();
   const written = await generateMnistDet(out, {
-    train: int(values.train, "train"),
-    val: int(values.val, "val"),
-    img: int(values.img, "img"),
-    seed: int(values.seed, "seed"),
-    minDigits: int(values["min-digits"], "min-digits"),
-    maxDigits: int(values["max-digits"], "max-digits"),
-    minSize: int(values["min-size"], "min-size"),
-    maxSize: int(values["max-size"], "max-size"),
+    train: numberFlag(values.train, "train", COUNT),
+    val: numberFlag(values.val, "val", COUNT),
+    img: numberFlag(values.img, "img", COUNT),
+    seed: numberFlag(values.seed, "seed", COUNT),
+    minDigits: numberFlag(values["min-digits"], "min-digits", COUNT),
+    maxDigits: numberFlag(values["max-digits"], "max-digits", COUNT),
+    minSize: numberFlag(values["min-size"], "min-size", COUNT),
+    maxSize: numberFlag(values["max-size"], "max-size", COUNT),
     onProgress: (d, n) => {
       if (d % 100 === 0 || d === n) Deno.stderr.writeSync(new TextEncoder().encode(`\rgenerating ${d}/${n}`));
     },
@@ -102,7 +94,7 @@ async function check(args: string[]): Promise<number> {
   }
   const splits: SplitName[] = values.split === "all" ? ["train", "val", "test"] : [values.split as SplitName];
   const report: Record<string, unknown> = {};
-  const max = int(values["max-warnings"], "max-warnings")!;
+  const max = numberFlag(values["max-warnings"], "max-warnings", COUNT)!;
   for (const split of splits) {
     let ds;
     try {

@@ -16,11 +16,12 @@ import { classColor, drawBoxes } from "../lib/viz/draw.ts";
 import { encodePng } from "../lib/viz/png.ts";
 import { detectImage, detectionRecords, incrementPath, yoloTxtLines } from "../lib/train/mod.ts";
 import { runMain, setupBackend } from "./_common.ts";
+import { BACKEND_HELP, imgFlag, intFlag, needNumber, UNIT } from "./args.ts";
 
 const USAGE = `usage: deno task detect --weights W --source <image|folder> [options]
   --conf X (0.25)   --iou X (0.45)   --img N (640)   --max-det N (1000)
   --out DIR         output folder (default runs/detect/exp, incremented when it exists)
-  --backend X       tensorflow-gpu | tensorflow | wasm | cpu`;
+  ${BACKEND_HELP}`;
 
 async function listSources(source: string): Promise<string[]> {
   const st = await Deno.stat(source);
@@ -56,7 +57,10 @@ await runMain(async () => {
   }
   const out = values.out ?? await incrementPath("runs/detect/exp");
   await Deno.mkdir(`${out}/labels`, { recursive: true });
-  const opts = { img: Number(values.imgsz ?? values.img), conf: Number(values.conf), iou: Number(values.iou), maxDet: Number(values["max-det"]) };
+  const opts = {
+    img: imgFlag(values.imgsz ?? values.img), conf: needNumber(values.conf, "conf", UNIT), iou: needNumber(values.iou, "iou", UNIT),
+    maxDet: intFlag(values["max-det"], "max-det", 1),
+  };
   const records = [];
   for (const file of await listSources(values.source)) {
     const t0 = performance.now();

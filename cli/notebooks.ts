@@ -11,6 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { runMain } from "./_common.ts";
+import { intFlag } from "./args.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const USAGE = "usage: deno task notebooks [--small] [--only 01,03] [--out runs/notebooks] [--timeout 1800] [--backend X] [--no-setup] [--no-check]";
@@ -64,8 +65,7 @@ await runMain(async () => {
     },
   });
   if (values.help) return console.log(USAGE);
-  const timeout = Number(values.timeout);
-  if (!(Number.isInteger(timeout) && timeout > 0)) throw new RangeError(`--timeout must be a positive number of seconds, got "${values.timeout}"`);
+  const timeout = intFlag(values.timeout, "timeout", 1);
 
   const deno = Deno.execPath();
   let py = await findPython();

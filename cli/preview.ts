@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { runMain, setupBackend } from "./_common.ts";
+import { imgFlag, intFlag } from "./args.ts";
 import { formatDatasetSummary, loadDataset } from "../lib/data/dataset.ts";
 import { createLoader } from "../lib/data/loader.ts";
 import { loadHyp } from "../lib/train/hyp.ts";
@@ -62,13 +63,8 @@ export async function main(args: string[]): Promise<number> {
     console.error(`preview: expected --data\n${USAGE}`);
     return 2;
   }
-  const [img, batch, seed, epoch] = [values.img, values.batch, values.seed, values.epoch].map(Number);
-  if (!Number.isInteger(img) || img <= 0 || img % 32) {
-    throw new RangeError(`--img: expected a multiple of 32, got ${values.img}`);
-  }
-  if (!Number.isInteger(batch) || batch < 1) {
-    throw new RangeError(`--batch: expected a positive integer, got ${values.batch}`);
-  }
+  const img = imgFlag(values.img), batch = intFlag(values.batch, "batch", 1);
+  const seed = intFlag(values.seed, "seed", -Infinity), epoch = intFlag(values.epoch, "epoch");
   await setupBackend(values.backend);
   const ds = await loadDataset(values.data, values.split as SplitName);
   for (const w of ds.warnings.slice(0, 20)) console.error(`warning: ${w.message}`);

@@ -8,6 +8,7 @@ import { loadModelConfig } from "../lib/models/shipped.ts";
 import { buildModelSpec } from "../lib/models/build.ts";
 import { summarizeLayers, summarizeModel } from "../lib/graph/summary.ts";
 import { runMain } from "./_common.ts";
+import { imgFlag, intFlag } from "./args.ts";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
@@ -18,11 +19,10 @@ await runMain(async () => {
     options: { img: { type: "string", default: "640" }, json: { type: "boolean" }, nc: { type: "string" } },
   });
   if (!positionals.length) throw new Error("usage: deno task summary <cfg...> [--img 640] [--json] [--nc N]");
-  const img = Number(values.img);
-  if (!(img > 0) || img % 32) throw new RangeError(`--img must be a positive multiple of 32, got ${values.img}`);
+  const img = imgFlag(values.img);
   const out: Record<string, unknown> = {};
   for (const name of positionals) {
-    const spec = buildModelSpec(await loadModelConfig(name), values.nc ? { nc: Number(values.nc) } : {});
+    const spec = buildModelSpec(await loadModelConfig(name), values.nc ? { nc: intFlag(values.nc, "nc", 1) } : {});
     const total = summarizeModel(spec, img);
     out[name] = { params: total.params, params_fused: total.params_fused, gflops: +total.gflops.toFixed(3), gflops_fused: +total.gflops_fused.toFixed(3) };
     if (values.json) continue;

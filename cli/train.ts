@@ -12,32 +12,27 @@
  */
 import { parseArgs } from "node:util";
 import { trainRun } from "../lib/train/train_run.ts";
+import { TRAIN_DEFAULTS } from "../lib/train/defaults.ts";
 import { runMain, setupBackend } from "./_common.ts";
+import { BACKEND_HELP, imgFlag, intFlag } from "./args.ts";
 
+const D = TRAIN_DEFAULTS;
 const USAGE = `usage: deno task train --cfg CFG [--data DATA] [options]
   --cfg C           model config name (gelan-s, yolov9-s, ...) or YAML path
   --data D          dataset YAML, or "mnist-det" (the default; generated on first use)
   --hyp H           hyperparameter YAML (default: hyp.scratch-high values)
   --weights W       initial weights (.safetensors or .pt; matching names and shapes are copied)
-  --epochs N        (100)   --batch N (16)   --img N (640)   --seed N (0)
-  --project P       (runs/train)   --name N (exp)   --exist-ok   reuse project/name
+  --epochs N        (${D.epochs})   --batch N (${D.batch})   --img N (${D.img})   --seed N (${D.seed})
+  --project P       (${D.project})   --name N (${D.name})   --exist-ok   reuse project/name
   --resume          continue project/name (or the latest run) from weights/last.safetensors
-  --close-mosaic N  turn mosaic off for the last N epochs (0)
-  --min-items N     drop training images with fewer labels (0)
-  --workers N       accepted for compatibility (data loading runs in-process)
-  --patience N      early-stopping patience in epochs (100)
-  --nbs N           nominal batch of gradient accumulation / weight-decay scaling (64, as official)
+  --close-mosaic N  turn mosaic off for the last N epochs (${D.closeMosaic})
+  --min-items N     drop training images with fewer labels (${D.minItems})
+  --workers N       accepted for compatibility (data loading runs in-process; ${D.workers})
+  --patience N      early-stopping patience in epochs (${D.patience})
+  --nbs N           nominal batch of gradient accumulation / weight-decay scaling (${D.nbs}, as official)
   --noval           validate only after the final epoch
   --lhg             lead-head guided assignment for the auxiliary branch (paper Table 4)
-  --backend X       tensorflow-gpu | tensorflow | wasm | cpu`;
-
-function num(v: string | undefined, name: string, opts: { min?: number; int?: boolean } = {}): number {
-  const n = Number(v);
-  if (v === undefined || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || n < (opts.min ?? -Infinity)) {
-    throw new RangeError(`--${name}: expected ${opts.int ? "an integer" : "a number"}${opts.min !== undefined ? ` >= ${opts.min}` : ""}, got "${v}"`);
-  }
-  return n;
-}
+  ${BACKEND_HELP}`;
 
 /** The run folder under `project` whose resume state was written last (`get_latest_run`). */
 async function latestRun(project: string): Promise<string> {
@@ -61,14 +56,14 @@ await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      cfg: { type: "string" }, data: { type: "string", default: "mnist-det" }, hyp: { type: "string" }, weights: { type: "string" },
-      epochs: { type: "string", default: "100" }, batch: { type: "string", default: "16" },
-      "batch-size": { type: "string" }, img: { type: "string", default: "640" }, imgsz: { type: "string" },
-      seed: { type: "string", default: "0" }, project: { type: "string", default: "runs/train" },
+      cfg: { type: "string" }, data: { type: "string", default: D.data }, hyp: { type: "string" }, weights: { type: "string" },
+      epochs: { type: "string", default: `${D.epochs}` }, batch: { type: "string", default: `${D.batch}` },
+      "batch-size": { type: "string" }, img: { type: "string", default: `${D.img}` }, imgsz: { type: "string" },
+      seed: { type: "string", default: `${D.seed}` }, project: { type: "string", default: D.project },
       name: { type: "string" }, "exist-ok": { type: "boolean" }, resume: { type: "boolean" },
-      "close-mosaic": { type: "string", default: "0" }, "min-items": { type: "string", default: "0" },
-      workers: { type: "string", default: "8" }, patience: { type: "string", default: "100" }, lhg: { type: "boolean" },
-      nbs: { type: "string", default: "64" }, noval: { type: "boolean" },
+      "close-mosaic": { type: "string", default: `${D.closeMosaic}` }, "min-items": { type: "string", default: `${D.minItems}` },
+      workers: { type: "string", default: `${D.workers}` }, patience: { type: "string", default: `${D.patience}` }, lhg: { type: "boolean" },
+      nbs: { type: "string", default: `${D.nbs}` }, noval: { type: "boolean" },
       backend: { type: "string" }, help: { type: "boolean", short: "h" },
     },
   });
@@ -76,18 +71,18 @@ await runMain(async () => {
   if (!values.resume && !values.cfg) throw new Error(`--cfg is required\n${USAGE}`);
   await setupBackend(values.backend);
   const project = values.project!;
-  const name = values.name ?? (values.resume ? await latestRun(project) : "exp");
+  const name = values.name ?? (values.resume ? await latestRun(project) : D.name);
   const res = await trainRun({
     cfg: values.cfg ?? "", data: values.data!, hyp: values.hyp, weights: values.weights,
-    epochs: num(values.epochs, "epochs", { min: 1, int: true }),
-    batch: num(values["batch-size"] ?? values.batch, "batch", { min: 1, int: true }),
-    img: num(values.imgsz ?? values.img, "img", { min: 32, int: true }),
-    seed: num(values.seed, "seed", { int: true }), project, name, existOk: values["exist-ok"], resume: values.resume,
-    closeMosaic: num(values["close-mosaic"], "close-mosaic", { min: 0, int: true }),
-    minItems: num(values["min-items"], "min-items", { min: 0, int: true }),
-    workers: num(values.workers, "workers", { min: 0, int: true }),
-    patience: num(values.patience, "patience", { min: 1, int: true }), lhg: values.lhg,
-    nbs: num(values.nbs, "nbs", { min: 1, int: true }), noval: values.noval,
+    epochs: intFlag(values.epochs, "epochs", 1),
+    batch: intFlag(values["batch-size"] ?? values.batch, "batch", 1),
+    img: imgFlag(values.imgsz ?? values.img),
+    seed: intFlag(values.seed, "seed", -Infinity), project, name, existOk: values["exist-ok"], resume: values.resume,
+    closeMosaic: intFlag(values["close-mosaic"], "close-mosaic"),
+    minItems: intFlag(values["min-items"], "min-items"),
+    workers: intFlag(values.workers, "workers"),
+    patience: intFlag(values.patience, "patience", 1), lhg: values.lhg,
+    nbs: intFlag(values.nbs, "nbs", 1), noval: values.noval,
   });
   const b = res.best;
   console.log(

@@ -18,6 +18,7 @@ import type { SplitName } from "../lib/data/dataset_yaml.ts";
 import { cocoEvaluate, loadCocoResults, parseCocoGroundTruth } from "../lib/eval/mod.ts";
 import { cocoGroundTruth, DEFAULT_HYP, incrementPath, makeConsole, validate, writeValPlots } from "../lib/train/mod.ts";
 import { runMain, setupBackend } from "./_common.ts";
+import { BACKEND_HELP, imgFlag, intFlag, needNumber, UNIT } from "./args.ts";
 
 const USAGE = `usage: deno task val --weights W --data D [options]
   --weights W     model file (.safetensors with embedded config, or an official .pt)
@@ -26,7 +27,7 @@ const USAGE = `usage: deno task val --weights W --data D [options]
   --img N (640)   --batch N (32)   --conf X (0.001)   --iou X (0.7)   --max-det N (300)
   --save-json     write the predictions as COCO JSON
   --project P (runs/val)   --name N (exp)   --json   print the results as JSON
-  --backend X     tensorflow-gpu | tensorflow | wasm | cpu`;
+  ${BACKEND_HELP}`;
 
 await runMain(async () => {
   const { values } = parseArgs({
@@ -43,8 +44,7 @@ await runMain(async () => {
   if (values.help) return console.log(USAGE);
   if (!values.weights || !values.data) throw new Error(`--weights and --data are required\n${USAGE}`);
   await setupBackend(values.backend);
-  const img = Number(values.imgsz ?? values.img), batch = Number(values["batch-size"] ?? values.batch);
-  if (!(img > 0) || img % 32) throw new RangeError(`--img must be a positive multiple of 32, got ${values.img}`);
+  const img = imgFlag(values.imgsz ?? values.img), batch = intFlag(values["batch-size"] ?? values.batch, "batch", 1);
   const model = await loadModel(values.weights);
   const ds = await loadDataset(values.data, values.split as SplitName);
   if (model.spec.nc !== ds.names.length) {
@@ -52,8 +52,8 @@ await runMain(async () => {
   }
   const log = makeConsole(!!values.json);
   const v = await validate(model.spec, model.weights, ds, {
-    loader: createLoader, batch, img, hyp: { ...DEFAULT_HYP }, conf: Number(values.conf), iou: Number(values.iou),
-    maxDet: Number(values["max-det"]), losses: false,
+    loader: createLoader, batch, img, hyp: { ...DEFAULT_HYP }, conf: needNumber(values.conf, "conf", UNIT), iou: needNumber(values.iou, "iou", UNIT),
+    maxDet: intFlag(values["max-det"], "max-det", 1), losses: false,
   });
   disposeWeights(model.weights);
   log.valTable(v, true);

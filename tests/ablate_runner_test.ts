@@ -1,12 +1,12 @@
 // The ablation runner with a fake trainer: shared runs are trained once, an interrupted session resumes
 // without repeating finished runs, progress names table / variant / seed / epoch with an ETA, and the
 // reports put the paper's numbers beside ours with an ordering verdict per table.
-import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { deepEqual, equal, match, ok, throws } from "node:assert/strict";
 import { planSession, runAblate } from "../lib/ablate/session.ts";
 import { PRESETS } from "../lib/ablate/presets.ts";
 import type { Job } from "../lib/ablate/plan.ts";
 import type { RunMetrics, TrainFn } from "../lib/ablate/runner.ts";
-import { TABLES } from "../experiments/mod.ts";
+import { selectExperiments, TABLES } from "../experiments/mod.ts";
 
 const TABLE_NAMES = TABLES.map((t) => t.name);
 const paperAp = new Map(
@@ -46,7 +46,7 @@ function fakeTrain(
 
 const base = (out: string, train: TrainFn, log: string[] = []) => ({
   preset: { ...PRESETS.quick, epochs: 2 },
-  tables: TABLE_NAMES,
+  experiments: selectExperiments(TABLE_NAMES),
   data: { path: "fake/data.yaml", trainImages: 10 },
   out,
   train,
@@ -104,7 +104,7 @@ Deno.test("runAblate(): shared runs trained once; reports with paper numbers, co
 
 Deno.test("runAblate(): an interrupted session resumes without repeating finished runs; failures are recorded and retried", async () => {
   const out = await Deno.makeTempDir();
-  const opts = { ...base(out, fakeTrain([])), tables: ["table2"] };
+  const opts = { ...base(out, fakeTrain([])), experiments: selectExperiments(["table2"]) };
   const first: string[] = [];
   // The session stops after 3 runs (the trainer throws for the rest: recorded as failed).
   const r1 = await runAblate({ ...opts, train: fakeTrain(first, { abortAfter: 3 }) });
@@ -127,16 +127,13 @@ Deno.test("runAblate(): a failing run does not stop the others; unknown experime
   const calls: string[] = [];
   const res = await runAblate({
     ...base(out, fakeTrain(calls, { failOn: (j) => j.uses[0].variant === "res" })),
-    tables: ["table2"],
+    experiments: selectExperiments(["table2"]),
   });
   const failed = [...res.records.values()].filter((r) => r.status === "failed");
   equal(failed.length, 2);
   equal(failed[0].error, "boom");
   equal(calls.length, 8);
-  await rejects(
-    runAblate({ ...base(out, fakeTrain([])), tables: ["table9"] }),
-    /Unknown experiment table9: expected some of table2/,
-  );
+  throws(() => selectExperiments(["table9"]), /Unknown experiment table9: expected some of table2/);
 });
 
 Deno.test("runAblate(): --jobs runs independent jobs concurrently", async () => {
@@ -160,19 +157,19 @@ Deno.test("runAblate(): --jobs runs independent jobs concurrently", async () => 
       epochs: 1,
     };
   };
-  await runAblate({ ...base(out, train), tables: ["table2"], jobs: 3 });
+  await runAblate({ ...base(out, train), experiments: selectExperiments(["table2"]), jobs: 3 });
   equal(peak, 3);
 });
 
 Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when they end inside the warm-up", async () => {
   const data = { path: "fake/data.yaml", trainImages: 128, valImages: 32 };
-  const quick = await planSession({ preset: PRESETS.quick, tables: ["table4", "fig7"], data, out: "unused" });
+  const quick = await planSession({ preset: PRESETS.quick, experiments: selectExperiments(["table4", "fig7"]), data, out: "unused" });
   equal(quick.plan.jobs.length, 12 * 2);
   ok(quick.plan.entries.some((e) => e.table === "fig7" && e.variant === "yolov9_c"));
   const long = await planSession({
     preset: PRESETS.quick,
     epochs: 40, // 40 x ceil(128 / 32) = 160 iterations > the 100 of the warm-up
-    tables: ["table4", "fig7"],
+    experiments: selectExperiments(["table4", "fig7"]),
     data,
     out: "unused",
   });

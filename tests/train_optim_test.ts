@@ -99,16 +99,16 @@ Deno.test("clipGradNorm() scales by max_norm / (total norm + 1e-6) only above th
 });
 
 Deno.test("schedule: nominal batch, weight decay scaling, warm-up interpolation and linear decay as train_dual.py", () => {
-  assert.deepEqual([16, 24, 25.6, 64, 128].map((b) => nominalAccumulate(b)), [4, 3, 2, 1, 1]);
-  assert.equal(scaledWeightDecay(0.0005, 16), 0.0005);
-  assert.ok(Math.abs(scaledWeightDecay(0.0005, 24) - 0.0005625) < 1e-12);
-  assert.equal(scaledWeightDecay(0.0005, 128), 0.001);
+  assert.deepEqual([16, 24, 25.6, 64, 128].map((b) => nominalAccumulate(b, 64)), [4, 3, 2, 1, 1]);
+  assert.equal(scaledWeightDecay(0.0005, 16, 64), 0.0005);
+  assert.ok(Math.abs(scaledWeightDecay(0.0005, 24, 64) - 0.0005625) < 1e-12);
+  assert.equal(scaledWeightDecay(0.0005, 128, 64), 0.001);
   assert.equal(warmupIterations(3, 10), 100);
   assert.equal(warmupIterations(3, 1000), 3000);
   const lf = linearLf(20, 0.01);
   assert.equal(lf(0), 1);
   assert.ok(Math.abs(lf(20) - 0.01) < 1e-15);
-  const cfg = { hyp: { ...DEFAULT_HYP }, epochs: 20, batch: 16, batchesPerEpoch: 10 };
+  const cfg = { hyp: { ...DEFAULT_HYP }, epochs: 20, batch: 16, batchesPerEpoch: 10, nbs: 64 };
   const s0 = iterationSettings(0, 0, cfg);
   assert.deepEqual([s0.lr, s0.momentum, s0.accumulate, s0.warmup], [[0.1, 0, 0], 0.8, 1, true]);
   const s50 = iterationSettings(50, 5, cfg);

@@ -17,14 +17,13 @@ import { reportMarkdown } from "./session_report.ts";
 import { barChartSvg } from "./plot.ts";
 import { buildConfig, countsOf, scaledConfig, specOf, variantConfig } from "./variants.ts";
 import { summarizeModel } from "../graph/summary.ts";
-import { selectExperiments } from "../../experiments/mod.ts";
 import { writeAtomic } from "../io/atomic.ts";
 
 /** Options of {@link runAblate}. */
 export interface AblateOptions {
   preset: Preset;
-  /** Experiment names (default: all). */
-  tables?: string[];
+  /** The tables and figures to reproduce (the registry `experiments/mod.ts` selects them by name). */
+  experiments: { tables: readonly Ablation[]; figures: readonly Figure[] };
   seeds?: number[];
   epochs?: number;
   /** Dataset YAML and its numbers of training and validation images. */
@@ -98,7 +97,7 @@ export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
   seeds: number[];
 }> {
   const p = o.preset;
-  const { tables, figures } = selectExperiments(o.tables);
+  const tables = [...o.experiments.tables], figures = [...o.experiments.figures];
   const seeds = o.seeds ?? p.seeds;
   const epochs = o.epochs ?? p.epochs;
   const settings: RunSettings = {

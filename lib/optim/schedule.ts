@@ -3,14 +3,11 @@
  * (reference spec §5.3-5.4): per-epoch linear decay `lf`, per-iteration warm-up by `np.interp`
  * over `nw = max(round(warmup_epochs * nb), 100)` iterations (bias LR falls from `warmup_bias_lr`,
  * the other groups rise from 0, momentum rises from `warmup_momentum`), accumulation to a nominal
- * batch of 64 with weight decay scaled to it. Plain numbers only.
+ * batch `nbs` with weight decay scaled to it. Plain numbers only.
  * @module
  */
 import { interp, roundHalfEven } from "../eval/numpy_compat.ts";
 import type { Hyp } from "../data/types.ts";
-
-/** The nominal batch size `nbs` of the reference. */
-export const NOMINAL_BATCH = 64;
 
 /** The default (linear) LR lambda: `lf(e) = (1 - e / epochs) * (1 - lrf) + lrf`. */
 export function linearLf(epochs: number, lrf: number): (epoch: number) => number {
@@ -18,12 +15,12 @@ export function linearLf(epochs: number, lrf: number): (epoch: number) => number
 }
 
 /** `accumulate = max(round(nbs / batch), 1)` (Python's round: halves to even). */
-export function nominalAccumulate(batch: number, nbs = NOMINAL_BATCH): number {
+export function nominalAccumulate(batch: number, nbs: number): number {
   return Math.max(roundHalfEven(nbs / batch), 1);
 }
 
 /** `hyp['weight_decay'] *= batch * accumulate / nbs`. */
-export function scaledWeightDecay(weightDecay: number, batch: number, nbs = NOMINAL_BATCH): number {
+export function scaledWeightDecay(weightDecay: number, batch: number, nbs: number): number {
   return weightDecay * batch * nominalAccumulate(batch, nbs) / nbs;
 }
 
@@ -39,7 +36,8 @@ export interface ScheduleConfig {
   batch: number;
   /** Batches per epoch (`nb`). */
   batchesPerEpoch: number;
-  nbs?: number;
+  /** Nominal batch (official 64, see `lib/train/defaults.ts`). */
+  nbs: number;
 }
 
 /** Optimizer settings of one iteration. */
@@ -61,7 +59,7 @@ export interface IterationSettings {
  */
 export function iterationSettings(ni: number, epoch: number, cfg: ScheduleConfig): IterationSettings {
   const { hyp, batch } = cfg;
-  const nbs = cfg.nbs ?? NOMINAL_BATCH;
+  const nbs = cfg.nbs;
   const target = hyp.lr0 * linearLf(cfg.epochs, hyp.lrf)(epoch);
   const nw = warmupIterations(hyp.warmup_epochs, cfg.batchesPerEpoch);
   if (ni > nw) {

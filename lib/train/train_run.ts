@@ -18,7 +18,8 @@ import { loadWeightsFile } from "../io/weights_file.ts";
 import { fitness } from "../eval/metrics.ts";
 import { loadHyp } from "./hyp.ts";
 import { paramGroups } from "../optim/param_groups.ts";
-import { NOMINAL_BATCH, scaledWeightDecay } from "../optim/schedule.ts";
+import { scaledWeightDecay } from "../optim/schedule.ts";
+import { TRAIN_DEFAULTS as D } from "./defaults.ts";
 import { initTrainState, releaseState, type StepConfig, type TrainState } from "./train_step.ts";
 import { type CheckpointMeta, checkpointPaths, loadCheckpoint, saveCheckpoint, stripCheckpoint } from "./checkpoint.ts";
 import { transferWeights } from "./pretrained.ts";
@@ -46,13 +47,24 @@ async function resolveConfig(cfg: TrainRunOptions["cfg"]): Promise<ModelConfig> 
   return typeof cfg === "string" ? await loadModelConfig(cfg) : parseModelConfig(cfg, "<cfg mapping>");
 }
 
+/** The knobs {@link TrainRunOptions} leaves optional, as a run uses them. */
+type Knobs = "closeMosaic" | "minItems" | "workers" | "patience" | "nbs" | "lhg" | "noval";
+
+/** `o` with every optional knob filled from {@link TRAIN_DEFAULTS}. */
+function withDefaults(o: TrainRunOptions): TrainRunOptions & Required<Pick<TrainRunOptions, Knobs>> {
+  return {
+    ...o, closeMosaic: o.closeMosaic ?? D.closeMosaic, minItems: o.minItems ?? D.minItems, workers: o.workers ?? D.workers,
+    patience: o.patience ?? D.patience, nbs: o.nbs ?? D.nbs, lhg: o.lhg ?? D.lhg, noval: o.noval ?? D.noval,
+  };
+}
+
 /** The options recorded in opt.yaml (what a resume needs to restart the same run). */
-function optRecord(o: TrainRunOptions, dir: string, cfg: Record<string, unknown> | string): Record<string, unknown> {
+function optRecord(opts: TrainRunOptions, dir: string, cfg: Record<string, unknown> | string): Record<string, unknown> {
+  const o = withDefaults(opts);
   return {
     cfg, data: o.data, weights: o.weights ?? "", epochs: o.epochs, batch_size: o.batch, imgsz: o.img, seed: o.seed,
-    project: o.project, name: o.name, save_dir: dir, close_mosaic: o.closeMosaic ?? 0, min_items: o.minItems ?? 0,
-    workers: o.workers ?? 0, lhg: !!o.lhg, patience: o.patience ?? 100, nbs: o.nbs ?? NOMINAL_BATCH,
-    noval: !!o.noval, optimizer: "SGD",
+    project: o.project, name: o.name, save_dir: dir, close_mosaic: o.closeMosaic, min_items: o.minItems,
+    workers: o.workers, lhg: o.lhg, patience: o.patience, nbs: o.nbs, noval: o.noval, optimizer: "SGD",
   };
 }
 
@@ -61,9 +73,9 @@ function resumedOptions(o: TrainRunOptions, saved: Record<string, unknown>): Tra
   const n = (k: string, d: number) => (typeof saved[k] === "number" ? saved[k] as number : d);
   return {
     ...o, cfg: saved.cfg as TrainRunOptions["cfg"], data: String(saved.data ?? o.data), epochs: n("epochs", o.epochs),
-    batch: n("batch_size", o.batch), img: n("imgsz", o.img), seed: n("seed", o.seed), closeMosaic: n("close_mosaic", 0),
-    minItems: n("min_items", 0), workers: n("workers", 0), lhg: !!saved.lhg, patience: n("patience", 100),
-    nbs: n("nbs", NOMINAL_BATCH), noval: !!saved.noval,
+    batch: n("batch_size", o.batch), img: n("imgsz", o.img), seed: n("seed", o.seed), closeMosaic: n("close_mosaic", D.closeMosaic),
+    minItems: n("min_items", D.minItems), workers: n("workers", D.workers), lhg: !!saved.lhg, patience: n("patience", D.patience),
+    nbs: n("nbs", D.nbs), noval: !!saved.noval,
   };
 }
 
@@ -110,15 +122,16 @@ async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: C
   const opt = optRecord(o, dir, o.cfg);
   await writeYaml(`${dir}/hyp.yaml`, hyp);
   await writeYaml(`${dir}/opt.yaml`, opt);
+  const cfg = stepConfig(spec, groups, hyp, o, ds);
   log.info(`hyperparameters: ${Object.entries(hyp).map(([k, v]) => `${k}=${v}`).join(", ")}`);
   log.info(`optimizer: SGD(lr=${hyp.lr0}) with parameter groups ${groups.counts[2]} weight(decay=0.0), ` +
-    `${groups.counts[1]} weight(decay=${scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs)}), ${groups.counts[0]} bias`);
+    `${groups.counts[1]} weight(decay=${cfg.weightDecay}), ${groups.counts[0]} bias`);
   const meta: CheckpointMeta = { epoch: -1, bestFitness: 0, rows: [], opt, hyp, names: ds.names, date: "" };
-  const cfg = stepConfig(spec, groups, hyp, o, ds);
   return { opts: o, dir, spec, state: initTrainState(weights, groups), cfg, hyp, meta, startEpoch: 0, train: ds };
 }
 
-function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, o: TrainRunOptions, ds: Dataset): StepConfig {
+function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, opts: TrainRunOptions, ds: Dataset): StepConfig {
+  const o = withDefaults(opts);
   const nb = Math.ceil(ds.length / o.batch);
   return {
     spec, groups, lhg: o.lhg, weightDecay: scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs),
@@ -148,7 +161,7 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
   let state = p.state;
   const rows: EpochRow[] = [...p.meta.rows];
   let bestFitness = p.meta.bestFitness;
-  const patience = o.patience ?? 100;
+  const { patience } = withDefaults(o);
   log.info(`Image sizes ${o.img} train, ${o.img} val\nLogging results to ${dir}\nStarting training for ${o.epochs} epochs...`);
   try {
     for (let epoch = p.startEpoch; epoch < o.epochs; epoch++) {
