@@ -1,6 +1,7 @@
 /**
  * yolov9-ts: YOLOv9 (GELAN + PGI) on TensorFlow.js for Deno, numerically equal to the official
- * PyTorch implementation.
+ * PyTorch implementation. The public surface, by concept; each folder of `lib/` has its own
+ * `mod.ts` with the rest of its pieces.
  *
  * @example
  * ```ts
@@ -11,18 +12,122 @@
  * ```
  * @module
  */
-export * from "./lib/backend/backend.ts";
-export * from "./lib/nn/mod.ts";
-export * from "./lib/gelan/mod.ts";
-export * from "./lib/pgi/mod.ts";
-export * from "./lib/head/mod.ts";
-export * from "./lib/models/mod.ts";
-export * from "./lib/loss/mod.ts";
-export * from "./lib/eval/mod.ts";
-export * from "./lib/io/mod.ts";
-export * from "./lib/data/mod.ts";
-export * from "./lib/viz/mod.ts";
-export * from "./lib/ib/mod.ts";
-export * from "./lib/train/mod.ts";
+
+// Backend selection (native oneDNN, tfjs-node, wasm, cpu).
+export { BACKEND_ORDER, type BackendName, currentBackend, initBackend } from "./lib/backend/backend.ts";
+
+// Parameters as data: weight trees named like the official state_dict.
+export { flattenTree, isTree, mapTree, sub, type Tree, unflattenTree } from "./lib/nn/tree.ts";
+export { TensorOps } from "./lib/nn/tensor_ops.ts";
+
+// GELAN (paper Sec. 4.2) and the decoupled head.
+export { GELAN_BLOCKS, GELAN_DEFAULTS, type GelanBlock } from "./lib/gelan/rep_ncsp_elan4.ts";
+export { makeAnchors } from "./lib/head/anchors.ts";
+
+// The model graph as data and the YOLOv9 family.
+export {
+  configToDict,
+  type Cost,
+  fuseWeights,
+  initWeights,
+  type LayerSpec,
+  type ModelConfig,
+  modelShapes,
+  type ModelSpec,
+  type ModuleDef,
+  type ModuleTable,
+  parseModel,
+  parseModelConfig,
+  scaleConfig,
+  stateDictFromWeights,
+  summarizeLayers,
+  summarizeModel,
+  weightsFromStateDict,
+} from "./lib/graph/mod.ts";
+export {
+  buildModelSpec,
+  forwardModel,
+  type LoadedModel,
+  loadModel,
+  loadModelConfig,
+  MODULES,
+  predict,
+  saveModel,
+  SHIPPED_CONFIGS,
+} from "./lib/models/mod.ts";
+
+// Programmable Gradient Information (paper Sec. 4.1).
+export {
+  auxNeckEdit,
+  defaultBranchWeights,
+  dsEdit,
+  icnEdit,
+  PGI_MODULES,
+  stripAux,
+  stripAuxModel,
+} from "./lib/pgi/mod.ts";
+
+// The training objective, NMS and COCO evaluation.
+export { assignTargets, bboxIou, computeLoss, type LossOptions, type LossResult } from "./lib/loss/mod.ts";
+export { apPerClass, cocoEvaluate, fitness, nonMaxSuppression } from "./lib/eval/mod.ts";
+
+// Weights files: safetensors and PyTorch checkpoints read safely.
+export { loadWeightsFile, readSafetensors, readTorchCheckpoint, writeSafetensors } from "./lib/io/mod.ts";
+
+// Data: YOLO datasets, the augmenting loader, the embedded MNIST-Det.
+export {
+  type Batch,
+  createLoader,
+  type Dataset,
+  decodeImage,
+  generateMnistDet,
+  loadDataset,
+  type RgbImage,
+} from "./lib/data/mod.ts";
+
+// Training, the optimizer and inference.
+export {
+  DEFAULT_HYP,
+  type EpochRow,
+  loadHyp,
+  TRAIN_DEFAULTS,
+  type TrainRunOptions,
+  type TrainRunResult,
+  trainRun,
+  trainStep,
+} from "./lib/train/mod.ts";
+export { initEma, initSgd, paramGroups, sgdStep, updateEma } from "./lib/optim/mod.ts";
+export { detectImage, validate, type ValResult } from "./lib/infer/mod.ts";
+
+// Pictures: boxes, grids, plots, heatmaps.
+export {
+  classColor,
+  drawBoxes,
+  encodePng,
+  heatmapImage,
+  renderImageGridPng,
+  svgToPng,
+  tileGrid,
+  upscaleNearest,
+} from "./lib/viz/mod.ts";
+
+// Information-bottleneck analysis (paper Sec. 3) and Fig. 7's maps.
+export {
+  buildConvGraph,
+  figureGrid,
+  gradientPathTable,
+  type IbResult,
+  type IbRow,
+  loadStudyImages,
+  measurePlots,
+  objectFocus,
+  panFeatureMaps,
+  panLayers,
+  runIbAnalysis,
+  type Spread,
+  summarizePaths,
+} from "./lib/ib/mod.ts";
+
+// Golden-parity cases against the official PyTorch code.
 export { CASE_HANDLERS, listCases, runCase } from "./lib/golden/runner.ts";
 export type { CaseReport, TensorCheck } from "./lib/golden/types.ts";

@@ -1,9 +1,11 @@
 /**
  * The command-line flags every entry point shares, parsed one way: numbers and integers with their
- * bounds, the image size rule of the official `check_img_size`, and the help line of `--backend`.
- * Errors name the flag, what was expected and what came.
+ * bounds, the image size rule of the official `check_img_size`, the help line of `--backend`, and
+ * parsing with `-h/--help` and usage errors handled one way. Errors name the flag, what was expected
+ * and what came.
  * @module
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { BACKEND_ORDER } from "../lib/backend/backend.ts";
 
 /** The largest stride of every shipped model: image sizes are multiples of it. */
@@ -73,4 +75,54 @@ export function imgFlag(v: string | undefined, name = "img"): number {
   const rounded = Math.ceil(n / MAX_STRIDE) * MAX_STRIDE;
   if (rounded !== n) console.error(`WARNING --${name} ${n} must be a multiple of max stride ${MAX_STRIDE}, updating to ${rounded}`);
   return rounded;
+}
+
+/** A command line that does not parse: printed with the usage text, exit code 2. */
+export class UsageError extends Error {}
+
+/** Flag definitions as `node:util` parseArgs takes them. */
+export type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Parse `args` strictly against `options` plus `-h/--help`: the parsed flags, or null after printing
+ * `usage` for `--help`; an unknown or malformed flag throws a {@link UsageError} carrying the usage.
+ *
+ * @example
+ * ```ts
+ * const flags = parseFlags(["--gt", "a.json"], { gt: { type: "string" } }, "usage: ...");
+ * ```
+ */
+export function parseFlags<O extends FlagOptions>(
+  args: string[],
+  options: O,
+  usage: string,
+  opts: { positionals?: boolean } = {},
+): { values: { [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : O[K]["multiple"] extends true ? string[] : string }; positionals: string[] } | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: !!opts.positionals,
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${usage}`);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    return null;
+  }
+  return parsed as never;
+}
+
+/** Run a `main(args)` that returns an exit code; a {@link UsageError} prints its text and gives 2. */
+export async function exitCode(main: () => Promise<number>): Promise<number> {
+  try {
+    return await main();
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(e.message);
+    return 2;
+  }
 }

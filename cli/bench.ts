@@ -21,7 +21,8 @@ import { predict } from "../lib/models/model.ts";
 import { summarizeModel } from "../lib/graph/summary.ts";
 import { runMain, setupBackend } from "./_common.ts";
 import { imgFlag, intFlag } from "./args.ts";
-import { DEFAULT_HYP, initTrainState, paramGroups, releaseState, trainStep } from "../lib/train/mod.ts";
+import { paramGroups } from "../lib/optim/mod.ts";
+import { DEFAULT_HYP, initTrainState, releaseState, trainStep } from "../lib/train/mod.ts";
 
 /** What every benchmark row of a model carries: timings in seconds over `runs` runs. */
 interface TimedRow {

@@ -8,7 +8,7 @@
  * message naming the file and the entry.
  * @module
  */
-import { parseArgs } from "node:util";
+import { exitCode, parseFlags } from "./args.ts";
 import { CocoFormatError, readCocoGroundTruth } from "../lib/eval/coco_data.ts";
 import { readCocoResults } from "../lib/eval/coco_results.ts";
 import { COCO_STAT_NAMES, cocoEvaluate } from "../lib/eval/coco_summary.ts";
@@ -23,28 +23,20 @@ const USAGE =
   --allow-empty-gt-boxes  accept ground-truth boxes of zero width or height (warning instead of error)`;
 
 /** Run the CLI on `args`; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        gt: { type: "string" },
-        dt: { type: "string" },
-        json: { type: "boolean", default: false },
-        "per-class": { type: "boolean", default: false },
-        "allow-empty-gt-boxes": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+export function main(args: string[]): Promise<number> {
+  return exitCode(() => run(args));
+}
+
+async function run(args: string[]): Promise<number> {
+  const flags = parseFlags(args, {
+    gt: { type: "string" },
+    dt: { type: "string" },
+    json: { type: "boolean", default: false },
+    "per-class": { type: "boolean", default: false },
+    "allow-empty-gt-boxes": { type: "boolean", default: false },
+  }, USAGE);
+  if (!flags) return 0;
+  const { values } = flags;
   if (!values.gt || !values.dt) {
     console.error(`coco-eval: expected --gt and --dt\n${USAGE}`);
     return 2;

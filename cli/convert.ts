@@ -8,7 +8,7 @@
  * checkpoint (JSON), `config` = the yaml file name it was built from, `nc`, `names` (JSON array), `stride` (JSON).
  * @module
  */
-import { parseArgs } from "node:util";
+import { exitCode, parseFlags } from "./args.ts";
 import { writeSafetensors } from "../lib/io/safetensors.ts";
 import { DTYPE_BYTES, numel } from "../lib/io/raw_tensor.ts";
 import { loadWeightsFile } from "../lib/io/weights_file.ts";
@@ -23,29 +23,19 @@ const USAGE =
   -h, --help           show this help`;
 
 /** Run the converter with command-line arguments; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        weights: { type: "string" },
-        out: { type: "string" },
-        ema: { type: "boolean", default: false },
-        "allow-module": { type: "string", multiple: true },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    console.error(`convert: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+export function main(args: string[]): Promise<number> {
+  return exitCode(() => run(args));
+}
+
+async function run(args: string[]): Promise<number> {
+  const flags = parseFlags(args, {
+    weights: { type: "string" },
+    out: { type: "string" },
+    ema: { type: "boolean", default: false },
+    "allow-module": { type: "string", multiple: true },
+  }, USAGE);
+  if (!flags) return 0;
+  const { values } = flags;
   if (!values.weights) {
     console.error(`convert: --weights is required\n${USAGE}`);
     return 2;

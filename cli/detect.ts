@@ -14,7 +14,8 @@ import { disposeWeights } from "../lib/graph/weights.ts";
 import { decodeImage, encodeJpeg, IMG_FORMATS } from "../lib/data/image_io.ts";
 import { classColor, drawBoxes } from "../lib/viz/draw.ts";
 import { encodePng } from "../lib/viz/png.ts";
-import { detectImage, detectionRecords, incrementPath, yoloTxtLines } from "../lib/train/mod.ts";
+import { detectImage, detectionRecords, yoloTxtLines } from "../lib/infer/mod.ts";
+import { incrementPath } from "../lib/train/mod.ts";
 import { runMain, setupBackend } from "./_common.ts";
 import { BACKEND_HELP, imgFlag, intFlag, needNumber, UNIT } from "./args.ts";
 

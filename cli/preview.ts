@@ -6,9 +6,8 @@
  *                     [--split train] [--no-mosaic] [--no-augment] [--hyp FILE] [--backend X]
  * @module
  */
-import { parseArgs } from "node:util";
 import { runMain, setupBackend } from "./_common.ts";
-import { imgFlag, intFlag } from "./args.ts";
+import { exitCode, imgFlag, intFlag, parseFlags } from "./args.ts";
 import { formatDatasetSummary, loadDataset } from "../lib/data/dataset.ts";
 import { createLoader } from "../lib/data/loader.ts";
 import { loadHyp } from "../lib/train/hyp.ts";
@@ -31,34 +30,26 @@ const USAGE = `usage: deno task preview --data D [options]
   --backend X   tfjs backend`;
 
 /** Run the CLI on `args`; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        data: { type: "string" },
-        img: { type: "string", default: "320" },
-        batch: { type: "string", default: "16" },
-        seed: { type: "string", default: "0" },
-        epoch: { type: "string", default: "0" },
-        split: { type: "string", default: "train" },
-        out: { type: "string", default: "runs/preview.png" },
-        hyp: { type: "string" },
-        "no-mosaic": { type: "boolean", default: false },
-        "no-augment": { type: "boolean", default: false },
-        backend: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+export function main(args: string[]): Promise<number> {
+  return exitCode(() => run(args));
+}
+
+async function run(args: string[]): Promise<number> {
+  const flags = parseFlags(args, {
+    data: { type: "string" },
+    img: { type: "string", default: "320" },
+    batch: { type: "string", default: "16" },
+    seed: { type: "string", default: "0" },
+    epoch: { type: "string", default: "0" },
+    split: { type: "string", default: "train" },
+    out: { type: "string", default: "runs/preview.png" },
+    hyp: { type: "string" },
+    "no-mosaic": { type: "boolean", default: false },
+    "no-augment": { type: "boolean", default: false },
+    backend: { type: "string" },
+  }, USAGE);
+  if (!flags) return 0;
+  const { values } = flags;
   if (!values.data) {
     console.error(`preview: expected --data\n${USAGE}`);
     return 2;

@@ -16,7 +16,8 @@ import { loadDataset } from "../lib/data/dataset.ts";
 import { createLoader } from "../lib/data/loader.ts";
 import type { SplitName } from "../lib/data/dataset_yaml.ts";
 import { cocoEvaluate, loadCocoResults, parseCocoGroundTruth } from "../lib/eval/mod.ts";
-import { cocoGroundTruth, DEFAULT_HYP, incrementPath, makeConsole, validate, writeValPlots } from "../lib/train/mod.ts";
+import { cocoGroundTruth, validate } from "../lib/infer/mod.ts";
+import { DEFAULT_HYP, incrementPath, makeConsole, writeValPlots } from "../lib/train/mod.ts";
 import { runMain, setupBackend } from "./_common.ts";
 import { BACKEND_HELP, imgFlag, intFlag, needNumber, UNIT } from "./args.ts";
 

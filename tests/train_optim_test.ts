@@ -8,24 +8,8 @@ import { assertAllClose } from "../lib/testing/all_close.ts";
 import { modelShapes } from "../lib/graph/mod.ts";
 import { buildModelSpec, loadModelConfig } from "../lib/models/mod.ts";
 import type { Tree } from "../lib/nn/tree.ts";
-import {
-  clipGradNorm,
-  DEFAULT_HYP,
-  emaDecay,
-  initEma,
-  initSgd,
-  iterationSettings,
-  linearLf,
-  loadHyp,
-  nominalAccumulate,
-  paramGroups,
-  scaledWeightDecay,
-  sgdStep,
-  sgdUpdate,
-  updateBatchNormStats,
-  updateEma,
-  warmupIterations,
-} from "../lib/train/mod.ts";
+import { clipGradNorm, emaDecay, initEma, initSgd, iterationSettings, linearLf, nominalAccumulate, paramGroups, scaledWeightDecay, sgdStep, sgdUpdate, updateBatchNormStats, updateEma, warmupIterations } from "../lib/optim/mod.ts";
+import { DEFAULT_HYP, loadHyp } from "../lib/train/mod.ts";
 import { flatLayout, flatten, tensorsOf, viewsOf } from "../lib/optim/flat.ts";
 
 await initBackend("cpu", { quiet: true });

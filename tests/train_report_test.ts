@@ -8,24 +8,9 @@ import { buildModelSpec } from "../lib/models/mod.ts";
 import { disposeWeights } from "../lib/graph/weights.ts";
 import { assertAllClose } from "../lib/testing/all_close.ts";
 import { cocoEvaluate, loadCocoResults, parseCocoGroundTruth } from "../lib/eval/mod.ts";
-import {
-  cocoGroundTruth,
-  cocoImageId,
-  cocoImageIds,
-  cocoPredictions,
-  type EpochRow,
-  formatG,
-  formatInterval,
-  parseResultsCsv,
-  progressLine,
-  resultsCsv,
-  scaleBoxesToOriginal,
-  trainHeader,
-  valHeader,
-  valRow,
-  validate,
-  yoloTxtLines,
-} from "../lib/train/mod.ts";
+import { formatG } from "../lib/io/format_g.ts";
+import { cocoGroundTruth, cocoImageId, cocoImageIds, cocoPredictions, scaleBoxesToOriginal, validate, yoloTxtLines } from "../lib/infer/mod.ts";
+import { type EpochRow, formatInterval, parseResultsCsv, progressLine, resultsCsv, trainHeader, valHeader, valRow } from "../lib/train/mod.ts";
 import { confusionMatrixSvg, prCurveSvg, resultsSvg, svgToPng } from "../lib/viz/plots.ts";
 import { syntheticDataset, syntheticLoader, tinyConfig } from "./fixtures/train_data.ts";
 

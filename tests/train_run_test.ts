@@ -37,7 +37,7 @@ async function tensorsOf(path: string): Promise<Map<string, number[]>> {
 Deno.test("trainRun() writes the run folder: results.csv (official columns), plots, opt/hyp, loadable weights", async () => {
   const before = tf.memory().numTensors;
   const res = await trainRun(base("files"), data);
-  // initWeights leaves one tf.range per DFL (2 for a dual head) behind: lib/models/init.ts.
+  // initWeights leaves one tf.range per DFL (2 for a dual head) behind: lib/graph/init.ts.
   assert.ok(tf.memory().numTensors - before <= 2, `leaked ${tf.memory().numTensors - before} tensors`);
   assert.equal(res.dir, `${root}/files`);
   assert.equal(res.rows.length, 2);

@@ -9,22 +9,9 @@ import { disposeWeights } from "../lib/graph/weights.ts";
 import { computeLoss } from "../lib/loss/mod.ts";
 import { flattenTree } from "../lib/nn/tree.ts";
 import { assertAllClose } from "../lib/testing/all_close.ts";
-import {
-  clipGradNorm,
-  DEFAULT_HYP,
-  emaDecay,
-  gatherParams,
-  initTrainState,
-  NonFiniteLossError,
-  paramGroups,
-  releaseState,
-  sgdStep,
-  stateTensors,
-  type StepConfig,
-  type TrainState,
-  trainStep,
-  validate,
-} from "../lib/train/mod.ts";
+import { clipGradNorm, emaDecay, gatherParams, paramGroups, sgdStep } from "../lib/optim/mod.ts";
+import { validate } from "../lib/infer/mod.ts";
+import { DEFAULT_HYP, initTrainState, NonFiniteLossError, releaseState, stateTensors, type StepConfig, type TrainState, trainStep } from "../lib/train/mod.ts";
 import type { Batch } from "../lib/data/types.ts";
 import { syntheticDataset, syntheticLoader, tinyConfig } from "./fixtures/train_data.ts";
 
@@ -94,7 +81,7 @@ Deno.test("trainStep(): tf.memory().numTensors stays flat across iterations (sin
   const batches = await batchesOf(8, 4);
   for (const dual of [false, true]) {
     let { cfg, state } = setup(dual, 8);
-    // (initWeights itself leaves one tf.range per DFL behind: lib/models/init.ts, not counted here.)
+    // (initWeights itself leaves one tf.range per DFL behind: lib/graph/init.ts, not counted here.)
     const before = tf.memory().numTensors - stateTensors(state).size;
     const counts: number[] = [];
     for (let i = 0; i < 6; i++) {

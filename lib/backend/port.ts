@@ -47,6 +47,9 @@ export interface BackendPort {
   newValues?(length: number): Float32Array;
 }
 
+/** The signature of a fused-kernel member of {@link BackendPort}. */
+type Fused<K extends "fusedConvBiasAct" | "fusedBatchNormAct" | "fusedAct"> = NonNullable<BackendPort[K]>;
+
 let port: BackendPort = { name: "none" };
 
 /** Plug in the adapter of the backend that now runs (called by `initBackend`). */
@@ -60,31 +63,13 @@ export function portName(): string {
 }
 
 /** Fused conv + bias + activation, or null (no such kernel here): the caller keeps its composite path. */
-export function fusedConvBiasAct(
-  x: tf.Tensor4D,
-  w: tf.Tensor4D,
-  bias: tf.Tensor | undefined,
-  stride: number,
-  pad: number,
-  act: string,
-): tf.Tensor4D | null {
-  return port.fusedConvBiasAct?.(x, w, bias, stride, pad, act) ?? null;
-}
+export const fusedConvBiasAct: Fused<"fusedConvBiasAct"> = (...a) => port.fusedConvBiasAct?.(...a) ?? null;
 
 /** Fused BatchNorm + activation, or null (no such kernel here). */
-export function fusedBatchNormAct(
-  y: tf.Tensor4D,
-  bn: BatchNormParams,
-  act: string,
-  opts: { training: boolean; eps: number },
-): FusedBatchNormResult | null {
-  return port.fusedBatchNormAct?.(y, bn, act, opts) ?? null;
-}
+export const fusedBatchNormAct: Fused<"fusedBatchNormAct"> = (...a) => port.fusedBatchNormAct?.(...a) ?? null;
 
 /** Fused activation, or null (no such kernel here). */
-export function fusedAct(x: tf.Tensor4D, act: string): tf.Tensor4D | null {
-  return port.fusedAct?.(x, act) ?? null;
-}
+export const fusedAct: Fused<"fusedAct"> = (...a) => port.fusedAct?.(...a) ?? null;
 
 /**
  * The values of `t`, to read now and not to keep or write: the backend's own array where the adapter

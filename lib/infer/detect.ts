@@ -12,7 +12,7 @@ import { predict } from "../models/model.ts";
 import { nonMaxSuppression } from "../eval/nms.ts";
 import type { RgbImage } from "../data/image.ts";
 import { letterbox } from "../data/letterbox.ts";
-import { formatG } from "../train/progress.ts";
+import { formatG } from "../io/format_g.ts";
 
 /** Options of {@link detectImage} (detect.py defaults). */
 export interface DetectOptions {

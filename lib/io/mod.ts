@@ -11,6 +11,7 @@
  */
 export * from "./atomic.ts";
 export * from "./exists.ts";
+export * from "./format_g.ts";
 export * from "./raw_tensor.ts";
 export * from "./safetensors.ts";
 export * from "./zip/mod.ts";

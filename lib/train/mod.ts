@@ -1,24 +1,16 @@
 /**
  * Training as in `train_dual.py` / `train.py` (reference spec §5): hyperparameters with the official keys,
- * SGD parameter groups, Nesterov SGD with gradient clipping, warm-up and LR schedule, ModelEMA, BatchNorm
- * running statistics, the pure training step, checkpoints with resume, validation (`val_dual.py`), the
- * console lines and the whole run (`trainRun`).
+ * the defaults table, the pure training step and epoch, checkpoints with resume, the console lines, the run
+ * folder's files and the whole run (`trainRun`). The optimizer is in `lib/optim`, validation in `lib/infer`.
  * @module
  */
+export * from "./defaults.ts";
 export * from "./types.ts";
 export * from "./hyp.ts";
-export * from "../optim/param_groups.ts";
-export * from "../optim/sgd.ts";
-export * from "../optim/schedule.ts";
-export * from "../optim/ema.ts";
-export * from "../optim/bn_update.ts";
 export * from "./train_step.ts";
 export * from "./checkpoint.ts";
 export * from "./pretrained.ts";
 export * from "./progress.ts";
-export * from "../infer/coco_export.ts";
-export * from "../infer/validate.ts";
-export * from "../infer/detect.ts";
 export * from "./run_files.ts";
 export * from "./run_report.ts";
 export * from "./train_epoch.ts";

@@ -2,23 +2,10 @@
  * Console lines of the official scripts, as plain strings: the per-epoch progress bar of
  * `train_dual.py` (tqdm with `'{l_bar}{bar:10}{r_bar}'`, columns Epoch, GPU_mem, box_loss, cls_loss,
  * dfl_loss, Instances, Size; here GPU_mem shows the process RSS) and the validation table of
- * `val_dual.py` (Class, Images, Instances, P, R, mAP50, mAP50-95). Python's `%g` is reproduced.
+ * `val_dual.py` (Class, Images, Instances, P, R, mAP50, mAP50-95). Python's `%g` comes from `lib/io/format_g.ts`.
  * @module
  */
-
-/** Python `'%.{prec}g' % x`. */
-export function formatG(x: number, prec: number): string {
-  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
-  const p = Math.max(prec, 1);
-  const [mant, expStr] = x.toExponential(p - 1).split("e");
-  const exp = Number(expStr);
-  const strip = (s: string) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
-  if (exp < -4 || exp >= p) {
-    return `${strip(mant)}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
-  }
-  return strip(x.toFixed(Math.max(p - 1 - exp, 0)));
-}
+import { formatG } from "../io/format_g.ts";
 
 /** Right-align to `width` (Python `%{width}s`). */
 export function pad(s: string | number, width = 11): string {

@@ -5,7 +5,7 @@
  * @module
  */
 import { stringify } from "yaml";
-import { formatG } from "./progress.ts";
+import { formatG } from "../io/format_g.ts";
 import type { EpochRow } from "./types.ts";
 import { svgToPng } from "../viz/plots.ts";
 import { pathExists } from "../io/exists.ts";
