@@ -4,19 +4,21 @@
  * reference and PASS/FAIL. Exits non-zero when any check fails.
  * @module
  */
-import { parseArgs } from "node:util";
 import { listCases, runCase } from "../lib/golden/runner.ts";
 import type { CaseReport } from "../lib/golden/types.ts";
 import { runMain, setupBackend } from "./_common.ts";
+import { parseFlags, UsageError } from "./args.ts";
+
+const USAGE = "usage: deno task golden <dir> [--backend X] [--case forward,loss,...] [--json]";
 
 await runMain(async () => {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: { backend: { type: "string" }, case: { type: "string" }, json: { type: "boolean" } },
-  });
+  const flags = parseFlags(Deno.args, {
+    backend: { type: "string" }, case: { type: "string" }, json: { type: "boolean" },
+  }, USAGE, { positionals: true });
+  if (!flags) return;
+  const { values, positionals } = flags;
   const dir = positionals[0];
-  if (!dir) throw new Error("usage: deno task golden <dir> [--backend X] [--case forward,loss,...] [--json]");
+  if (!dir) throw new UsageError(`expected the folder of cases\n${USAGE}`);
   const backend = await setupBackend(values.backend);
   const cases = await listCases(dir, values.case?.split(","));
   if (!cases.length) throw new Error(`No golden cases in ${dir}: expected <stem>.json sidecars with a "case" field`);

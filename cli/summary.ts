@@ -3,22 +3,23 @@
  * and GFLOPs (unfused and fused) of model configurations, with a per-layer table.
  * @module
  */
-import { parseArgs } from "node:util";
 import { loadModelConfig } from "../lib/models/shipped.ts";
 import { buildModelSpec } from "../lib/models/build.ts";
 import { summarizeLayers, summarizeModel } from "../lib/graph/summary.ts";
 import { runMain } from "./_common.ts";
-import { imgFlag, intFlag } from "./args.ts";
+import { imgFlag, intFlag, parseFlags, UsageError } from "./args.ts";
+
+const USAGE = "usage: deno task summary <cfg...> [--img 640] [--json] [--nc N]";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
 await runMain(async () => {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: { img: { type: "string", default: "640" }, json: { type: "boolean" }, nc: { type: "string" } },
-  });
-  if (!positionals.length) throw new Error("usage: deno task summary <cfg...> [--img 640] [--json] [--nc N]");
+  const flags = parseFlags(Deno.args, {
+    img: { type: "string", default: "640" }, json: { type: "boolean" }, nc: { type: "string" },
+  }, USAGE, { positionals: true });
+  if (!flags) return;
+  const { values, positionals } = flags;
+  if (!positionals.length) throw new UsageError(`expected at least one config\n${USAGE}`);
   const img = imgFlag(values.img);
   const out: Record<string, unknown> = {};
   for (const name of positionals) {
