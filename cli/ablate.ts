@@ -3,6 +3,7 @@
  * [--jobs N] [--out runs/ablate] [--backend X]`: reproduces the paper's tables and figures at CPU scale
  * beside the printed numbers (see experiments/ and lib/ablate/). Interrupted sessions resume: runs with
  * a finished record are not repeated. `--plan` prints the plan and the estimated time without training.
+ * `--emit slurm|k8s`, `--run-index I` and `--collect` hand the runs to a cluster (./_ablate_cluster.ts).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -13,12 +14,24 @@ import type { AreaRule } from "../lib/ablate/coco_stats.ts";
 import { formatDuration } from "../lib/ablate/runner.ts";
 import { pendingJobs, planSession, runAblate } from "../experiments/run_ablate.ts";
 import { EXPERIMENT_NAMES, selectExperiments } from "../experiments/mod.ts";
+import { pathExists } from "../lib/io/exists.ts";
+import { readClusterPlan } from "../lib/ablate/cluster_plan.ts";
+import {
+  absoluteOut,
+  checkScheduler,
+  CLUSTER_FLAGS,
+  CLUSTER_USAGE,
+  collectCli,
+  emitCluster,
+  runIndexCli,
+} from "./_ablate_cluster.ts";
 
 const USAGE = `usage: deno task ablate [--preset smoke|quick|full] [--table ${
   EXPERIMENT_NAMES.join(",")
 }] [--seeds N | --seeds a,b,c]
   [--epochs N] [--data dataset.yaml] [--jobs N] [--out runs/ablate] [--variants table2:csp,conv;table5:s_gelan]
-  [--area-rule terciles|coco] [--conf 1e-5] [--plan] [--backend X]`;
+  [--area-rule terciles|coco] [--conf 1e-5] [--plan] [--backend X]
+${CLUSTER_USAGE}`;
 
 function positiveInt(v: string, what: string): number {
   const n = Number(v);
@@ -91,7 +104,7 @@ await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      preset: { type: "string", default: "quick" },
+      preset: { type: "string" },
       table: { type: "string" },
       seeds: { type: "string" },
       epochs: { type: "string" },
@@ -105,6 +118,7 @@ await runMain(async () => {
       backend: { type: "string" },
       "run-job": { type: "string" },
       help: { type: "boolean", short: "h" },
+      ...CLUSTER_FLAGS,
     },
   });
   if (values.help) return console.log(USAGE);
@@ -117,17 +131,32 @@ await runMain(async () => {
     throw new RangeError(`--conf must be in [0, 1), got "${values.conf}"`);
   }
   if (values["run-job"]) return await runJob(values["run-job"], values.backend, areaRule, conf);
-  const preset = getPreset(values.preset!);
+  if (values["run-index"] !== undefined) {
+    return await runIndexCli(values.out!, values["run-index"], values.backend);
+  }
+  if (values.emit !== undefined) checkScheduler(values.emit);
+  const planFlags = ["preset", "table", "seeds", "epochs", "data", "variants"] as const;
+  const emitted = !values.plan && values.emit === undefined && await pathExists(`${values.out}/plan.json`);
+  if (values.collect || emitted) {
+    // A folder of an emitted plan: a plain session over it collects (it never trains behind the scheduler).
+    const cp = await readClusterPlan(values.out!);
+    const given = planFlags.filter((f) => values[f] !== undefined);
+    if (given.length) {
+      throw new RangeError(
+        `${values.out}/plan.json holds an emitted plan (preset ${cp.session.preset}): --${
+          given.join(", --")
+        } would make another; collect it with --collect, or choose another --out`,
+      );
+    }
+    return await collectCli(cp, values.backend);
+  }
+  const preset = getPreset(values.preset ?? "quick");
   const jobs = values.jobs === undefined ? preset.jobs : positiveInt(values.jobs, "jobs");
-  const out = values.out!.replace(/\/+$/, "");
+  const out = values.emit !== undefined ? absoluteOut(values.out!) : values.out!.replace(/\/+$/, "");
   const backend = await setupBackend(values.backend);
   const tables = values.table?.split(",").map((s) => s.trim());
   selectExperiments(tables); // unknown names fail before any data is generated
   const data = await resolveData(values.data, preset, out);
-  const { inProcessTrain, subprocessTrain } = await import("../experiments/train_job.ts");
-  const train = jobs > 1
-    ? subprocessTrain({ backend: values.backend, areaRule, conf })
-    : inProcessTrain({ areaRule, conf });
   const common = {
     preset,
     tables,
@@ -141,6 +170,11 @@ await runMain(async () => {
     conf,
     only: values.variants ? parseVariants(values.variants) : undefined,
   };
+  if (values.emit !== undefined) {
+    // Every task selects the backend named at emit time (or the best one on its node).
+    const files = await emitCluster(values.emit, { ...common, backend: values.backend }, values);
+    return console.log(`wrote ${files.join(", ")}`);
+  }
   if (values.plan) {
     const { plan } = await planSession(common);
     const pending = await pendingJobs(out, plan.jobs);
@@ -152,6 +186,10 @@ await runMain(async () => {
     );
     return;
   }
+  const { inProcessTrain, subprocessTrain } = await import("../experiments/train_job.ts");
+  const train = jobs > 1
+    ? subprocessTrain({ backend: values.backend, areaRule, conf })
+    : inProcessTrain({ areaRule, conf });
   const res = await runAblate({ ...common, train });
   console.log(res.report);
 });
