@@ -170,7 +170,7 @@ export async function acquireLock(path: string, o: LockOptions = {}): Promise<Lo
     tookOver = cur.holder;
     const line = `${new Date().toISOString()} lock ${path}: took over the stale lock of ${
       describeHolder(cur.holder)
-    }: ${why}; new holder ${describeHolder(holder)}`;
+    }: ${why}; taken by ${describeHolder(holder)}`;
     o.log?.(line);
     await Deno.writeTextFile(`${path}.takeovers.log`, line + "\n", { append: true });
   }

@@ -1,0 +1,329 @@
+// The cluster side of `deno task ablate` without a cluster: the run lock (atomic creation, live holders
+// respected, stale ones taken over and logged, one winner among racing processes), `--emit slurm|k8s`
+// (plan.json; the batch script; the Indexed Job validated against the Kubernetes schema and field by
+// field, and its container command run here for one index), `--run-index` (skip, held) and bad input.
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { parse } from "yaml";
+import { Job as K8sJob } from "npm:kubernetes-models@5.1.0/batch/v1/Job";
+import { acquireLock, processStart } from "../lib/ablate/lock.ts";
+import { runIndex } from "../lib/ablate/run_index.ts";
+import type { ClusterPlan } from "../lib/ablate/cluster_plan.ts";
+import type { RunMetrics } from "../lib/ablate/runner.ts";
+
+const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+const dec = new TextDecoder();
+
+async function ablate(args: string[], cwd = root): Promise<{ code: number; out: string; err: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${root}/cli/ablate.ts`, ...args],
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+async function deadPid(): Promise<number> {
+  const p = new Deno.Command("true").spawn();
+  await p.status;
+  return p.pid;
+}
+
+const holderText = (o: Record<string, unknown>) =>
+  JSON.stringify({ host: Deno.hostname(), since: "2026-01-01T00:00:00.000Z", ...o });
+
+Deno.test("run lock: atomic, names its holder, respects a live holder, takes over stale ones (logged)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ablate_lock_" });
+  const path = `${dir}/run.lock`;
+  const lines: string[] = [];
+  const log = (l: string) => lines.push(l);
+  const a = await acquireLock(path, { task: "slurm 7_1", log });
+  ok(a.acquired);
+  const held = JSON.parse(await Deno.readTextFile(path));
+  equal(held.pid, Deno.pid);
+  equal(held.host, Deno.hostname());
+  equal(held.task, "slurm 7_1");
+  equal(held.pidStart, await processStart(Deno.pid));
+  const b = await acquireLock(path, { log });
+  ok(!b.acquired && b.holder.pid === Deno.pid, "a live holder keeps its lock");
+  await a.lock.release();
+  await rejects(Deno.stat(path), Deno.errors.NotFound);
+
+  // Stale: a dead pid on this host; this pid with another start time (a reused pid); another host's
+  // old heartbeat. Alive: another host's fresh heartbeat.
+  const dead = await deadPid();
+  const cases: [string, string, RegExp | null][] = [
+    ["dead pid", holderText({ pid: dead }), new RegExp(`process ${dead} on .* has exited`)],
+    ["reused pid", holderText({ pid: Deno.pid, pidStart: "1" }), /now belongs to another process/],
+    ["old heartbeat", holderText({ host: "node-17", pid: 1 }), /no heartbeat for \d+ s \(limit 600 s\)/],
+    ["fresh heartbeat", holderText({ host: "node-17", pid: 1 }), null],
+  ];
+  for (const [what, text, why] of cases) {
+    lines.length = 0;
+    await Deno.remove(`${path}.takeovers.log`).catch(() => {});
+    await Deno.writeTextFile(path, text);
+    if (what === "old heartbeat") {
+      await Deno.utime(path, new Date(Date.now() - 3600e3), new Date(Date.now() - 3600e3));
+    }
+    const r = await acquireLock(path, { log });
+    if (!why) {
+      ok(!r.acquired && r.holder.host === "node-17", what);
+      equal(await Deno.readTextFile(path), text, `${what}: the lock is left as it was`);
+      continue;
+    }
+    ok(r.acquired, what);
+    deepEqual(r.lock.tookOver, JSON.parse(text), what);
+    equal(lines.length, 1, what);
+    match(lines[0], why, what);
+    equal((await Deno.readTextFile(`${path}.takeovers.log`)).trim(), lines[0], `${what}: takeover logged`);
+    equal(JSON.parse(await Deno.readTextFile(path)).pid, Deno.pid, what);
+    await r.lock.release();
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("run lock: of 4 processes racing for one stale lock exactly one wins, one takeover logged", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ablate_lock_race_" });
+  const path = `${dir}/run.lock`;
+  await Deno.writeTextFile(path, holderText({ pid: await deadPid() }));
+  const code = `import { acquireLock } from "${root}/lib/ablate/lock.ts";
+    const go = Number(Deno.args[0]);
+    await new Promise((r) => setTimeout(r, go - Date.now()));
+    const r = await acquireLock(${JSON.stringify(path)});
+    console.log(r.acquired ? "acquired" : "held");
+    await new Promise((r) => setTimeout(r, 1500));
+    if (r.acquired) await r.lock.release();`;
+  await Deno.writeTextFile(`${dir}/race.ts`, code);
+  const go = String(Date.now() + 4000); // every process starts its attempt at the same instant
+  const outs = await Promise.all(
+    Array.from(
+      { length: 4 },
+      () =>
+        new Deno.Command(Deno.execPath(), { args: ["run", "-A", `${dir}/race.ts`, go], stdout: "piped" })
+          .output(),
+    ),
+  );
+  const said = outs.map((o) => dec.decode(o.stdout).trim()).sort();
+  deepEqual(said, ["acquired", "held", "held", "held"]);
+  equal((await Deno.readTextFile(`${path}.takeovers.log`)).trim().split("\n").length, 1);
+  await Deno.remove(dir, { recursive: true });
+});
+
+const SMOKE = ["--preset", "smoke", "--table", "table2,table5", "--backend", "wasm"];
+
+Deno.test({
+  name: "ablate --emit slurm|k8s: plan.json, the batch script, the Indexed Job; --run-index; bad input",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const work = await Deno.makeTempDir({ prefix: "ablate_emit_" });
+    const out = `${work}/runs`;
+    const slurm = await ablate([
+      "--emit",
+      "slurm",
+      ...SMOKE,
+      "--out",
+      out,
+      "--parallel",
+      "3",
+      "--cpus-per-task",
+      "4",
+      "--gres",
+      "gpu:1",
+      "--time",
+      "02:00:00",
+      "--partition",
+      "gpu",
+      "--mem",
+      "16G",
+    ]); // deno-fmt-ignore
+    equal(slurm.code, 0, slurm.err);
+    const cp = JSON.parse(await Deno.readTextFile(`${out}/plan.json`)) as ClusterPlan;
+    const n = cp.runs.length;
+    equal(cp.out, out);
+    deepEqual(cp.runs.map((r) => r.index), [...Array(n).keys()]);
+    equal(new Set(cp.runs.map((r) => r.key)).size, n);
+    for (const r of cp.runs) {
+      match(r.key, /^[0-9a-f]{16}$/);
+      equal(r.command, `deno task ablate --run-index ${r.index} --out ${out}`);
+      const job = JSON.parse(await Deno.readTextFile(`${out}/_runs/${r.key}/job.json`));
+      equal(job.key, r.key);
+      deepEqual(r.cells, job.uses.map((u: { table: string; variant: string }) => ({ ...u, seed: job.seed })));
+    }
+    // Every cell of the smoke plan of both tables, exactly once.
+    const cells = cp.runs.flatMap((r) => r.cells.map((c) => `${c.table}/${c.variant}/${c.seed}`));
+    equal(new Set(cells).size, cells.length);
+    deepEqual(cells.map((c) => c.split("/")[0]).sort(), ["table2", "table2", "table5", "table5"]);
+    equal(cp.session.preset, "smoke");
+    equal(cp.session.backend, "wasm");
+
+    const sb = await Deno.readTextFile(`${out}/ablate.sbatch`);
+    const directives = sb.split("\n").filter((l) => l.startsWith("#SBATCH ")).map((l) => l.slice(8));
+    for (
+      const d of [
+        `--array=0-${n - 1}%3`,
+        "--cpus-per-task=4",
+        "--gres=gpu:1",
+        "--time=02:00:00",
+        "--partition=gpu",
+        "--mem=16G",
+        `--output=${out}/logs/%A_%a.out`,
+        `--error=${out}/logs/%A_%a.err`,
+      ] // deno-fmt-ignore
+    ) ok(directives.includes(d), `${d} in ${directives}`);
+    ok((await Deno.stat(`${out}/logs`)).isDirectory, "the log folder exists before submission");
+    match(sb, new RegExp(`^cd ${root}$`, "m"));
+    match(sb, /^exec "\$\{DENO:-deno\}" task ablate --run-index "\$SLURM_ARRAY_TASK_ID" --out \S+$/m);
+    equal((await new Deno.Command("bash", { args: ["-n", `${out}/ablate.sbatch`] }).output()).code, 0);
+
+    // Kubernetes: the same plan into the same folder (accepted: plan.json unchanged), manifest beside it.
+    const planText = await Deno.readTextFile(`${out}/plan.json`);
+    const k8s = await ablate([
+      "--emit",
+      "k8s",
+      ...SMOKE,
+      "--out",
+      out,
+      "--parallel",
+      "2",
+      "--image",
+      "ghcr.io/lab/yolov9-ts:1",
+      "--pvc",
+      "ablate-runs",
+      "--cpus-per-task",
+      "4",
+      "--mem",
+      "16Gi",
+      "--gpus",
+      "1",
+      "--workdir",
+      root,
+      "--namespace",
+      "vision",
+    ]); // deno-fmt-ignore
+    equal(k8s.code, 0, k8s.err);
+    equal(await Deno.readTextFile(`${out}/plan.json`), planText);
+    const doc = parse(await Deno.readTextFile(`${out}/ablate-job.yaml`));
+    new K8sJob(doc).validate(); // the Kubernetes OpenAPI schema of batch/v1 Job
+    equal(doc.apiVersion, "batch/v1");
+    equal(doc.kind, "Job");
+    match(doc.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    equal(doc.metadata.namespace, "vision");
+    equal(doc.spec.completionMode, "Indexed");
+    equal(doc.spec.completions, n);
+    equal(doc.spec.parallelism, 2);
+    equal(doc.spec.backoffLimitPerIndex, 2);
+    const pod = doc.spec.template.spec;
+    equal(pod.restartPolicy, "Never"); // required by backoffLimitPerIndex
+    equal(pod.containers.length, 1);
+    const c = pod.containers[0];
+    equal(c.image, "ghcr.io/lab/yolov9-ts:1");
+    equal(c.workingDir, root);
+    deepEqual(c.resources, {
+      requests: { cpu: "4", memory: "16Gi" },
+      limits: { cpu: "4", memory: "16Gi", "nvidia.com/gpu": "1" },
+    });
+    deepEqual(c.volumeMounts, [{ name: "ablate-out", mountPath: out }]);
+    deepEqual(pod.volumes, [{ name: "ablate-out", persistentVolumeClaim: { claimName: "ablate-runs" } }]);
+    deepEqual(c.command.slice(0, 2), ["sh", "-c"]);
+    // The pod's command, run here as Kubernetes runs it for index 1 (JOB_COMPLETION_INDEX set, in its
+    // workingDir, deno on PATH): it trains exactly run 1.
+    const bin = `${work}/bin`;
+    await Deno.mkdir(bin);
+    await Deno.symlink(Deno.execPath(), `${bin}/deno`);
+    const pr = await new Deno.Command(c.command[0], {
+      args: c.command.slice(1),
+      cwd: c.workingDir,
+      env: {
+        JOB_COMPLETION_INDEX: "1",
+        PATH: `${bin}:${Deno.env.get("PATH")}`,
+        HOSTNAME: "yolov9-ablate-1-x",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(pr.code, 0, dec.decode(pr.stderr));
+    match(dec.decode(pr.stderr), new RegExp(`run 1/${n} ${cp.runs[1].key} .*lock taken by`));
+    const rec = JSON.parse(await Deno.readTextFile(`${out}/_runs/${cp.runs[1].key}/record.json`));
+    equal(rec.status, "done");
+    for (const r of cp.runs.filter((r) => r.index !== 1)) {
+      await rejects(Deno.stat(`${out}/_runs/${r.key}/record.json`), Deno.errors.NotFound);
+    }
+
+    // --run-index with an injected train function: done runs are skipped, live locks respected.
+    const trained: string[] = [];
+    const fake = () =>
+      Promise.resolve((job: { key: string }) => {
+        trained.push(job.key);
+        return Promise.resolve(
+          {
+            ap: 1,
+            ap50: 2,
+            ap75: 1,
+            aps: 0,
+            apm: 1,
+            apl: 2,
+            coco: [],
+            map50: 0,
+            map: 0,
+            bestEpoch: 0,
+            epochs: 1,
+          } as RunMetrics,
+        );
+      });
+    const quiet = () => {};
+    equal((await runIndex({ out, index: 1, train: fake, log: quiet })).status, "skipped");
+    const sleeper = new Deno.Command("sleep", { args: ["60"] }).spawn();
+    try {
+      await Deno.writeTextFile(`${out}/_runs/${cp.runs[0].key}/run.lock`, holderText({ pid: sleeper.pid }));
+      equal((await runIndex({ out, index: 0, train: fake, log: quiet })).status, "held");
+    } finally {
+      sleeper.kill("SIGKILL");
+      await sleeper.status;
+    }
+    equal((await runIndex({ out, index: 0, train: fake, log: quiet })).status, "done");
+    deepEqual(trained, [cp.runs[0].key]);
+    await rejects(Deno.stat(`${out}/_runs/${cp.runs[0].key}/run.lock`), Deno.errors.NotFound);
+
+    // Bad input: clear errors, nothing overwritten.
+    const before = await Promise.all(
+      ["plan.json", "ablate.sbatch", "ablate-job.yaml"].map((f) => Deno.readTextFile(`${out}/${f}`)),
+    );
+    const bad: [string[], RegExp][] = [
+      [
+        ["--emit", "pbs", ...SMOKE, "--out", `${work}/pbs`],
+        /--emit: unknown scheduler "pbs": expected one of slurm, k8s/,
+      ],
+      [
+        ["--run-index", String(n), "--out", out],
+        new RegExp(`--run-index ${n} is out of range: .*plan\\.json has ${n} runs \\(0\\.\\.${n - 1}\\)`),
+      ],
+      [["--run-index=-1", "--out", out], /--run-index: expected a non-negative integer, got "-1"/],
+      [
+        ["--emit", "slurm", ...SMOKE, "--seeds", "2", "--out", out],
+        /plan\.json holds another plan \(first difference: session\.seeds\.1: undefined vs 1\); nothing was overwritten/,
+      ],
+      [
+        ["--emit", "k8s", ...SMOKE, "--pvc", "x", "--out", `${work}/k`],
+        /--image: the container image holding this project is required/,
+      ],
+      [
+        ["--preset", "quick", "--out", out],
+        /plan\.json holds an emitted plan \(preset smoke\): --preset would make another/,
+      ],
+      [["--run-index", "0", "--out", `${work}/none`], /plan\.json not found: emit a plan first/],
+    ]; // deno-fmt-ignore
+    for (const [args, msg] of bad) {
+      const r = await ablate(args);
+      equal(r.code, 1, args.join(" "));
+      match(r.err, msg);
+    }
+    await rejects(Deno.stat(`${work}/pbs`), Deno.errors.NotFound);
+    await rejects(Deno.stat(`${work}/k/plan.json`), Deno.errors.NotFound);
+    const after = await Promise.all(
+      ["plan.json", "ablate.sbatch", "ablate-job.yaml"].map((f) => Deno.readTextFile(`${out}/${f}`)),
+    );
+    deepEqual(after, before);
+    await Deno.remove(work, { recursive: true });
+  },
+});
