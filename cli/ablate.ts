@@ -30,7 +30,7 @@ const USAGE = `usage: deno task ablate [--preset smoke|quick|full] [--table ${
   EXPERIMENT_NAMES.join(",")
 }] [--seeds N | --seeds a,b,c]
   [--epochs N] [--data dataset.yaml] [--jobs N] [--out runs/ablate] [--variants table2:csp,conv;table5:s_gelan]
-  [--area-rule terciles|coco] [--conf 1e-5] [--plan] [--backend X]
+  [--area-rule terciles|coco] [--conf 1e-5] [--plan [--step-times bench.json]] [--backend X]
 ${CLUSTER_USAGE}`;
 
 function positiveInt(v: string, what: string): number {
@@ -68,6 +68,9 @@ async function resolveData(
   out: string,
 ): Promise<{ path: string; trainImages: number; valImages: number; nc: number }> {
   const data = await import("../lib/data/mod.ts");
+  if (!dataFlag && preset.dataRequired) {
+    throw new RangeError(`--preset ${preset.name} needs --data: ${preset.dataRequired}`);
+  }
   if (dataFlag) {
     const [t, v] = await Promise.all([
       data.loadDataset(dataFlag, "train"),
@@ -100,6 +103,19 @@ async function runJob(
   await Deno.writeTextFile(`${dir}/metrics.json`, JSON.stringify(metrics));
 }
 
+/** `--plan` at GPU scale: GPU-hours of the plan and of what is still to train, and their basis. */
+async function printGpuHours(all: Job[], pending: Job[], nc: number, stepTimes?: string): Promise<void> {
+  const g = await import("../lib/ablate/gpu_cost.ts");
+  const basis = stepTimes
+    ? await g.measuredBasis(JSON.parse(await Deno.readTextFile(stepTimes)), stepTimes)
+    : await g.documentedBasis();
+  const [a, p] = [g.gpuHours(all, basis, nc).total, g.gpuHours(pending, basis, nc).total]
+    .map((h) => h.toFixed(h < 10 ? 2 : 0));
+  console.log(
+    `${all.length} unique runs: ${a} GPU-hours (${pending.length} still to train: ${p}); from ${basis.label}`,
+  );
+}
+
 await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
@@ -115,6 +131,7 @@ await runMain(async () => {
       "area-rule": { type: "string", default: "terciles" },
       conf: { type: "string" },
       plan: { type: "boolean" },
+      "step-times": { type: "string" },
       backend: { type: "string" },
       "run-job": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -178,6 +195,9 @@ await runMain(async () => {
   if (values.plan) {
     const { plan } = await planSession(common);
     const pending = await pendingJobs(out, plan.jobs);
+    if (preset.name === "paper" || values["step-times"]) {
+      return await printGpuHours(plan.jobs, pending, data.nc, values["step-times"]);
+    }
     const cost = pending.reduce((s, j) => s + j.cost, 0);
     console.log(
       `${plan.jobs.length} unique runs for ${plan.entries.length} cells (${pending.length} still to train); estimated ${
