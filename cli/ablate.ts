@@ -110,7 +110,7 @@ async function printGpuHours(all: Job[], pending: Job[], nc: number, stepTimes?:
     ? await g.measuredBasis(JSON.parse(await Deno.readTextFile(stepTimes)), stepTimes)
     : await g.documentedBasis();
   const [a, p] = [g.gpuHours(all, basis, nc).total, g.gpuHours(pending, basis, nc).total]
-    .map((h) => h.toFixed(h < 10 ? 2 : 0));
+    .map((h) => (h < 10 ? h.toPrecision(3) : h.toFixed(0)));
   console.log(
     `${all.length} unique runs: ${a} GPU-hours (${pending.length} still to train: ${p}); from ${basis.label}`,
   );
