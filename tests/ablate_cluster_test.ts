@@ -1,11 +1,10 @@
-// The cluster side of `deno task ablate` without a cluster: the run lock (atomic creation, live holders
-// respected, stale ones taken over and logged, one winner among racing processes), `--emit slurm|k8s`
-// (plan.json; the batch script; the Indexed Job validated against the Kubernetes schema and field by
-// field, and its container command run here for one index), `--run-index` (skip, held) and bad input.
+// The cluster side of `deno task ablate` without a cluster: `--emit slurm|k8s` (plan.json; the batch
+// script; the Indexed Job validated against the Kubernetes schema and field by field, and its container
+// command run here for one index), `--run-index` (skip, held, lock released) and bad input.
+// The lock itself: tests/ablate_lock_test.ts; a real Slurm: tests/ablate_slurm_test.ts.
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { parse } from "yaml";
-import { Job as K8sJob } from "npm:kubernetes-models@5.1.0/batch/v1/Job";
-import { acquireLock, processStart } from "../lib/ablate/lock.ts";
+import { Job as K8sJob } from "kubernetes-models/batch/v1/Job";
 import { runIndex } from "../lib/ablate/run_index.ts";
 import type { ClusterPlan } from "../lib/ablate/cluster_plan.ts";
 import type { RunMetrics } from "../lib/ablate/runner.ts";
@@ -23,91 +22,8 @@ async function ablate(args: string[], cwd = root): Promise<{ code: number; out: 
   return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
 }
 
-async function deadPid(): Promise<number> {
-  const p = new Deno.Command("true").spawn();
-  await p.status;
-  return p.pid;
-}
-
 const holderText = (o: Record<string, unknown>) =>
   JSON.stringify({ host: Deno.hostname(), since: "2026-01-01T00:00:00.000Z", ...o });
-
-Deno.test("run lock: atomic, names its holder, respects a live holder, takes over stale ones (logged)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ablate_lock_" });
-  const path = `${dir}/run.lock`;
-  const lines: string[] = [];
-  const log = (l: string) => lines.push(l);
-  const a = await acquireLock(path, { task: "slurm 7_1", log });
-  ok(a.acquired);
-  const held = JSON.parse(await Deno.readTextFile(path));
-  equal(held.pid, Deno.pid);
-  equal(held.host, Deno.hostname());
-  equal(held.task, "slurm 7_1");
-  equal(held.pidStart, await processStart(Deno.pid));
-  const b = await acquireLock(path, { log });
-  ok(!b.acquired && b.holder.pid === Deno.pid, "a live holder keeps its lock");
-  await a.lock.release();
-  await rejects(Deno.stat(path), Deno.errors.NotFound);
-
-  // Stale: a dead pid on this host; this pid with another start time (a reused pid); another host's
-  // old heartbeat. Alive: another host's fresh heartbeat.
-  const dead = await deadPid();
-  const cases: [string, string, RegExp | null][] = [
-    ["dead pid", holderText({ pid: dead }), new RegExp(`process ${dead} on .* has exited`)],
-    ["reused pid", holderText({ pid: Deno.pid, pidStart: "1" }), /now belongs to another process/],
-    ["old heartbeat", holderText({ host: "node-17", pid: 1 }), /no heartbeat for \d+ s \(limit 600 s\)/],
-    ["fresh heartbeat", holderText({ host: "node-17", pid: 1 }), null],
-  ];
-  for (const [what, text, why] of cases) {
-    lines.length = 0;
-    await Deno.remove(`${path}.takeovers.log`).catch(() => {});
-    await Deno.writeTextFile(path, text);
-    if (what === "old heartbeat") {
-      await Deno.utime(path, new Date(Date.now() - 3600e3), new Date(Date.now() - 3600e3));
-    }
-    const r = await acquireLock(path, { log });
-    if (!why) {
-      ok(!r.acquired && r.holder.host === "node-17", what);
-      equal(await Deno.readTextFile(path), text, `${what}: the lock is left as it was`);
-      continue;
-    }
-    ok(r.acquired, what);
-    deepEqual(r.lock.tookOver, JSON.parse(text), what);
-    equal(lines.length, 1, what);
-    match(lines[0], why, what);
-    equal((await Deno.readTextFile(`${path}.takeovers.log`)).trim(), lines[0], `${what}: takeover logged`);
-    equal(JSON.parse(await Deno.readTextFile(path)).pid, Deno.pid, what);
-    await r.lock.release();
-  }
-  await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("run lock: of 4 processes racing for one stale lock exactly one wins, one takeover logged", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ablate_lock_race_" });
-  const path = `${dir}/run.lock`;
-  await Deno.writeTextFile(path, holderText({ pid: await deadPid() }));
-  const code = `import { acquireLock } from "${root}/lib/ablate/lock.ts";
-    const go = Number(Deno.args[0]);
-    await new Promise((r) => setTimeout(r, go - Date.now()));
-    const r = await acquireLock(${JSON.stringify(path)});
-    console.log(r.acquired ? "acquired" : "held");
-    await new Promise((r) => setTimeout(r, 1500));
-    if (r.acquired) await r.lock.release();`;
-  await Deno.writeTextFile(`${dir}/race.ts`, code);
-  const go = String(Date.now() + 4000); // every process starts its attempt at the same instant
-  const outs = await Promise.all(
-    Array.from(
-      { length: 4 },
-      () =>
-        new Deno.Command(Deno.execPath(), { args: ["run", "-A", `${dir}/race.ts`, go], stdout: "piped" })
-          .output(),
-    ),
-  );
-  const said = outs.map((o) => dec.decode(o.stdout).trim()).sort();
-  deepEqual(said, ["acquired", "held", "held", "held"]);
-  equal((await Deno.readTextFile(`${path}.takeovers.log`)).trim().split("\n").length, 1);
-  await Deno.remove(dir, { recursive: true });
-});
 
 const SMOKE = ["--preset", "smoke", "--table", "table2,table5", "--backend", "wasm"];
 
@@ -173,6 +89,7 @@ Deno.test({
     ) ok(directives.includes(d), `${d} in ${directives}`);
     ok((await Deno.stat(`${out}/logs`)).isDirectory, "the log folder exists before submission");
     match(sb, new RegExp(`^cd ${root}$`, "m"));
+    match(sb, /^export YOLO_NATIVE_THREADS="\$\{YOLO_NATIVE_THREADS:-\$\{SLURM_CPUS_PER_TASK:-4\}\}"$/m);
     match(sb, /^exec "\$\{DENO:-deno\}" task ablate --run-index "\$SLURM_ARRAY_TASK_ID" --out \S+$/m);
     equal((await new Deno.Command("bash", { args: ["-n", `${out}/ablate.sbatch`] }).output()).code, 0);
 
@@ -224,6 +141,7 @@ Deno.test({
       limits: { cpu: "4", memory: "16Gi", "nvidia.com/gpu": "1" },
     });
     deepEqual(c.volumeMounts, [{ name: "ablate-out", mountPath: out }]);
+    deepEqual(c.env, [{ name: "YOLO_NATIVE_THREADS", value: "4" }]);
     deepEqual(pod.volumes, [{ name: "ablate-out", persistentVolumeClaim: { claimName: "ablate-runs" } }]);
     deepEqual(c.command.slice(0, 2), ["sh", "-c"]);
     // The pod's command, run here as Kubernetes runs it for index 1 (JOB_COMPLETION_INDEX set, in its

@@ -92,6 +92,8 @@ export function k8sJob(cp: ClusterPlan, o: K8sOptions): Record<string, unknown> 
             image: o.image,
             workingDir: o.workdir ?? "/app",
             command: ["sh", "-c", `YOLO_ABLATE_TASK="k8s $HOSTNAME" exec ${command}`],
+            // The native backend uses the pod's CPUs (not every core of the node).
+            ...(o.cpu && /^\d+$/.test(o.cpu) ? { env: [{ name: "YOLO_NATIVE_THREADS", value: o.cpu }] } : {}),
             ...(Object.keys(limits).length ? { resources: { requests: amounts, limits } } : {}),
             volumeMounts: [{ name: "ablate-out", mountPath: cp.out }],
           }],

@@ -68,6 +68,8 @@ export function slurmScript(cp: ClusterPlan, o: SlurmOptions): string {
     `cd ${shellQuote(o.workdir)}`,
     "# The run's own lock (in its folder) keeps a requeued or duplicate task from training it twice.",
     `export YOLO_ABLATE_TASK="slurm \${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}"`,
+    "# The native backend uses the task's CPUs (not every core of the node).",
+    `export YOLO_NATIVE_THREADS="\${YOLO_NATIVE_THREADS:-\${SLURM_CPUS_PER_TASK:-${o.cpusPerTask}}}"`,
     `# DENO overrides the deno executable (default: deno on PATH).`,
     `exec "\${DENO:-deno}" ${runCommand('"$SLURM_ARRAY_TASK_ID"', cp.out).replace(/^deno /, "")}`,
     "",
