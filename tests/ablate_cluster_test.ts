@@ -6,6 +6,7 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { parse } from "yaml";
 import { Job as K8sJob } from "kubernetes-models/batch/v1/Job";
 import { runIndex } from "../lib/ablate/run_index.ts";
+import { pendingLines, runStates } from "../lib/ablate/collect.ts";
 import type { ClusterPlan } from "../lib/ablate/cluster_plan.ts";
 import type { RunMetrics } from "../lib/ablate/runner.ts";
 
@@ -202,6 +203,18 @@ Deno.test({
     equal((await runIndex({ out, index: 0, train: fake, log: quiet })).status, "done");
     deepEqual(trained, [cp.runs[0].key]);
     await rejects(Deno.stat(`${out}/_runs/${cp.runs[0].key}/run.lock`), Deno.errors.NotFound);
+    // A failing run is recorded as failed; the state of every run, with the command that resumes it.
+    const boom = () => Promise.resolve(() => Promise.reject(new Error("boom")));
+    equal((await runIndex({ out, index: 2, train: boom, log: quiet })).status, "failed");
+    const states = await runStates(cp);
+    deepEqual(states.map((s) => s.state), ["done", "done", "failed", ...Array(n - 3).fill("not started")]);
+    const lines = pendingLines(states);
+    equal(lines[0], `[ablate] 2/${n} runs done, 1 failed, 0 running, ${n - 3} not started`);
+    match(
+      lines[1],
+      new RegExp(`run 2 \\(.*\\) failed: boom; resume: deno task ablate --run-index 2 --out ${out}$`),
+    );
+    equal(lines.length, 1 + n - 2);
 
     // Bad input: clear errors, nothing overwritten.
     const before = await Promise.all(
