@@ -1,5 +1,5 @@
 /**
- * `deno task ablate [--preset quick] [--table table2,table4,...] [--seeds 2] [--epochs N] [--data d.yaml]
+ * `deno task ablate [--preset smoke|quick|full|paper] [--table table2,table4,...] [--seeds 2] [--epochs N] [--data d.yaml]
  * [--jobs N] [--out runs/ablate] [--backend X]`: reproduces the paper's tables and figures at CPU scale
  * beside the printed numbers (see experiments/ and lib/ablate/). Interrupted sessions resume: runs with
  * a finished record are not repeated. `--plan` prints the plan and the estimated time without training.
@@ -26,7 +26,7 @@ import {
   runIndexCli,
 } from "./_ablate_cluster.ts";
 
-const USAGE = `usage: deno task ablate [--preset smoke|quick|full] [--table ${
+const USAGE = `usage: deno task ablate [--preset smoke|quick|full|paper] [--table ${
   EXPERIMENT_NAMES.join(",")
 }] [--seeds N | --seeds a,b,c]
   [--epochs N] [--data dataset.yaml] [--jobs N] [--out runs/ablate] [--variants table2:csp,conv;table5:s_gelan]
