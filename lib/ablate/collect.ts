@@ -83,7 +83,15 @@ export function statusMarkdown(cp: ClusterPlan, states: readonly RunState[]): st
   ].join("\n");
 }
 
-/** Write `DIR/status.md` and return the states. */
+/**
+ * Write `DIR/status.md` and return the states.
+ *
+ * @example
+ * ```ts
+ * import { readClusterPlan } from "./cluster_plan.ts";
+ * for (const line of pendingLines(await writeStatus(await readClusterPlan("runs/cluster")))) console.log(line);
+ * ```
+ */
 export async function writeStatus(cp: ClusterPlan): Promise<RunState[]> {
   const states = await runStates(cp);
   await writeAtomic(`${cp.out}/status.md`, statusMarkdown(cp, states));

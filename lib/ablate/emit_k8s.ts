@@ -104,7 +104,16 @@ export function k8sJob(cp: ClusterPlan, o: K8sOptions): Record<string, unknown> 
   };
 }
 
-/** The text of `ablate-job.yaml` for a plan. */
+/**
+ * The text of `ablate-job.yaml` for a plan.
+ *
+ * @example
+ * ```ts
+ * import { readClusterPlan } from "./cluster_plan.ts";
+ * const cp = await readClusterPlan("/mnt/ablate");
+ * console.log(k8sManifest(cp, { parallel: 8, image: "ghcr.io/lab/yolov9-ts:1", pvc: "ablate-runs", gpus: 1 }));
+ * ```
+ */
 export function k8sManifest(cp: ClusterPlan, o: K8sOptions): string {
   const head =
     `# yolov9-ts ablation, preset ${cp.session.preset}: ${cp.runs.length} runs (${cp.out}/plan.json), ` +

@@ -41,7 +41,16 @@ export function checkSlurmOptions(o: SlurmOptions): void {
   }
 }
 
-/** The text of `ablate.sbatch` for a plan. */
+/**
+ * The text of `ablate.sbatch` for a plan.
+ *
+ * @example
+ * ```ts
+ * import { readClusterPlan } from "./cluster_plan.ts";
+ * const cp = await readClusterPlan("runs/cluster");
+ * console.log(slurmScript(cp, { parallel: 8, cpusPerTask: 8, gres: "gpu:1", time: "2-00:00:00", workdir: "." }));
+ * ```
+ */
 export function slurmScript(cp: ClusterPlan, o: SlurmOptions): string {
   checkSlurmOptions(o);
   const n = cp.runs.length;

@@ -49,7 +49,16 @@ export async function planRun(out: string, index: number): Promise<{ cp: Cluster
   return { cp, job };
 }
 
-/** Train run `index` of the plan in `out` (see the module doc). */
+/**
+ * Train run `index` of the plan in `out` (see the module doc).
+ *
+ * @example
+ * ```ts
+ * import { inProcessTrain } from "../../experiments/train_job.ts";
+ * const r = await runIndex({ out: "runs/cluster", index: 3, train: () => Promise.resolve(inProcessTrain()) });
+ * console.log(r.status); // "done", "failed", "skipped" (finished earlier) or "held" (another live task)
+ * ```
+ */
 export async function runIndex(o: RunIndexOptions): Promise<RunIndexResult> {
   const log = o.log ?? ((l: string) => console.error(l));
   const { cp, job } = await planRun(o.out, o.index);
