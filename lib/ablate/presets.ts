@@ -96,6 +96,12 @@ const CPU_HYP: Record<string, number> = {
 /** MNIST-Det drawn at 64 px with larger, fewer digits (12-32 px, 1-4 per image) for 64 px training. */
 const MNIST_DET_64 = { img: 64, minSize: 12, maxSize: 32, maxDigits: 4 };
 
+/** Figure settings of the long presets (`full`, `paper`). */
+const LONG_FIGURES: { ib: IbSettings; fig7: Fig7Settings } = {
+  ib: { depths: [50, 100, 150, 200], seeds: 3, width: 32, size: 128, images: 3 },
+  fig7: { images: 8 },
+};
+
 /** The presets by name. */
 export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
   smoke: {
@@ -152,8 +158,7 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     noval: false,
     jobs: 2,
     variants: "all",
-    ib: { depths: [50, 100, 150, 200], seeds: 3, width: 32, size: 128, images: 3 },
-    fig7: { images: 8 },
+    ...LONG_FIGURES,
   },
   paper: {
     name: "paper",
@@ -171,8 +176,7 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     noval: false,
     jobs: 1,
     variants: "all",
-    ib: { depths: [50, 100, 150, 200], seeds: 3, width: 32, size: 128, images: 3 },
-    fig7: { images: 8 },
+    ...LONG_FIGURES,
     dataRequired:
       "a COCO dataset YAML (the official data/coco.yaml layout: train2017 / val2017 images and labels)",
   },
