@@ -1,8 +1,9 @@
 /**
- * `deno task ablate [--preset quick] [--table table2,table4,...] [--seeds 2] [--epochs N] [--data d.yaml]
+ * `deno task ablate [--preset smoke|quick|full|paper] [--table table2,table4,...] [--seeds 2] [--epochs N] [--data d.yaml]
  * [--jobs N] [--out runs/ablate] [--backend X]`: reproduces the paper's tables and figures at CPU scale
  * beside the printed numbers (see experiments/ and lib/ablate/). Interrupted sessions resume: runs with
  * a finished record are not repeated. `--plan` prints the plan and the estimated time without training.
+ * `--emit slurm|k8s`, `--run-index I` and `--collect` hand the runs to a cluster (./_ablate_cluster.ts).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -14,12 +15,24 @@ import type { AreaRule } from "../lib/ablate/coco_stats.ts";
 import { formatDuration } from "../lib/ablate/runner.ts";
 import { pendingJobs, planSession, runAblate } from "../lib/ablate/session.ts";
 import { EXPERIMENT_NAMES, selectExperiments } from "../experiments/mod.ts";
+import { pathExists } from "../lib/io/exists.ts";
+import { readClusterPlan } from "../lib/ablate/cluster_plan.ts";
+import {
+  absoluteOut,
+  checkScheduler,
+  CLUSTER_FLAGS,
+  CLUSTER_USAGE,
+  collectCli,
+  emitCluster,
+  runIndexCli,
+} from "./_ablate_cluster.ts";
 
-const USAGE = `usage: deno task ablate [--preset smoke|quick|full] [--table ${
+const USAGE = `usage: deno task ablate [--preset smoke|quick|full|paper] [--table ${
   EXPERIMENT_NAMES.join(",")
 }] [--seeds N | --seeds a,b,c]
   [--epochs N] [--data dataset.yaml] [--jobs N] [--out runs/ablate] [--variants table2:csp,conv;table5:s_gelan]
-  [--area-rule terciles|coco] [--conf 1e-5] [--plan] [--backend X]`;
+  [--area-rule terciles|coco] [--conf 1e-5] [--plan [--step-times bench.json]] [--backend X]
+${CLUSTER_USAGE}`;
 
 /** `--seeds 3` = seeds 0,1,2; `--seeds 0,4` = those seeds. */
 function parseSeeds(v: string): number[] {
@@ -50,6 +63,9 @@ async function resolveData(
   out: string,
 ): Promise<{ path: string; trainImages: number; valImages: number; nc: number }> {
   const data = await import("../lib/data/mod.ts");
+  if (!dataFlag && preset.dataRequired) {
+    throw new RangeError(`--preset ${preset.name} needs --data: ${preset.dataRequired}`);
+  }
   if (dataFlag) {
     const [t, v] = await Promise.all([
       data.loadDataset(dataFlag, "train"),
@@ -82,11 +98,24 @@ async function runJob(
   await Deno.writeTextFile(`${dir}/metrics.json`, JSON.stringify(metrics));
 }
 
+/** `--plan` at GPU scale: GPU-hours of the plan and of what is still to train, and their basis. */
+async function printGpuHours(all: Job[], pending: Job[], nc: number, stepTimes?: string): Promise<void> {
+  const g = await import("../lib/ablate/gpu_cost.ts");
+  const basis = stepTimes
+    ? await g.measuredBasis(JSON.parse(await Deno.readTextFile(stepTimes)), stepTimes)
+    : await g.documentedBasis();
+  const [a, p] = [g.gpuHours(all, basis, nc).total, g.gpuHours(pending, basis, nc).total]
+    .map((h) => (h < 10 ? h.toPrecision(3) : h.toFixed(0)));
+  console.log(
+    `${all.length} unique runs: ${a} GPU-hours (${pending.length} still to train: ${p}); from ${basis.label}`,
+  );
+}
+
 await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      preset: { type: "string", default: "quick" },
+      preset: { type: "string" },
       table: { type: "string" },
       seeds: { type: "string" },
       epochs: { type: "string" },
@@ -97,9 +126,11 @@ await runMain(async () => {
       "area-rule": { type: "string", default: "terciles" },
       conf: { type: "string" },
       plan: { type: "boolean" },
+      "step-times": { type: "string" },
       backend: { type: "string" },
       "run-job": { type: "string" },
       help: { type: "boolean", short: "h" },
+      ...CLUSTER_FLAGS,
     },
   });
   if (values.help) return console.log(USAGE);
@@ -109,17 +140,32 @@ await runMain(async () => {
   }
   const conf = numberFlag(values.conf, "conf", { min: 0, max: 1, belowMax: true });
   if (values["run-job"]) return await runJob(values["run-job"], values.backend, areaRule, conf);
-  const preset = getPreset(values.preset!);
+  if (values["run-index"] !== undefined) {
+    return await runIndexCli(values.out!, values["run-index"], values.backend);
+  }
+  if (values.emit !== undefined) checkScheduler(values.emit);
+  const planFlags = ["preset", "table", "seeds", "epochs", "data", "variants"] as const;
+  const emitted = !values.plan && values.emit === undefined && await pathExists(`${values.out}/plan.json`);
+  if (values.collect || emitted) {
+    // A folder of an emitted plan: a plain session over it collects (it never trains behind the scheduler).
+    const cp = await readClusterPlan(values.out!);
+    const given = planFlags.filter((f) => values[f] !== undefined);
+    if (given.length) {
+      throw new RangeError(
+        `${values.out}/plan.json holds an emitted plan (preset ${cp.session.preset}): --${
+          given.join(", --")
+        } would make another; collect it with --collect, or choose another --out`,
+      );
+    }
+    return await collectCli(cp, values.backend);
+  }
+  const preset = getPreset(values.preset ?? "quick");
   const jobs = values.jobs === undefined ? preset.jobs : intFlag(values.jobs, "jobs", 1);
-  const out = values.out!.replace(/\/+$/, "");
+  const out = values.emit !== undefined ? absoluteOut(values.out!) : values.out!.replace(/\/+$/, "");
   const backend = await setupBackend(values.backend);
   const tables = values.table?.split(",").map((s) => s.trim());
   selectExperiments(tables); // unknown names fail before any data is generated
   const data = await resolveData(values.data, preset, out);
-  const { inProcessTrain, subprocessTrain } = await import("../lib/ablate/train_job.ts");
-  const train = jobs > 1
-    ? subprocessTrain({ backend: values.backend, areaRule, conf })
-    : inProcessTrain({ areaRule, conf });
   const common = {
     preset,
     experiments: selectExperiments(tables),
@@ -133,9 +179,17 @@ await runMain(async () => {
     conf,
     only: values.variants ? parseVariants(values.variants) : undefined,
   };
+  if (values.emit !== undefined) {
+    // Every task selects the backend named at emit time (or the best one on its node).
+    const files = await emitCluster(values.emit, { ...common, backend: values.backend }, tables, values);
+    return console.log(`wrote ${files.join(", ")}`);
+  }
   if (values.plan) {
     const { plan } = await planSession(common);
     const pending = await pendingJobs(out, plan.jobs);
+    if (preset.name === "paper" || values["step-times"]) {
+      return await printGpuHours(plan.jobs, pending, data.nc, values["step-times"]);
+    }
     const cost = pending.reduce((s, j) => s + j.cost, 0);
     console.log(
       `${plan.jobs.length} unique runs for ${plan.entries.length} cells (${pending.length} still to train); estimated ${
@@ -144,6 +198,10 @@ await runMain(async () => {
     );
     return;
   }
+  const { inProcessTrain, subprocessTrain } = await import("../lib/ablate/train_job.ts");
+  const train = jobs > 1
+    ? subprocessTrain({ backend: values.backend, areaRule, conf })
+    : inProcessTrain({ areaRule, conf });
   const res = await runAblate({ ...common, train });
   console.log(res.report);
 });

@@ -4,7 +4,8 @@
  * the data are MNIST-Det (the first N images of the default dataset) unless `--data` names a YOLO
  * dataset YAML. `smoke` exercises everything end to end in minutes (2 variants per table, 1 seed,
  * 1 short epoch; for the tests), `quick` is the main job (all variants, 2 seeds, 2 runs in parallel), `full` is for a
- * long night or a GPU.
+ * long night or a GPU, `paper` is the paper's own recipe (Sec. 5.1: full-size models, COCO, 640 px, 500
+ * epochs) for a GPU cluster (`--emit slurm|k8s`).
  * @module
  */
 import type { ScaleOptions } from "../graph/scale.ts";
@@ -39,7 +40,7 @@ export interface Fig7Settings {
 
 /** A preset. */
 export interface Preset {
-  name: "smoke" | "quick" | "full";
+  name: "smoke" | "quick" | "full" | "paper";
   description: string;
   seeds: number[];
   epochs: number;
@@ -63,6 +64,8 @@ export interface Preset {
   variants: "all" | "smoke";
   ib: IbSettings;
   fig7: Fig7Settings;
+  /** The preset trains on a dataset the user names (`--data`), never on MNIST-Det: what it expects. */
+  dataRequired?: string;
 }
 
 /**
@@ -92,6 +95,12 @@ const CPU_HYP: Record<string, number> = {
 
 /** MNIST-Det drawn at 64 px with larger, fewer digits (12-32 px, 1-4 per image) for 64 px training. */
 const MNIST_DET_64 = { img: 64, minSize: 12, maxSize: 32, maxDigits: 4 };
+
+/** Figure settings of the long presets (`full`, `paper`). */
+const LONG_FIGURES: { ib: IbSettings; fig7: Fig7Settings } = {
+  ib: { depths: [50, 100, 150, 200], seeds: 3, width: 32, size: 128, images: 3 },
+  fig7: { images: 8 },
+};
 
 /** The presets by name. */
 export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
@@ -149,8 +158,27 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     noval: false,
     jobs: 2,
     variants: "all",
-    ib: { depths: [50, 100, 150, 200], seeds: 3, width: 32, size: 128, images: 3 },
-    fig7: { images: 8 },
+    ...LONG_FIGURES,
+  },
+  paper: {
+    name: "paper",
+    description:
+      "the paper's recipe on GPUs: every full-size variant, 1 seed, 500 epochs of COCO at 640 px, batch 128 at nominal batch 64, hyp.scratch-high unchanged, close-mosaic 15",
+    seeds: [0],
+    epochs: 500,
+    batch: 128,
+    img: 640,
+    scale: { width: 1, depth: 1, divisor: 1 }, // divisor 1: the official configs unchanged
+    mnistDet: { train: 0, val: 0 },
+    hyp: {},
+    closeMosaic: 15,
+    nbs: 64,
+    noval: false,
+    jobs: 1,
+    variants: "all",
+    ...LONG_FIGURES,
+    dataRequired:
+      "a COCO dataset YAML (the official data/coco.yaml layout: train2017 / val2017 images and labels)",
   },
 };
 

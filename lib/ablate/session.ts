@@ -18,6 +18,7 @@ import { barChartSvg } from "./plot.ts";
 import { buildConfig, countsOf, scaledConfig, specOf, variantConfig } from "./variants.ts";
 import { summarizeModel } from "../graph/summary.ts";
 import { writeAtomic } from "../io/atomic.ts";
+import { recordedJobs } from "./collect.ts";
 
 /** Options of {@link runAblate}. */
 export interface AblateOptions {
@@ -38,6 +39,8 @@ export interface AblateOptions {
   conf?: number;
   /** Only these variant ids per table (`--variants table2:csp,conv`). */
   only?: Record<string, string[]>;
+  /** Train nothing: report only the runs that have a record (`--collect`). */
+  collect?: boolean;
   log?: (line: string) => void;
 }
 
@@ -146,10 +149,11 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
   );
   await Deno.mkdir(o.out, { recursive: true });
   const kinds = { skip: 0, done: 0, fail: 0 };
-  const records = await runJobs(plan.jobs, {
+  const records = await runJobs(o.collect ? await recordedJobs(o.out, plan.jobs) : plan.jobs, {
     root: o.out,
     train: o.train,
     jobs: o.jobs ?? 1,
+    retryFailed: !o.collect,
     onProgress: (ev) => {
       if (ev.kind === "skip" || ev.kind === "done" || ev.kind === "fail") kinds[ev.kind]++;
       log(`[ablate] ${progressLine(ev)}`);
