@@ -96,6 +96,7 @@ export function detectHead(branches: number, plain = false): ModuleDef {
     forward: (o, p, x, a) => ddetectForward(o, p, x as never[], as(a)),
   };
 }
+
 /** Normalise a row's module name (`nn.Upsample` -> `Upsample`). */
 export function moduleName(name: string): string {
   return name.replace(/^(torch\.)?nn\./, "");
