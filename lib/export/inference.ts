@@ -20,16 +20,17 @@ export interface InferenceModel {
 }
 
 /**
- * The main-branch model of `spec` / `weights` (`fused`: the weights are already fused), fused when `fuse`.
+ * The main-branch model of `spec` / `weights` (`fused`: the weights are already fused; `keepAux`: keep the
+ * auxiliary branch), fused when `fuse`.
  * Tensors created by fusing belong to the result: free them with `disposeWeights(result.weights, weights)`.
  */
 export function inferenceModel(
   spec: ModelSpec,
   weights: Tree<tf.Tensor>,
-  o: { fused: boolean; fuse: boolean },
+  o: { fused: boolean; fuse: boolean; keepAux?: boolean },
 ): InferenceModel {
   let m = { spec, weights };
-  const stripped = spec.branches > 1;
+  const stripped = spec.branches > 1 && !o.keepAux;
   if (stripped) {
     if (o.fused) throw new RangeError(`Cannot remove the auxiliary branch of ${spec.name}: its weights are already fused`);
     m = stripAuxModel(spec, weights);

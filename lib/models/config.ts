@@ -141,3 +141,17 @@ export function configToDict(cfg: ModelConfig): Record<string, unknown> {
     head: cfg.rows.slice(nBackbone).map(row),
   };
 }
+
+/**
+ * A configuration as YAML text in the official layout (scalars, then `backbone:` and `head:` with one flow-style
+ * `[from, n, module, args]` row per line), readable by `yaml.safe_load` and by {@link parseModelConfig}.
+ */
+export function configToYaml(cfg: ModelConfig): string {
+  const lines: string[] = [];
+  for (const [k, v] of Object.entries(configToDict(cfg))) {
+    const rows = v as unknown[];
+    if ((k === "backbone" || k === "head") && rows.length) lines.push(`${k}:`, ...rows.map((r) => `  - ${JSON.stringify(r)}`));
+    else lines.push(`${k}: ${JSON.stringify(v)}`);
+  }
+  return lines.join("\n") + "\n";
+}

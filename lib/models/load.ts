@@ -49,10 +49,18 @@ export async function saveModel(
   weights: Tree<tf.Tensor>,
   opts: { fused?: boolean; metadata?: Record<string, string> } = {},
 ): Promise<void> {
-  await writeSafetensors(path, stateDictFromWeights(weights), {
+  await writeSafetensors(path, stateDictFromWeights(weights), modelFileMetadata(spec, opts));
+}
+
+/** The safetensors metadata of a model file: its configuration (`model_yaml`), `nc`, `fused`, plus `metadata`. */
+export function modelFileMetadata(
+  spec: ModelSpec,
+  opts: { fused?: boolean; metadata?: Record<string, string> } = {},
+): Record<string, string> {
+  return {
     ...opts.metadata,
     model_yaml: JSON.stringify(configToDict({ ...spec.config, nc: spec.nc })),
     nc: String(spec.nc),
     fused: String(!!opts.fused),
-  });
+  };
 }
