@@ -8,7 +8,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
-import { loadWeightsFile } from "../io/weights_file.ts";
+import { loadWeightsFile, type WeightsFile } from "../io/weights_file.ts";
 import { configToDict, loadModelConfig, type ModelConfig, parseModelConfig } from "./config.ts";
 import { buildModelSpec, type ModelSpec } from "./spec.ts";
 import { stateDictFromWeights, weightsFromStateDict } from "./weights.ts";
@@ -32,13 +32,19 @@ export interface LoadModelOptions {
 /** Load a weights file (`.safetensors` or `.pt`) into a model. */
 export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const file = await loadWeightsFile(path, { ema: opts.ema });
-  let cfg: ModelConfig;
-  if (opts.cfg) cfg = await loadModelConfig(opts.cfg);
-  else if (file.yaml) cfg = parseModelConfig(file.yaml, `${path} (embedded config)`);
-  else throw new Error(`Cannot load ${path}: it carries no model configuration; pass --cfg`);
-  const spec = buildModelSpec(cfg, file.nc ? { nc: file.nc } : {});
+  return modelFromWeights(file, path, opts.cfg ? await loadModelConfig(opts.cfg) : undefined);
+}
+
+/**
+ * A model from parsed weights (no file access: also for the browser). `cfg` overrides the configuration the
+ * file carries; `source` names the file in errors.
+ */
+export function modelFromWeights(file: WeightsFile, source: string, cfg?: ModelConfig): LoadedModel {
+  if (!cfg && !file.yaml) throw new Error(`Cannot load ${source}: it carries no model configuration; pass --cfg`);
+  const config = cfg ?? parseModelConfig(file.yaml!, `${source} (embedded config)`);
+  const spec = buildModelSpec(config, file.nc ? { nc: file.nc } : {});
   const fused = file.metadata.fused === "true";
-  const weights = weightsFromStateDict(spec, file.tensors, { fused, source: path });
+  const weights = weightsFromStateDict(spec, file.tensors, { fused, source });
   return { spec, weights, fused, metadata: file.metadata };
 }
 
