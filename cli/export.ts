@@ -37,7 +37,9 @@ function imageSize(s: string): [number, number] {
 
 function num(name: string, s: string, int = false): number {
   const v = Number(s);
-  if (!Number.isFinite(v) || (int && !Number.isInteger(v))) throw new RangeError(`Cannot export: --${name} ${s}: expected a number`);
+  if (!Number.isFinite(v) || (int && !Number.isInteger(v))) {
+    throw new RangeError(`Cannot export: --${name} ${s}: expected a number`);
+  }
   return v;
 }
 
@@ -45,12 +47,24 @@ await runMain(async () => {
   const { values: v } = parseArgs({
     args: Deno.args,
     options: {
-      weights: { type: "string" }, cfg: { type: "string" }, format: { type: "string" }, out: { type: "string" },
-      img: { type: "string", default: "640" }, batch: { type: "string", default: "1" }, fuse: { type: "boolean" },
-      nms: { type: "boolean" }, dynamic: { type: "boolean" }, ema: { type: "boolean" }, "keep-aux": { type: "boolean" },
-      conf: { type: "string", default: "0.25" }, iou: { type: "string", default: "0.45" },
-      "max-det": { type: "string", default: "100" }, epoch: { type: "string", default: "-1" },
-      "best-fitness": { type: "string" }, backend: { type: "string" }, help: { type: "boolean", short: "h" },
+      weights: { type: "string" },
+      cfg: { type: "string" },
+      format: { type: "string" },
+      out: { type: "string" },
+      img: { type: "string", default: "640" },
+      batch: { type: "string", default: "1" },
+      fuse: { type: "boolean" },
+      nms: { type: "boolean" },
+      dynamic: { type: "boolean" },
+      ema: { type: "boolean" },
+      "keep-aux": { type: "boolean" },
+      conf: { type: "string", default: "0.25" },
+      iou: { type: "string", default: "0.45" },
+      "max-det": { type: "string", default: "100" },
+      epoch: { type: "string", default: "-1" },
+      "best-fitness": { type: "string" },
+      backend: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
   if (v.help) return console.log(USAGE);
@@ -67,10 +81,19 @@ await runMain(async () => {
   }
   const t0 = performance.now();
   const r = exportModel(model, {
-    format, img: imageSize(v.img), batch: num("batch", v.batch, true), fuse: v.fuse, dynamic: v.dynamic,
-    nms: v.nms ? { conf: num("conf", v.conf), iou: num("iou", v.iou), maxDet: num("max-det", v["max-det"], true) } : undefined,
-    keepAux: v["keep-aux"], epoch: num("epoch", v.epoch, true),
-    bestFitness: v["best-fitness"] === undefined ? null : num("best-fitness", v["best-fitness"]), names, source: v.weights,
+    format,
+    img: imageSize(v.img),
+    batch: num("batch", v.batch, true),
+    fuse: v.fuse,
+    dynamic: v.dynamic,
+    nms: v.nms
+      ? { conf: num("conf", v.conf), iou: num("iou", v.iou), maxDet: num("max-det", v["max-det"], true) }
+      : undefined,
+    keepAux: v["keep-aux"],
+    epoch: num("epoch", v.epoch, true),
+    bestFitness: v["best-fitness"] === undefined ? null : num("best-fitness", v["best-fitness"]),
+    names,
+    source: v.weights,
   });
   disposeWeights(model.weights);
   try {
@@ -79,9 +102,13 @@ await runMain(async () => {
     throw new Error(`Cannot write ${v.out}: ${(e as Error).message} (nothing was written)`);
   }
   if (r.stripped) console.log(`removed the auxiliary branch: ${model.spec.name} -> ${r.spec.name}`);
-  const what = format === "onnx" ? `ONNX opset 17${v.nms ? " + End2End NMS" : ""}${v.dynamic ? ", dynamic axes" : ""}` : format;
+  const what = format === "onnx"
+    ? `ONNX opset 17${v.nms ? " + End2End NMS" : ""}${v.dynamic ? ", dynamic axes" : ""}`
+    : format;
   console.log(
-    `wrote ${v.out}: ${r.spec.name} as ${what}${r.fused ? " (fused)" : ""}, ${(r.bytes.length / 1e6).toFixed(2)} MB` +
+    `wrote ${v.out}: ${r.spec.name} as ${what}${r.fused ? " (fused)" : ""}, ${
+      (r.bytes.length / 1e6).toFixed(2)
+    } MB` +
       ` in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
 });

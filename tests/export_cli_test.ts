@@ -17,7 +17,10 @@ const repo = new URL("../", import.meta.url).pathname;
 
 async function exportCli(...args: string[]): Promise<{ code: number; out: string }> {
   const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/export.ts`, "--backend", "wasm", ...args], cwd: repo, stdout: "piped", stderr: "piped",
+    args: ["run", "-A", `${repo}cli/export.ts`, "--backend", "wasm", ...args],
+    cwd: repo,
+    stdout: "piped",
+    stderr: "piped",
   }).output();
   return { code: r.code, out: new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr) };
 }
@@ -35,8 +38,22 @@ Deno.test("deno task export: onnx --nms --dynamic and safetensors --fuse from a 
   const weights = randomModelWeights(spec, { seed: 9, clsBias: 0 });
   await saveModel(`${dir}/yolov9-n.safetensors`, spec, weights);
 
-  const onnx = await exportCli("--weights", `${dir}/yolov9-n.safetensors`, "--format", "onnx", "--img", "64", "--nms", "--dynamic",
-    "--conf", "0.3", "--max-det", "20", "--out", `${dir}/m.onnx`);
+  const onnx = await exportCli(
+    "--weights",
+    `${dir}/yolov9-n.safetensors`,
+    "--format",
+    "onnx",
+    "--img",
+    "64",
+    "--nms",
+    "--dynamic",
+    "--conf",
+    "0.3",
+    "--max-det",
+    "20",
+    "--out",
+    `${dir}/m.onnx`,
+  );
   equal(onnx.code, 0, onnx.out);
   ok(/removed the auxiliary branch: yolov9-n -> gelan-n/.test(onnx.out), onnx.out);
   const session = await ort.InferenceSession.create(`${dir}/m.onnx`);
@@ -44,7 +61,9 @@ Deno.test("deno task export: onnx --nms --dynamic and safetensors --fuse from a 
   deepEqual(session.outputNames, ["num_dets", "det_boxes", "det_scores", "det_classes"]);
   const x = tf.randomUniform([1, 96, 64, 3], 0, 1, "float32", 4) as tf.Tensor4D;
   const nchw = tf.transpose(x, [0, 3, 1, 2]);
-  const out = await session.run({ images: new ort.Tensor("float32", nchw.dataSync() as Float32Array, nchw.shape) });
+  const out = await session.run({
+    images: new ort.Tensor("float32", nchw.dataSync() as Float32Array, nchw.shape),
+  });
   await session.release();
   const pred = predict(spec, weights, x);
   const [want] = nonMaxSuppression(pred, { confThres: 0.3, iouThres: 0.45, maxDet: 20 });
@@ -53,7 +72,15 @@ Deno.test("deno task export: onnx --nms --dynamic and safetensors --fuse from a 
   const scores = [...(out.det_scores.data as Float32Array).subarray(0, want.n)];
   ok(relMaxError(scores, Array.from({ length: want.n }, (_, i) => want.rows[6 * i + 4])) < 1e-4);
 
-  const st = await exportCli("--weights", `${dir}/yolov9-n.safetensors`, "--format", "safetensors", "--fuse", "--out", `${dir}/f.safetensors`);
+  const st = await exportCli(
+    "--weights",
+    `${dir}/yolov9-n.safetensors`,
+    "--format",
+    "safetensors",
+    "--fuse",
+    "--out",
+    `${dir}/f.safetensors`,
+  );
   equal(st.code, 0, st.out);
   const fused = await loadModel(`${dir}/f.safetensors`);
   ok(fused.fused);
@@ -80,17 +107,47 @@ Deno.test("deno task export: unknown format, mismatched weights and unwritable o
   ok(/unknown --format "tflite", expected onnx, pt, safetensors/.test(unknown.out), unknown.out);
 
   // gelan-n weights against gelan-t's config: the error names mis-shaped keys (the first one first).
-  const mismatch = await exportCli("--weights", w, "--cfg", "gelan-t", "--format", "onnx", "--out", `${dir}/x.onnx`);
+  const mismatch = await exportCli(
+    "--weights",
+    w,
+    "--cfg",
+    "gelan-t",
+    "--format",
+    "onnx",
+    "--out",
+    `${dir}/x.onnx`,
+  );
   equal(mismatch.code, 1);
   ok(/Cannot load weights .*gelan-n\.safetensors into gelan-t/.test(mismatch.out), mismatch.out);
-  ok(/wrong shape \(\d+\): model\.0\.conv\.weight: expected \[16,3,3,3\], got \[8,3,3,3\]/.test(mismatch.out), mismatch.out);
+  ok(
+    /wrong shape \(\d+\): model\.0\.conv\.weight: expected \[16,3,3,3\], got \[8,3,3,3\]/.test(mismatch.out),
+    mismatch.out,
+  );
 
-  const noDir = await exportCli("--weights", w, "--format", "onnx", "--img", "64", "--out", `${dir}/missing/x.onnx`);
+  const noDir = await exportCli(
+    "--weights",
+    w,
+    "--format",
+    "onnx",
+    "--img",
+    "64",
+    "--out",
+    `${dir}/missing/x.onnx`,
+  );
   equal(noDir.code, 1);
   ok(/Cannot write .*missing\/x\.onnx: .*\(nothing was written\)/.test(noDir.out), noDir.out);
   // An output path that is a folder: the rename fails, the temp file is removed.
   await Deno.mkdir(`${dir}/taken.onnx/inner`, { recursive: true });
-  const isDir = await exportCli("--weights", w, "--format", "onnx", "--img", "64", "--out", `${dir}/taken.onnx`);
+  const isDir = await exportCli(
+    "--weights",
+    w,
+    "--format",
+    "onnx",
+    "--img",
+    "64",
+    "--out",
+    `${dir}/taken.onnx`,
+  );
   equal(isDir.code, 1);
   ok(/Cannot write .*taken\.onnx/.test(isDir.out), isDir.out);
   deepEqual(await files(dir), ["gelan-n.safetensors", "taken.onnx"]);

@@ -30,7 +30,9 @@ async function model(name: string): Promise<{ spec: ModelSpec; weights: Tree<tf.
 async function run(bytes: Uint8Array, x: tf.Tensor4D): Promise<ort.InferenceSession.OnnxValueMapType> {
   const session = await ort.InferenceSession.create(bytes);
   const nchw = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]));
-  const out = await session.run({ images: new ort.Tensor("float32", nchw.dataSync() as Float32Array, nchw.shape) });
+  const out = await session.run({
+    images: new ort.Tensor("float32", nchw.dataSync() as Float32Array, nchw.shape),
+  });
   nchw.dispose();
   await session.release();
   return out;
@@ -39,7 +41,9 @@ async function run(bytes: Uint8Array, x: tf.Tensor4D): Promise<ort.InferenceSess
 /** Rows [lo, hi) of a (N, C, A) array, flattened. */
 function rows(data: ArrayLike<number>, [n, c, a]: number[], lo: number, hi: number): number[] {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) for (let r = lo; r < hi; r++) for (let k = 0; k < a; k++) out.push(data[(i * c + r) * a + k]);
+  for (let i = 0; i < n; i++) {
+    for (let r = lo; r < hi; r++) for (let k = 0; k < a; k++) out.push(data[(i * c + r) * a + k]);
+  }
   return out;
 }
 
@@ -57,7 +61,9 @@ function assertSamePrediction(got: ort.Tensor, want: tf.Tensor3D, what: string):
 async function realImage(size: number): Promise<tf.Tensor4D> {
   const img = await decodeImage(`${repo}data/images/chelsea.png`);
   const lb = letterbox(img, [size, size], { auto: true, stride: 32 }).image;
-  return tf.tidy(() => tf.div(tf.tensor4d(lb.pixels, [1, lb.height, lb.width, 3], "int32").toFloat(), 255) as tf.Tensor4D);
+  return tf.tidy(() =>
+    tf.div(tf.tensor4d(lb.pixels, [1, lb.height, lb.width, 3], "int32").toFloat(), 255) as tf.Tensor4D
+  );
 }
 
 Deno.test("ONNX output0 equals our forward (fixed and dynamic axes, random and real images)", async () => {
@@ -71,7 +77,13 @@ Deno.test("ONNX output0 equals our forward (fixed and dynamic axes, random and r
     const dynamic = exportOnnx(inf.spec, inf.weights, { img: [64, 64], dynamic: true });
     const random = tf.randomUniform([2, 64, 64, 3], 0, 1, "float32", 5) as tf.Tensor4D;
     const wide = tf.randomUniform([3, 96, 128, 3], 0, 1, "float32", 6) as tf.Tensor4D;
-    for (const [bytes, x, what] of [[fixed, random, "fixed 2x64x64"], [dynamic, wide, "dynamic 3x96x128"], [dynamic, real, "dynamic chelsea"]] as const) {
+    for (
+      const [bytes, x, what] of [[fixed, random, "fixed 2x64x64"], [dynamic, wide, "dynamic 3x96x128"], [
+        dynamic,
+        real,
+        "dynamic chelsea",
+      ]] as const
+    ) {
       const want = predict(spec, weights, x); // our forward of the unfused training model's main branch
       assertSamePrediction((await run(bytes, x)).output0, want, `${name} ${what}`);
       want.dispose();
@@ -119,18 +131,25 @@ Deno.test("ONNX --nms: End2End outputs equal our non_max_suppression (counts, bo
         const at = (i: number) => b * nms.maxDet + i;
         for (let i = d.n; i < nms.maxDet; i++) {
           // Rows past num_dets are zero.
-          ok(scores[at(i)] === 0 && classes[at(i)] === 0 && boxes.subarray(4 * at(i), 4 * at(i) + 4).every((v) => v === 0));
+          ok(
+            scores[at(i)] === 0 && classes[at(i)] === 0 &&
+              boxes.subarray(4 * at(i), 4 * at(i) + 4).every((v) => v === 0),
+          );
         }
         // Rows in score order; rows of exactly equal scores (grey letterbox padding) may come in either order,
         // so each of ours is paired with the closest unused row of the same class.
         const used = new Set<number>();
-        const gotBoxes: number[] = [], wantBoxes: number[] = [], gotScores: number[] = [], wantScores: number[] = [];
+        const gotBoxes: number[] = [],
+          wantBoxes: number[] = [],
+          gotScores: number[] = [],
+          wantScores: number[] = [];
         for (let i = 0; i < d.n; i++) {
           const wantBox = [...d.rows.subarray(6 * i, 6 * i + 4)];
           let best = -1, bestErr = Infinity;
           for (let j = 0; j < d.n; j++) {
             if (used.has(j) || classes[at(j)] !== d.rows[6 * i + 5]) continue;
-            const err = Math.abs(scores[at(j)] - d.rows[6 * i + 4]) + relMaxError(boxes.subarray(4 * at(j), 4 * at(j) + 4), wantBox);
+            const err = Math.abs(scores[at(j)] - d.rows[6 * i + 4]) +
+              relMaxError(boxes.subarray(4 * at(j), 4 * at(j) + 4), wantBox);
             if (err < bestErr) [best, bestErr] = [j, err];
           }
           ok(best >= 0, `${name} ${what}: image ${b} row ${i} (class ${d.rows[6 * i + 5]}) has no match`);
@@ -140,8 +159,14 @@ Deno.test("ONNX --nms: End2End outputs equal our non_max_suppression (counts, bo
           gotScores.push(scores[at(best)]);
           wantScores.push(d.rows[6 * i + 4]);
         }
-        ok(relMaxError(gotBoxes, wantBoxes) < 1e-4, `${name} ${what}: boxes ${relMaxError(gotBoxes, wantBoxes)}`);
-        ok(relMaxError(gotScores, wantScores) < 1e-4, `${name} ${what}: scores ${relMaxError(gotScores, wantScores)}`);
+        ok(
+          relMaxError(gotBoxes, wantBoxes) < 1e-4,
+          `${name} ${what}: boxes ${relMaxError(gotBoxes, wantBoxes)}`,
+        );
+        ok(
+          relMaxError(gotScores, wantScores) < 1e-4,
+          `${name} ${what}: scores ${relMaxError(gotScores, wantScores)}`,
+        );
       });
     }
     random.dispose();
@@ -159,7 +184,10 @@ Deno.test("ONNX export refuses unfused, multi-branch weights and bad sizes", asy
   throws(() => exportOnnx(stripped.spec, stripped.weights, { img: [64, 64] }), /expected fused weights/);
   const fused = inferenceModel(spec, weights, { fused: false, fuse: true });
   throws(() => exportOnnx(fused.spec, fused.weights, { img: [64, 50] }), /multiple of the stride 32/);
-  throws(() => exportOnnx(fused.spec, fused.weights, { img: [64, 64], nms: { conf: 2, iou: 0.5, maxDet: 10 } }), /--conf/);
+  throws(
+    () => exportOnnx(fused.spec, fused.weights, { img: [64, 64], nms: { conf: 2, iou: 0.5, maxDet: 10 } }),
+    /--conf/,
+  );
   disposeWeights(fused.weights, weights);
   disposeWeights(weights);
 });

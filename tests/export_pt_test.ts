@@ -14,7 +14,7 @@ import type { RawTensor } from "../lib/io/raw_tensor.ts";
 import { randomModelWeights } from "../lib/testing/random_model.ts";
 import { exportModel } from "../lib/export/export.ts";
 import { inferenceModel } from "../lib/export/inference.ts";
-import { pickle, PyCall, PyTuple } from "../lib/export/pickle_writer.ts";
+import { PickleCall, PickleTuple, pickleValue } from "../lib/export/pickle_writer.ts";
 
 const repo = new URL("../", import.meta.url).pathname;
 
@@ -34,10 +34,18 @@ function assertSameStateDict(got: Map<string, RawTensor>, want: Map<string, RawT
 }
 
 /** Check a checkpoint with PyTorch: torch.load(weights_only=True), then every tensor against `want`. */
-async function torchCheck(dir: string, pt: Uint8Array, want: Map<string, RawTensor>): Promise<Record<string, unknown>> {
+async function torchCheck(
+  dir: string,
+  pt: Uint8Array,
+  want: Map<string, RawTensor>,
+): Promise<Record<string, unknown>> {
   await Deno.writeFile(`${dir}/x.pt`, pt);
   await Deno.writeFile(`${dir}/want.safetensors`, serializeSafetensors(want));
-  const r = await sh("/usr/bin/python3", [`${repo}scripts/check_torch_pt.py`, `${dir}/x.pt`, `${dir}/want.safetensors`]);
+  const r = await sh("/usr/bin/python3", [
+    `${repo}scripts/check_torch_pt.py`,
+    `${dir}/x.pt`,
+    `${dir}/want.safetensors`,
+  ]);
   equal(r.code, 0, r.out);
   return JSON.parse(r.out.trim().split("\n").pop()!);
 }
@@ -52,7 +60,12 @@ Deno.test("pt export: torch.load(weights_only=True) reads every tensor exactly; 
   const names = Array.from({ length: spec.nc }, (_, i) => `digit ${i}`);
 
   // Main branch only (the default): the gelan-n structure under the official names.
-  const main = exportModel({ spec, weights, fused: false }, { format: "pt", epoch: 7, bestFitness: 0.25, names });
+  const main = exportModel({ spec, weights, fused: false }, {
+    format: "pt",
+    epoch: 7,
+    bestFitness: 0.25,
+    names,
+  });
   ok(main.stripped);
   const stripped = inferenceModel(spec, weights, { fused: false, fuse: false });
   const wantMain = stateDictFromWeights(stripped.weights);
@@ -60,7 +73,9 @@ Deno.test("pt export: torch.load(weights_only=True) reads every tensor exactly; 
   equal(report.tensors_compared, 2 * wantMain.size);
   equal(report.epoch, 7);
   equal(report.best_fitness, 0.25);
-  console.log(`torch ${report.torch}: ${report.tensors_compared} tensors equal (model + ema, ${wantMain.size} keys)`);
+  console.log(
+    `torch ${report.torch}: ${report.tensors_compared} tensors equal (model + ema, ${wantMain.size} keys)`,
+  );
 
   // Our reader: exact tensors, the config, names; the loaded model predicts as the main branch.
   const file = await loadWeightsBytes(main.bytes, "main.pt");
@@ -85,7 +100,10 @@ Deno.test("pt export: torch.load(weights_only=True) reads every tensor exactly; 
   equal((await torchCheck(dir, full.bytes, wantFull)).best_fitness, null);
   assertSameStateDict((await loadWeightsBytes(full.bytes, "full.pt")).tensors, wantFull, "keep-aux");
 
-  throws(() => exportModel({ spec, weights, fused: false }, { format: "pt", fuse: true }), /official checkpoint layout is unfused/);
+  throws(
+    () => exportModel({ spec, weights, fused: false }, { format: "pt", fuse: true }),
+    /official checkpoint layout is unfused/,
+  );
   disposeWeights(stripped.weights, weights);
   disposeWeights(weights);
   await Deno.remove(dir, { recursive: true });
@@ -94,14 +112,17 @@ Deno.test("pt export: torch.load(weights_only=True) reads every tensor exactly; 
 Deno.test("pickle writer: PyTorch weights_only refuses a pickled call outside its allow-list; floats are refused here", async () => {
   const dir = await Deno.makeTempDir({ prefix: "export_pickle_" });
   // A call of a global outside torch's allow-list, wrapped as a checkpoint: weights_only must reject it.
-  const bytes = pickle(new PyCall("builtins", "print", [new PyTuple(["not allowed"])]));
+  const bytes = pickleValue(new PickleCall("builtins", "print", [new PickleTuple(["not allowed"])]));
   await Deno.writeFile(`${dir}/evil.pkl`, bytes);
-  const r = await sh("/usr/bin/python3", ["-c", [
-    "import io, pickle, sys, torch._weights_only_unpickler as w",
-    `data = open('${dir}/evil.pkl', 'rb').read()`,
-    "try:\n  w.Unpickler(io.BytesIO(data)).load(); print('accepted')\nexcept Exception as e:\n  print('refused', e)",
-  ].join("\n")]);
+  const r = await sh("/usr/bin/python3", [
+    "-c",
+    [
+      "import io, pickle, sys, torch._weights_only_unpickler as w",
+      `data = open('${dir}/evil.pkl', 'rb').read()`,
+      "try:\n  w.Unpickler(io.BytesIO(data)).load(); print('accepted')\nexcept Exception as e:\n  print('refused', e)",
+    ].join("\n"),
+  ]);
   ok(/^refused .*builtins\.print/m.test(r.out), r.out);
-  throws(() => pickle(0.5), /only safe integers/);
+  throws(() => pickleValue(0.5), /only safe integers/);
   await Deno.remove(dir, { recursive: true });
 });

@@ -12,7 +12,13 @@ import { disposeWeights } from "../lib/models/weights.ts";
 import { randomModelWeights } from "../lib/testing/random_model.ts";
 
 const repo = new URL("../", import.meta.url).pathname;
-const TYPES: Record<string, string> = { html: "text/html", js: "text/javascript", css: "text/css", wasm: "application/wasm", png: "image/png" };
+const TYPES: Record<string, string> = {
+  html: "text/html",
+  js: "text/javascript",
+  css: "text/css",
+  wasm: "application/wasm",
+  png: "image/png",
+};
 
 interface Record_ {
   class: number;
@@ -55,13 +61,27 @@ Deno.test("web page: boxes in headless chromium equal deno task detect's", async
   disposeWeights(weights);
   const image = `${repo}data/images/chelsea.png`;
   await run(Deno.execPath(), [
-    "run", "-A", `${repo}cli/detect.ts`, "--weights", `${dir}/model.safetensors`, "--source", image, "--img", "160",
-    "--backend", "wasm", "--out", `${dir}/detect`,
+    "run",
+    "-A",
+    `${repo}cli/detect.ts`,
+    "--weights",
+    `${dir}/model.safetensors`,
+    "--source",
+    image,
+    "--img",
+    "160",
+    "--backend",
+    "wasm",
+    "--out",
+    `${dir}/detect`,
   ]);
   const want: Record_[] = JSON.parse(await Deno.readTextFile(`${dir}/detect/detections.json`))[0].detections;
   ok(want.length > 0, "the test needs detections");
 
-  const files: Record<string, string> = { "/model.safetensors": `${dir}/model.safetensors`, "/chelsea.png": image };
+  const files: Record<string, string> = {
+    "/model.safetensors": `${dir}/model.safetensors`,
+    "/chelsea.png": image,
+  };
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
     const p = new URL(req.url).pathname;
     const file = files[p] ?? `${dir}/dist${p === "/" ? "/index.html" : p}`;
@@ -73,16 +93,28 @@ Deno.test("web page: boxes in headless chromium equal deno task detect's", async
     }
   });
   const browser = await puppeteer.launch({
-    executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--enable-unsafe-swiftshader"],
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--enable-unsafe-swiftshader"],
   });
   try {
     for (const forced of [null, "wasm"]) {
       const page = await browser.newPage();
       await page.setViewport({ width: 900, height: 900 });
-      const query = `weights=/model.safetensors&image=/chelsea.png&img=160${forced ? `&backend=${forced}` : ""}`;
+      const query = `weights=/model.safetensors&image=/chelsea.png&img=160${
+        forced ? `&backend=${forced}` : ""
+      }`;
       await page.goto(`http://127.0.0.1:${server.addr.port}/?${query}`);
-      await page.waitForFunction("window.yolo && ['done', 'error'].includes(window.yolo.state)", { timeout: 120_000 });
-      const state = await page.evaluate("window.yolo") as { state: string; backend: string; ms: number; error?: string; detections: Record_[] };
+      await page.waitForFunction("window.yolo && ['done', 'error'].includes(window.yolo.state)", {
+        timeout: 120_000,
+      });
+      const state = await page.evaluate("window.yolo") as {
+        state: string;
+        backend: string;
+        ms: number;
+        error?: string;
+        detections: Record_[];
+      };
       equal(state.state, "done", state.error);
       ok(["webgpu", "webgl", "wasm"].includes(state.backend), state.backend);
       if (forced) equal(state.backend, forced);
@@ -90,7 +122,11 @@ Deno.test("web page: boxes in headless chromium equal deno task detect's", async
       const shot = `${shots}/page_${state.backend}.png`;
       await page.screenshot({ path: shot, fullPage: true });
       ok((await Deno.stat(shot)).size > 10_000);
-      console.log(`${state.backend}: ${want.length} detections equal detect's (boxes within ${worst.toExponential(1)} px), ${state.ms.toFixed(0)} ms; ${shot}`);
+      console.log(
+        `${state.backend}: ${want.length} detections equal detect's (boxes within ${
+          worst.toExponential(1)
+        } px), ${state.ms.toFixed(0)} ms; ${shot}`,
+      );
       await page.close();
     }
   } finally {

@@ -95,14 +95,20 @@ function show(rgb: RgbImage): void {
   canvas.getContext("2d")!.putImageData(new ImageData(rgba, rgb.width, rgb.height), 0, 0);
 }
 
-async function setModel(bytes: Uint8Array, name: string, cfgText?: { text: string; name: string }): Promise<void> {
+async function setModel(
+  bytes: Uint8Array,
+  name: string,
+  cfgText?: { text: string; name: string },
+): Promise<void> {
   const file = await loadWeightsBytes(bytes, name);
   const cfg = cfgText ? parseModelConfig(cfgText.text, cfgText.name) : undefined;
   const next = modelFromWeights(file, name, cfg);
   if (model) disposeWeights(model.weights);
   model = next;
   modelName = name;
-  page.model = `${next.spec.name} (${next.spec.nc} classes${next.spec.branches > 1 ? ", main branch of a PGI model" : ""})`;
+  page.model = `${next.spec.name} (${next.spec.nc} classes${
+    next.spec.branches > 1 ? ", main branch of a PGI model" : ""
+  })`;
 }
 
 function names(m: LoadedModel): string[] {
@@ -118,11 +124,17 @@ function names(m: LoadedModel): string[] {
 function run(): void {
   if (!model || !image) {
     page.state = "ready";
-    return status(`${page.backend}: ${model ? `model ${modelName}, choose an image` : "choose a model"}${image ? "" : " and an image"}`);
+    return status(
+      `${page.backend}: ${model ? `model ${modelName}, choose an image` : "choose a model"}${
+        image ? "" : " and an image"
+      }`,
+    );
   }
   const opts = {
-    img: Number($<HTMLInputElement>("img").value), conf: Number($<HTMLInputElement>("conf").value),
-    iou: Number(params.get("iou") ?? 0.45), maxDet: Number(params.get("max-det") ?? 1000),
+    img: Number($<HTMLInputElement>("img").value),
+    conf: Number($<HTMLInputElement>("conf").value),
+    iou: Number(params.get("iou") ?? 0.45),
+    maxDet: Number(params.get("max-det") ?? 1000),
   };
   const t0 = performance.now();
   const d = detectImage(model.spec, model.weights, image.rgb, opts);
@@ -130,9 +142,18 @@ function run(): void {
   const labels = names(model);
   show(drawDetections(image.rgb, d, labels));
   Object.assign(page, { state: "done", ms, image: image.name, detections: detectionRecords(d, labels) });
-  status(`${page.backend} | ${page.model} | ${image.name} ${image.rgb.width}x${image.rgb.height} at ${opts.img}: ${d.n} detections in ${ms.toFixed(0)} ms`);
-  $("detections").innerHTML = "<tr><th>class</th><th>conf</th><th>x1</th><th>y1</th><th>x2</th><th>y2</th></tr>" +
-    page.detections!.map((r) => `<tr><td>${r.name}</td><td>${r.confidence.toFixed(3)}</td>${r.box.map((v) => `<td>${v.toFixed(1)}</td>`).join("")}</tr>`).join("");
+  status(
+    `${page.backend} | ${page.model} | ${image.name} ${image.rgb.width}x${image.rgb.height} at ${opts.img}: ${d.n} detections in ${
+      ms.toFixed(0)
+    } ms`,
+  );
+  $("detections").innerHTML =
+    "<tr><th>class</th><th>conf</th><th>x1</th><th>y1</th><th>x2</th><th>y2</th></tr>" +
+    page.detections!.map((r) =>
+      `<tr><td>${r.name}</td><td>${r.confidence.toFixed(3)}</td>${
+        r.box.map((v) => `<td>${v.toFixed(1)}</td>`).join("")
+      }</tr>`
+    ).join("");
 }
 
 async function useFiles(files: File[]): Promise<void> {
@@ -141,7 +162,11 @@ async function useFiles(files: File[]): Promise<void> {
   const img = files.find((f) => f.type.startsWith("image/"));
   if (weights) {
     status(`loading ${weights.name} ...`);
-    await setModel(new Uint8Array(await weights.arrayBuffer()), weights.name, cfg ? { text: await cfg.text(), name: cfg.name } : undefined);
+    await setModel(
+      new Uint8Array(await weights.arrayBuffer()),
+      weights.name,
+      cfg ? { text: await cfg.text(), name: cfg.name } : undefined,
+    );
   }
   if (img) image = { rgb: await decode(img), name: img.name };
   run();
@@ -163,7 +188,9 @@ async function main(): Promise<void> {
     await setModel(new Uint8Array(await (await fetchOk(w)).arrayBuffer()), w, cfg);
   }
   const imgUrl = params.get("image");
-  if (imgUrl) image = { rgb: await decode(await (await fetchOk(imgUrl)).blob()), name: imgUrl.split("/").pop()! };
+  if (imgUrl) {
+    image = { rgb: await decode(await (await fetchOk(imgUrl)).blob()), name: imgUrl.split("/").pop()! };
+  }
   for (const id of ["weights", "cfg", "image"]) {
     $<HTMLInputElement>(id).addEventListener("change", () => {
       const inputs = ["weights", "cfg", "image"].flatMap((k) => [...($<HTMLInputElement>(k).files ?? [])]);

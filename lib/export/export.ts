@@ -61,7 +61,9 @@ export interface ExportResult {
 /** Check a format name; the error lists the known ones. */
 export function parseFormat(name: string | undefined): ExportFormat {
   if (!(EXPORT_FORMATS as readonly string[]).includes(name ?? "")) {
-    throw new RangeError(`Cannot export: unknown --format ${JSON.stringify(name ?? "")}, expected ${EXPORT_FORMATS.join(", ")}`);
+    throw new RangeError(
+      `Cannot export: unknown --format ${JSON.stringify(name ?? "")}, expected ${EXPORT_FORMATS.join(", ")}`,
+    );
   }
   return name as ExportFormat;
 }
@@ -73,11 +75,19 @@ export function exportModel(
 ): ExportResult {
   const format = parseFormat(o.format);
   if (format === "pt" && (o.fuse || model.fused)) {
-    throw new RangeError("Cannot export fused weights to pt: the official checkpoint layout is unfused (drop --fuse)");
+    throw new RangeError(
+      "Cannot export fused weights to pt: the official checkpoint layout is unfused (drop --fuse)",
+    );
   }
-  if (format !== "onnx" && (o.nms || o.dynamic)) throw new RangeError(`Cannot export to ${format}: --nms and --dynamic are ONNX options`);
+  if (format !== "onnx" && (o.nms || o.dynamic)) {
+    throw new RangeError(`Cannot export to ${format}: --nms and --dynamic are ONNX options`);
+  }
   const keepAux = format !== "onnx" && !!o.keepAux;
-  const inf = inferenceModel(model.spec, model.weights, { fused: model.fused, fuse: format === "onnx" || !!o.fuse, keepAux });
+  const inf = inferenceModel(model.spec, model.weights, {
+    fused: model.fused,
+    fuse: format === "onnx" || !!o.fuse,
+    keepAux,
+  });
   const spec = inf.spec;
   const metadata: Record<string, string> = {
     ...(o.names ? { names: JSON.stringify(o.names) } : {}),
@@ -86,13 +96,29 @@ export function exportModel(
   try {
     let bytes: Uint8Array;
     if (format === "onnx") {
-      bytes = exportOnnx(spec, inf.weights, { img: o.img ?? [640, 640], batch: o.batch, dynamic: o.dynamic, nms: o.nms, metadata });
+      bytes = exportOnnx(spec, inf.weights, {
+        img: o.img ?? [640, 640],
+        batch: o.batch,
+        dynamic: o.dynamic,
+        nms: o.nms,
+        metadata,
+      });
     } else if (format === "pt") {
       const sd = stateDictFromWeights(inf.weights);
       const yaml = configToYaml({ ...spec.config, nc: spec.nc });
-      bytes = torchCheckpointBytes({ model: sd, ema: sd, epoch: o.epoch ?? -1, bestFitness: o.bestFitness ?? null, yaml, names: o.names });
+      bytes = torchCheckpointBytes({
+        model: sd,
+        ema: sd,
+        epoch: o.epoch ?? -1,
+        bestFitness: o.bestFitness ?? null,
+        yaml,
+        names: o.names,
+      });
     } else {
-      bytes = serializeSafetensors(stateDictFromWeights(inf.weights), modelFileMetadata(spec, { fused: inf.fused, metadata }));
+      bytes = serializeSafetensors(
+        stateDictFromWeights(inf.weights),
+        modelFileMetadata(spec, { fused: inf.fused, metadata }),
+      );
     }
     return { bytes, spec, fused: inf.fused, stripped: inf.stripped };
   } finally {

@@ -32,7 +32,11 @@ export function inferenceModel(
   let m = { spec, weights };
   const stripped = spec.branches > 1 && !o.keepAux;
   if (stripped) {
-    if (o.fused) throw new RangeError(`Cannot remove the auxiliary branch of ${spec.name}: its weights are already fused`);
+    if (o.fused) {
+      throw new RangeError(
+        `Cannot remove the auxiliary branch of ${spec.name}: its weights are already fused`,
+      );
+    }
     m = stripAuxModel(spec, weights);
   }
   if (o.fuse && !o.fused) m = { spec: m.spec, weights: fuseWeights(m.weights) };

@@ -35,7 +35,9 @@ function attribute(name: string, v: AttrValue): import("onnx-proto").onnx.IAttri
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === "string") return { name, type: T.STRING, s: new TextEncoder().encode(v) };
   if (typeof v === "number") {
-    if (!Number.isInteger(v)) throw new TypeError(`Cannot encode attribute ${name}=${v}: use {float: x} for floats`);
+    if (!Number.isInteger(v)) {
+      throw new TypeError(`Cannot encode attribute ${name}=${v}: use {float: x} for floats`);
+    }
     return { name, type: T.INT, i: v };
   }
   if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
@@ -96,9 +98,16 @@ export class OnnxGraph {
   }
 
   /** Add an initializer (a weight under its state_dict name, or a constant); returns its name. */
-  init(name: string | null, type: OnnxType, dims: number[], data: Float32Array | Int32Array | BigInt64Array | Uint8Array): string {
+  init(
+    name: string | null,
+    type: OnnxType,
+    dims: number[],
+    data: Float32Array | Int32Array | BigInt64Array | Uint8Array,
+  ): string {
     const n = dims.reduce((a, b) => a * b, 1);
-    if (data.length !== n) throw new RangeError(`Cannot add initializer ${name}: [${dims}] needs ${n} values, got ${data.length}`);
+    if (data.length !== n) {
+      throw new RangeError(`Cannot add initializer ${name}: [${dims}] needs ${n} values, got ${data.length}`);
+    }
     const id = name ?? this.fresh("const");
     if (name !== null) {
       if (this.used.has(name)) throw new RangeError(`Cannot add initializer ${name}: the name is taken`);
@@ -132,7 +141,9 @@ export class OnnxGraph {
   }
 
   /** Encode as `ModelProto` bytes (IR version 8: opsets up to 17). */
-  encode(o: { opset: number; name?: string; docString?: string; metadata?: Record<string, string> }): Uint8Array {
+  encode(
+    o: { opset: number; name?: string; docString?: string; metadata?: Record<string, string> },
+  ): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: "yolov9-ts",

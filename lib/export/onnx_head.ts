@@ -42,8 +42,12 @@ export function decodeHeadOnnx(g: OnnxGraph, levels: Sym[], strides: readonly nu
   const proj = g.float(Array.from({ length: REG_MAX }, (_, i) => i), [1, 1, REG_MAX, 1]);
   const dist = g.op("ReduceSum", [g.op("Mul", [bins, proj]), g.int64([2])], { keepdims: 0 });
   const anchors = levels.map((l, i) => levelAnchors(g, l.name, strides[i]));
-  const points = anchors.length === 1 ? anchors[0].points : g.op("Concat", anchors.map((a) => a.points), { axis: 1 });
-  const stride = anchors.length === 1 ? anchors[0].strides : g.op("Concat", anchors.map((a) => a.strides), { axis: 1 });
+  const points = anchors.length === 1
+    ? anchors[0].points
+    : g.op("Concat", anchors.map((a) => a.points), { axis: 1 });
+  const stride = anchors.length === 1
+    ? anchors[0].strides
+    : g.op("Concat", anchors.map((a) => a.strides), { axis: 1 });
   // dist2bbox(xywh=True): centre = (x1y1 + x2y2) / 2, wh = x2y2 - x1y1; then times the stride.
   const [lt, rb] = g.node("Split", [dist, g.int64([2, 2])], { axis: 1 }, 2);
   const x1y1 = g.op("Sub", [points, lt]);

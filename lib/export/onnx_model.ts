@@ -34,12 +34,16 @@ export interface OnnxExportOptions {
 /** The ONNX model bytes of a fused single-branch model. */
 export function exportOnnx(spec: ModelSpec, weights: Tree<tf.Tensor>, o: OnnxExportOptions): Uint8Array {
   if (spec.branches !== 1) {
-    throw new RangeError(`Cannot export ${spec.name} to ONNX: ${spec.branches} head branches; remove the auxiliary branch first`);
+    throw new RangeError(
+      `Cannot export ${spec.name} to ONNX: ${spec.branches} head branches; remove the auxiliary branch first`,
+    );
   }
   const [h, w] = o.img;
   const stride = Math.max(...spec.strides);
   if (!(h > 0 && w > 0 && h % stride === 0 && w % stride === 0)) {
-    throw new RangeError(`Cannot export ${spec.name}: image size ${h}x${w} must be a positive multiple of the stride ${stride}`);
+    throw new RangeError(
+      `Cannot export ${spec.name}: image size ${h}x${w} must be a positive multiple of the stride ${stride}`,
+    );
   }
   const batch = o.batch ?? 1;
   const g = new OnnxGraph();

@@ -31,7 +31,9 @@ export function appendNms(g: OnnxGraph, pred: string, images: string, o: NmsGrap
   if (!(o.conf >= 0 && o.conf <= 1) || !(o.iou >= 0 && o.iou <= 1)) {
     throw new RangeError(`Cannot add NMS: expected --conf and --iou in 0..1, got ${o.conf} and ${o.iou}`);
   }
-  if (!(Number.isInteger(o.maxDet) && o.maxDet > 0)) throw new RangeError(`Cannot add NMS: expected --max-det > 0, got ${o.maxDet}`);
+  if (!(Number.isInteger(o.maxDet) && o.maxDet > 0)) {
+    throw new RangeError(`Cannot add NMS: expected --max-det > 0, got ${o.maxDet}`);
+  }
   const i64 = (v: number) => g.int64([v]);
   // (N, 4, A) boxes and (N, nc, A) scores.
   const xywh = g.op("Slice", [pred, i64(0), i64(4), i64(1)]);
@@ -40,11 +42,17 @@ export function appendNms(g: OnnxGraph, pred: string, images: string, o: NmsGrap
   const label = g.op("Cast", [g.op("ArgMax", [scores], { axis: 1, keepdims: 1 })], { to: 1 }); // (N, 1, A)
   const [c, wh] = g.node("Split", [xywh, g.int64([2, 2])], { axis: 1 }, 2);
   const half = g.op("Div", [wh, g.float([2], [])]);
-  const xyxy = g.op("Transpose", [g.op("Concat", [g.op("Sub", [c, half]), g.op("Add", [c, half])], { axis: 1 })], { perm: [0, 2, 1] });
+  const xyxy = g.op("Transpose", [
+    g.op("Concat", [g.op("Sub", [c, half]), g.op("Add", [c, half])], { axis: 1 }),
+  ], { perm: [0, 2, 1] });
   const offset = g.op("Transpose", [g.op("Mul", [label, g.float([MAX_WH], [])])], { perm: [0, 2, 1] }); // (N, A, 1)
   const shifted = g.op("Add", [xyxy, offset]);
   const selected = g.op("NonMaxSuppression", [
-    shifted, best, g.int64([o.maxDet]), g.float([o.iou]), g.float([o.conf]),
+    shifted,
+    best,
+    g.int64([o.maxDet]),
+    g.float([o.iou]),
+    g.float([o.conf]),
   ], { center_point_box: 0 }); // (K, 3): batch, class (0), box
   const batchIdx = g.op("Gather", [selected, g.int64([0], true)], { axis: 1 }); // (K)
   const boxIdx = g.op("Gather", [selected, g.int64([2], true)], { axis: 1 });
@@ -57,9 +65,14 @@ export function appendNms(g: OnnxGraph, pred: string, images: string, o: NmsGrap
   // Row of each kept box within its image: the running count of its batch index.
   const n = g.op("Shape", [images], { start: 0, end: 1 }); // (1)
   const batches = g.op("Range", [g.int64([0], true), g.op("Squeeze", [n, g.int64([0])]), g.int64([1], true)]);
-  const oneHot = g.op("Cast", [g.op("Equal", [col(batchIdx), g.op("Unsqueeze", [batches, g.int64([0])])])], { to: 7 }); // (K, N)
+  const oneHot = g.op("Cast", [g.op("Equal", [col(batchIdx), g.op("Unsqueeze", [batches, g.int64([0])])])], {
+    to: 7,
+  }); // (K, N)
   const running = g.op("CumSum", [oneHot, g.int64([0], true)]);
-  const row = g.op("Sub", [g.op("ReduceSum", [g.op("Mul", [running, oneHot]), g.int64([1])], { keepdims: 0 }), g.int64([1], true)]);
+  const row = g.op("Sub", [
+    g.op("ReduceSum", [g.op("Mul", [running, oneHot]), g.int64([1])], { keepdims: 0 }),
+    g.int64([1], true),
+  ]);
   const dest = g.op("Concat", [col(batchIdx), col(row)], { axis: 1 }); // (K, 2)
   const zeros = (dims: string) => g.op("ConstantOfShape", [dims]);
   const boxesShape = g.op("Concat", [n, g.int64([o.maxDet, 4])], { axis: 0 });

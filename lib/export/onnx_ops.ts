@@ -31,7 +31,9 @@ function oihw(t: tf.Tensor): { dims: number[]; data: Float32Array } {
   for (let y = 0; y < kh; y++) {
     for (let x = 0; x < kw; x++) {
       for (let i = 0; i < ci; i++) {
-        for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = src[((y * kw + x) * ci + i) * co + o];
+        for (let o = 0; o < co; o++) {
+          out[((o * ci + i) * kh + y) * kw + x] = src[((y * kw + x) * ci + i) * co + o];
+        }
       }
     }
   }
@@ -49,7 +51,9 @@ export class OnnxOps implements Ops<Sym, NamedParam> {
     let id = this.weights.get(p.name);
     if (!id) {
       const t = p.tensor;
-      const { dims, data } = conv && t.rank === 4 ? oihw(t) : { dims: t.shape, data: Float32Array.from(t.dataSync()) };
+      const { dims, data } = conv && t.rank === 4
+        ? oihw(t)
+        : { dims: t.shape, data: Float32Array.from(t.dataSync()) };
       id = this.g.init(p.name, "float32", dims, data);
       this.weights.set(p.name, id);
     }
@@ -65,21 +69,31 @@ export class OnnxOps implements Ops<Sym, NamedParam> {
     const inputs = [x.name, this.weight(w, true)];
     if (p.bias) inputs.push(this.weight(leaf(p, "bias"), false));
     const name = this.g.op("Conv", inputs, {
-      kernel_shape: [kh, kw], strides: [s, s], pads: [pad, pad, pad, pad], dilations: [1, 1], group: o.g ?? 1,
+      kernel_shape: [kh, kw],
+      strides: [s, s],
+      pads: [pad, pad, pad, pad],
+      dilations: [1, 1],
+      group: o.g ?? 1,
     });
     return { name, shape };
   }
 
   convUnit(p: Tree<NamedParam>, x: Sym, o: ConvOpts & { act: Act }): Sym {
     if (p.bn) {
-      throw new TypeError(`Cannot export ${leaf(p.conv as Tree<NamedParam>, "weight").name}: expected fused weights (no BatchNorm)`);
+      throw new TypeError(
+        `Cannot export ${
+          leaf(p.conv as Tree<NamedParam>, "weight").name
+        }: expected fused weights (no BatchNorm)`,
+      );
     }
     return this.act(this.conv2d(p.conv as Tree<NamedParam>, x, o), o.act);
   }
 
   act(x: Sym, a: Act): Sym {
     if (a === "relu") return { name: this.g.op("Relu", [x.name]), shape: x.shape };
-    if (a === "silu") return { name: this.g.op("Mul", [x.name, this.g.op("Sigmoid", [x.name])]), shape: x.shape };
+    if (a === "silu") {
+      return { name: this.g.op("Mul", [x.name, this.g.op("Sigmoid", [x.name])]), shape: x.shape };
+    }
     return x;
   }
 
@@ -89,7 +103,10 @@ export class OnnxOps implements Ops<Sym, NamedParam> {
 
   cat(xs: Sym[]): Sym {
     if (xs.length === 1) return xs[0];
-    return { name: this.g.op("Concat", xs.map((x) => x.name), { axis: 1 }), shape: this.shapes.cat(xs.map((x) => x.shape)) };
+    return {
+      name: this.g.op("Concat", xs.map((x) => x.name), { axis: 1 }),
+      shape: this.shapes.cat(xs.map((x) => x.shape)),
+    };
   }
 
   split(x: Sym, sizes: number[]): Sym[] {
@@ -101,23 +118,36 @@ export class OnnxOps implements Ops<Sym, NamedParam> {
 
   avgPool(x: Sym, k: number, s: number, pad: number): Sym {
     const name = this.g.op("AveragePool", [x.name], {
-      kernel_shape: [k, k], strides: [s, s], pads: [pad, pad, pad, pad], count_include_pad: 1, ceil_mode: 0,
+      kernel_shape: [k, k],
+      strides: [s, s],
+      pads: [pad, pad, pad, pad],
+      count_include_pad: 1,
+      ceil_mode: 0,
     });
     return { name, shape: this.shapes.avgPool(x.shape, k, s, pad) };
   }
 
   maxPool(x: Sym, k: number, s: number, pad: number): Sym {
-    const name = this.g.op("MaxPool", [x.name], { kernel_shape: [k, k], strides: [s, s], pads: [pad, pad, pad, pad], ceil_mode: 0 });
+    const name = this.g.op("MaxPool", [x.name], {
+      kernel_shape: [k, k],
+      strides: [s, s],
+      pads: [pad, pad, pad, pad],
+      ceil_mode: 0,
+    });
     return { name, shape: this.shapes.maxPool(x.shape, k, s, pad) };
   }
 
   resize(x: Sym, h: number, w: number): Sym {
     const [, hi, wi] = x.shape;
     if (h === hi && w === wi) return x;
-    if (h % hi || w % wi) throw new RangeError(`Cannot resize ${hi}x${wi} to ${h}x${w}: not an integer factor`);
+    if (h % hi || w % wi) {
+      throw new RangeError(`Cannot resize ${hi}x${wi} to ${h}x${w}: not an integer factor`);
+    }
     // Nearest with floor(asymmetric) is pixel replication, as torch's nn.Upsample(mode="nearest").
     const name = this.g.op("Resize", [x.name, "", this.g.float([1, 1, h / hi, w / wi])], {
-      mode: "nearest", coordinate_transformation_mode: "asymmetric", nearest_mode: "floor",
+      mode: "nearest",
+      coordinate_transformation_mode: "asymmetric",
+      nearest_mode: "floor",
     });
     return { name, shape: this.shapes.resize(x.shape, h, w) };
   }

@@ -6,49 +6,49 @@
  *
  * @example
  * ```ts
- * const bytes = pickle(new Map([["epoch", 3]])); // {'epoch': 3}
+ * const bytes = pickleValue(new Map([["epoch", 3]])); // {'epoch': 3}
  * ```
  * @module
  */
 
 /** A call `module.name(*args)` in the pickle (a rebuild function or a class). */
-export class PyCall {
-  constructor(readonly module: string, readonly name: string, readonly args: PyValue[]) {}
+export class PickleCall {
+  constructor(readonly module: string, readonly name: string, readonly args: PickleValue[]) {}
 }
 
 /** A Python global by name (e.g. a storage class), not called. */
-export class PyGlobal {
+export class PickleGlobal {
   constructor(readonly module: string, readonly name: string) {}
 }
 
 /** A tuple (JavaScript arrays are lists). */
-export class PyTuple {
-  constructor(readonly items: PyValue[]) {}
+export class PickleTuple {
+  constructor(readonly items: PickleValue[]) {}
 }
 
 /** A `collections.OrderedDict` (what `state_dict()` returns). */
-export class PyOrderedDict {
-  constructor(readonly items: Map<string, PyValue>) {}
+export class PickleOrderedDict {
+  constructor(readonly items: Map<string, PickleValue>) {}
 }
 
 /** A persistent id: the unpickler's `persistent_load(id)` supplies the object (a storage). */
-export class PyPersistent {
-  constructor(readonly id: PyValue) {}
+export class PicklePersistent {
+  constructor(readonly id: PickleValue) {}
 }
 
 /** Values that can be pickled here; `Map` is a dict (insertion order), integers must be safe integers. */
-export type PyValue =
+export type PickleValue =
   | null
   | boolean
   | number
   | string
-  | PyValue[]
-  | Map<string, PyValue>
-  | PyTuple
-  | PyCall
-  | PyGlobal
-  | PyOrderedDict
-  | PyPersistent;
+  | PickleValue[]
+  | Map<string, PickleValue>
+  | PickleTuple
+  | PickleCall
+  | PickleGlobal
+  | PickleOrderedDict
+  | PicklePersistent;
 
 class Out {
   private buf = new Uint8Array(1 << 12);
@@ -80,15 +80,36 @@ class Out {
 }
 
 const OP = {
-  PROTO: 0x80, STOP: 0x2e, NONE: 0x4e, TRUE: 0x88, FALSE: 0x89, BININT: 0x4a, BININT1: 0x4b, BININT2: 0x4d,
-  LONG1: 0x8a, BINUNICODE: 0x58, EMPTY_TUPLE: 0x29, TUPLE1: 0x85, TUPLE2: 0x86, TUPLE3: 0x87, MARK: 0x28,
-  TUPLE: 0x74, EMPTY_LIST: 0x5d, APPENDS: 0x65, EMPTY_DICT: 0x7d, SETITEMS: 0x75, GLOBAL: 0x63, REDUCE: 0x52,
+  PROTO: 0x80,
+  STOP: 0x2e,
+  NONE: 0x4e,
+  TRUE: 0x88,
+  FALSE: 0x89,
+  BININT: 0x4a,
+  BININT1: 0x4b,
+  BININT2: 0x4d,
+  LONG1: 0x8a,
+  BINUNICODE: 0x58,
+  EMPTY_TUPLE: 0x29,
+  TUPLE1: 0x85,
+  TUPLE2: 0x86,
+  TUPLE3: 0x87,
+  MARK: 0x28,
+  TUPLE: 0x74,
+  EMPTY_LIST: 0x5d,
+  APPENDS: 0x65,
+  EMPTY_DICT: 0x7d,
+  SETITEMS: 0x75,
+  GLOBAL: 0x63,
+  REDUCE: 0x52,
   BINPERSID: 0x51,
 } as const;
 
 function int(o: Out, v: number): void {
   if (!Number.isSafeInteger(v)) {
-    throw new TypeError(`Cannot pickle ${v}: only safe integers (the weights_only unpickler reads no floats)`);
+    throw new TypeError(
+      `Cannot pickle ${v}: only safe integers (the weights_only unpickler reads no floats)`,
+    );
   }
   if (v >= 0 && v < 256) return o.byte(OP.BININT1, v);
   if (v >= 0 && v < 65536) return o.byte(OP.BININT2, v & 0xff, v >>> 8);
@@ -113,7 +134,7 @@ function str(o: Out, s: string): void {
   o.bytes(b);
 }
 
-function tuple(o: Out, items: PyValue[]): void {
+function tuple(o: Out, items: PickleValue[]): void {
   if (items.length === 0) return o.byte(OP.EMPTY_TUPLE);
   if (items.length <= 3) {
     items.forEach((v) => value(o, v));
@@ -125,12 +146,14 @@ function tuple(o: Out, items: PyValue[]): void {
 }
 
 function global(o: Out, module: string, name: string): void {
-  if (/[\n]/.test(module + name)) throw new TypeError(`Cannot pickle global ${module}.${name}: newline in the name`);
+  if (/[\n]/.test(module + name)) {
+    throw new TypeError(`Cannot pickle global ${module}.${name}: newline in the name`);
+  }
   o.byte(OP.GLOBAL);
   o.bytes(new TextEncoder().encode(`${module}\n${name}\n`));
 }
 
-function value(o: Out, v: PyValue): void {
+function value(o: Out, v: PickleValue): void {
   if (v === null) return o.byte(OP.NONE);
   if (v === true) return o.byte(OP.TRUE);
   if (v === false) return o.byte(OP.FALSE);
@@ -145,7 +168,7 @@ function value(o: Out, v: PyValue): void {
     }
     return;
   }
-  if (v instanceof Map || v instanceof PyOrderedDict) {
+  if (v instanceof Map || v instanceof PickleOrderedDict) {
     const items = v instanceof Map ? v : v.items;
     if (v instanceof Map) o.byte(OP.EMPTY_DICT);
     else {
@@ -162,14 +185,14 @@ function value(o: Out, v: PyValue): void {
     }
     return;
   }
-  if (v instanceof PyTuple) return tuple(o, v.items);
-  if (v instanceof PyGlobal) return global(o, v.module, v.name);
-  if (v instanceof PyCall) {
+  if (v instanceof PickleTuple) return tuple(o, v.items);
+  if (v instanceof PickleGlobal) return global(o, v.module, v.name);
+  if (v instanceof PickleCall) {
     global(o, v.module, v.name);
     tuple(o, v.args);
     return o.byte(OP.REDUCE);
   }
-  if (v instanceof PyPersistent) {
+  if (v instanceof PicklePersistent) {
     value(o, v.id);
     return o.byte(OP.BINPERSID);
   }
@@ -177,7 +200,7 @@ function value(o: Out, v: PyValue): void {
 }
 
 /** Pickle `v` (protocol 2). */
-export function pickle(v: PyValue): Uint8Array {
+export function pickleValue(v: PickleValue): Uint8Array {
   const o = new Out();
   o.byte(OP.PROTO, 2);
   value(o, v);

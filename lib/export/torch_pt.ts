@@ -8,8 +8,16 @@
  * @module
  */
 import type { DType, RawTensor } from "../io/raw_tensor.ts";
-import { pickle, PyCall, PyGlobal, PyOrderedDict, PyPersistent, PyTuple, type PyValue } from "./pickle_writer.ts";
-import { zipStored, type ZipEntryInput } from "./zip_writer.ts";
+import {
+  PickleCall,
+  PickleGlobal,
+  PickleOrderedDict,
+  PicklePersistent,
+  PickleTuple,
+  type PickleValue,
+  pickleValue,
+} from "./pickle_writer.ts";
+import { type ZipEntryInput, zipStored } from "./zip_writer.ts";
 
 /** What a checkpoint holds. */
 export interface TorchCheckpointInput {
@@ -24,8 +32,16 @@ export interface TorchCheckpointInput {
 }
 
 const STORAGE: Record<DType, string> = {
-  F64: "DoubleStorage", F32: "FloatStorage", F16: "HalfStorage", BF16: "BFloat16Storage", I64: "LongStorage",
-  I32: "IntStorage", I16: "ShortStorage", I8: "CharStorage", U8: "ByteStorage", BOOL: "BoolStorage",
+  F64: "DoubleStorage",
+  F32: "FloatStorage",
+  F16: "HalfStorage",
+  BF16: "BFloat16Storage",
+  I64: "LongStorage",
+  I32: "IntStorage",
+  I16: "ShortStorage",
+  I8: "CharStorage",
+  U8: "ByteStorage",
+  BOOL: "BoolStorage",
 };
 
 function strides(shape: readonly number[]): number[] {
@@ -40,35 +56,53 @@ function strides(shape: readonly number[]): number[] {
 
 /** The bytes of a `.pt` checkpoint (see the module doc). */
 export function torchCheckpointBytes(c: TorchCheckpointInput): Uint8Array {
-  if (!Number.isSafeInteger(c.epoch)) throw new TypeError(`Cannot write a checkpoint: epoch must be an integer, got ${c.epoch}`);
+  if (!Number.isSafeInteger(c.epoch)) {
+    throw new TypeError(`Cannot write a checkpoint: epoch must be an integer, got ${c.epoch}`);
+  }
   const records: ZipEntryInput[] = [];
   const keys = new Map<RawTensor, string>();
-  const tensor = (t: RawTensor): PyValue => {
+  const tensor = (t: RawTensor): PickleValue => {
     let key = keys.get(t);
     if (key === undefined) {
       key = String(keys.size);
       keys.set(t, key);
       const d = t.data;
-      records.push({ name: `archive/data/${key}`, data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) });
+      records.push({
+        name: `archive/data/${key}`,
+        data: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+      });
     }
     const numel = t.shape.reduce((a, b) => a * b, 1);
-    const storage = new PyPersistent(new PyTuple(["storage", new PyGlobal("torch", STORAGE[t.dtype]), key, "cpu", numel]));
-    return new PyCall("torch._utils", "_rebuild_tensor_v2", [
-      storage, 0, new PyTuple([...t.shape]), new PyTuple(strides(t.shape)), false, new PyOrderedDict(new Map()),
+    const storage = new PicklePersistent(
+      new PickleTuple(["storage", new PickleGlobal("torch", STORAGE[t.dtype]), key, "cpu", numel]),
+    );
+    return new PickleCall("torch._utils", "_rebuild_tensor_v2", [
+      storage,
+      0,
+      new PickleTuple([...t.shape]),
+      new PickleTuple(strides(t.shape)),
+      false,
+      new PickleOrderedDict(new Map()),
     ]);
   };
-  const stateDict = (sd: Map<string, RawTensor>) => new PyOrderedDict(new Map([...sd].map(([k, t]) => [k, tensor(t)])));
-  const root = new Map<string, PyValue>([
+  const stateDict = (sd: Map<string, RawTensor>) =>
+    new PickleOrderedDict(new Map([...sd].map(([k, t]) => [k, tensor(t)])));
+  const root = new Map<string, PickleValue>([
     ["model", stateDict(c.model)],
     ["ema", c.ema ? stateDict(c.ema) : null],
     ["epoch", c.epoch],
-    ["best_fitness", c.bestFitness === null ? null : tensor({ dtype: "F64", shape: [], data: Float64Array.of(c.bestFitness) })],
+    [
+      "best_fitness",
+      c.bestFitness === null
+        ? null
+        : tensor({ dtype: "F64", shape: [], data: Float64Array.of(c.bestFitness) }),
+    ],
     ["yaml", c.yaml],
   ]);
   if (c.names) root.set("names", [...c.names]);
   const enc = new TextEncoder();
   return zipStored([
-    { name: "archive/data.pkl", data: pickle(root) },
+    { name: "archive/data.pkl", data: pickleValue(root) },
     { name: "archive/byteorder", data: enc.encode("little") },
     ...records,
     { name: "archive/version", data: enc.encode("3\n") },

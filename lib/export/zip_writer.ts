@@ -33,7 +33,9 @@ export function zipStored(entries: ZipEntryInput[]): Uint8Array {
   const cdSize = names.reduce((s, n) => s + 46 + n.length, 0);
   const total = cdStart + cdSize + 22;
   if (total > LIMIT || entries.length > 0xffff) {
-    throw new RangeError(`Cannot write a zip of ${total} bytes and ${entries.length} entries: ZIP64 is not supported`);
+    throw new RangeError(
+      `Cannot write a zip of ${total} bytes and ${entries.length} entries: ZIP64 is not supported`,
+    );
   }
   const out = new Uint8Array(total);
   const v = new DataView(out.buffer);

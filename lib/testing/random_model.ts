@@ -24,7 +24,10 @@ export function seededUniform(seed: number): () => number {
 }
 
 /** Model weights for inference tests (see the module doc); the caller disposes them. */
-export function randomModelWeights(spec: ModelSpec, o: { seed?: number; clsBias?: number; gain?: number } = {}): Tree<tf.Tensor> {
+export function randomModelWeights(
+  spec: ModelSpec,
+  o: { seed?: number; clsBias?: number; gain?: number } = {},
+): Tree<tf.Tensor> {
   const base = initWeights(spec, { seed: o.seed ?? 0 });
   const rand = seededUniform((o.seed ?? 0) + 101);
   const gain = o.gain ?? Math.sqrt(6);

@@ -11,7 +11,14 @@ import { classColor, drawBoxes } from "./draw.ts";
 export function drawDetections(image: RgbImage, d: ImageDetections, names: readonly string[]): RgbImage {
   const cls = (i: number) => d.rows[6 * i + 5];
   const boxes = Array.from({ length: d.n }, (_, i) => Array.from(d.rows.subarray(6 * i, 6 * i + 4))).flat();
-  const labels = Array.from({ length: d.n }, (_, i) => `${names[cls(i)] ?? cls(i)} ${d.rows[6 * i + 4].toFixed(2)}`);
+  const labels = Array.from(
+    { length: d.n },
+    (_, i) => `${names[cls(i)] ?? cls(i)} ${d.rows[6 * i + 4].toFixed(2)}`,
+  );
   const colors = Array.from({ length: d.n }, (_, i) => classColor(cls(i)));
-  return { pixels: drawBoxes(image.pixels, image.width, image.height, boxes, labels, colors), width: image.width, height: image.height };
+  return {
+    pixels: drawBoxes(image.pixels, image.width, image.height, boxes, labels, colors),
+    width: image.width,
+    height: image.height,
+  };
 }
