@@ -15,7 +15,9 @@ import { randomModelWeights } from "../lib/testing/random_model.ts";
 
 const repo = new URL("../", import.meta.url).pathname;
 
-async function exportCli(...args: string[]): Promise<{ code: number; out: string }> {
+/** Run `cli/export.ts` with space-separated arguments (the temp paths have no spaces). */
+async function exportCli(argLine: string): Promise<{ code: number; out: string }> {
+  const args = argLine.split(" ");
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `${repo}cli/export.ts`, "--backend", "wasm", ...args],
     cwd: repo,
@@ -39,20 +41,7 @@ Deno.test("deno task export: onnx --nms --dynamic and safetensors --fuse from a 
   await saveModel(`${dir}/yolov9-n.safetensors`, spec, weights);
 
   const onnx = await exportCli(
-    "--weights",
-    `${dir}/yolov9-n.safetensors`,
-    "--format",
-    "onnx",
-    "--img",
-    "64",
-    "--nms",
-    "--dynamic",
-    "--conf",
-    "0.3",
-    "--max-det",
-    "20",
-    "--out",
-    `${dir}/m.onnx`,
+    `--weights ${dir}/yolov9-n.safetensors --format onnx --img 64 --nms --dynamic --conf 0.3 --max-det 20 --out ${dir}/m.onnx`,
   );
   equal(onnx.code, 0, onnx.out);
   ok(/removed the auxiliary branch: yolov9-n -> gelan-n/.test(onnx.out), onnx.out);
@@ -73,13 +62,7 @@ Deno.test("deno task export: onnx --nms --dynamic and safetensors --fuse from a 
   ok(relMaxError(scores, Array.from({ length: want.n }, (_, i) => want.rows[6 * i + 4])) < 1e-4);
 
   const st = await exportCli(
-    "--weights",
-    `${dir}/yolov9-n.safetensors`,
-    "--format",
-    "safetensors",
-    "--fuse",
-    "--out",
-    `${dir}/f.safetensors`,
+    `--weights ${dir}/yolov9-n.safetensors --format safetensors --fuse --out ${dir}/f.safetensors`,
   );
   equal(st.code, 0, st.out);
   const fused = await loadModel(`${dir}/f.safetensors`);
@@ -102,21 +85,12 @@ Deno.test("deno task export: unknown format, mismatched weights and unwritable o
   disposeWeights(weights);
   const w = `${dir}/gelan-n.safetensors`;
 
-  const unknown = await exportCli("--weights", w, "--format", "tflite", "--out", `${dir}/x.tflite`);
+  const unknown = await exportCli(`--weights ${w} --format tflite --out ${dir}/x.tflite`);
   equal(unknown.code, 1);
   ok(/unknown --format "tflite", expected onnx, pt, safetensors/.test(unknown.out), unknown.out);
 
   // gelan-n weights against gelan-t's config: the error names mis-shaped keys (the first one first).
-  const mismatch = await exportCli(
-    "--weights",
-    w,
-    "--cfg",
-    "gelan-t",
-    "--format",
-    "onnx",
-    "--out",
-    `${dir}/x.onnx`,
-  );
+  const mismatch = await exportCli(`--weights ${w} --cfg gelan-t --format onnx --out ${dir}/x.onnx`);
   equal(mismatch.code, 1);
   ok(/Cannot load weights .*gelan-n\.safetensors into gelan-t/.test(mismatch.out), mismatch.out);
   ok(
@@ -124,30 +98,12 @@ Deno.test("deno task export: unknown format, mismatched weights and unwritable o
     mismatch.out,
   );
 
-  const noDir = await exportCli(
-    "--weights",
-    w,
-    "--format",
-    "onnx",
-    "--img",
-    "64",
-    "--out",
-    `${dir}/missing/x.onnx`,
-  );
+  const noDir = await exportCli(`--weights ${w} --format onnx --img 64 --out ${dir}/missing/x.onnx`);
   equal(noDir.code, 1);
   ok(/Cannot write .*missing\/x\.onnx: .*\(nothing was written\)/.test(noDir.out), noDir.out);
   // An output path that is a folder: the rename fails, the temp file is removed.
   await Deno.mkdir(`${dir}/taken.onnx/inner`, { recursive: true });
-  const isDir = await exportCli(
-    "--weights",
-    w,
-    "--format",
-    "onnx",
-    "--img",
-    "64",
-    "--out",
-    `${dir}/taken.onnx`,
-  );
+  const isDir = await exportCli(`--weights ${w} --format onnx --img 64 --out ${dir}/taken.onnx`);
   equal(isDir.code, 1);
   ok(/Cannot write .*taken\.onnx/.test(isDir.out), isDir.out);
   deepEqual(await files(dir), ["gelan-n.safetensors", "taken.onnx"]);

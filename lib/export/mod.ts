@@ -13,18 +13,10 @@
 export * from "./export.ts";
 export * from "./inference.ts";
 export * from "./onnx_model.ts";
-export { type Dim, OnnxGraph, type OnnxType } from "./onnx_graph.ts";
-export { NamedParam, OnnxOps, type Sym } from "./onnx_ops.ts";
-export { decodeHeadOnnx } from "./onnx_head.ts";
-export { appendNms, type End2EndOutputs, type NmsGraphOptions } from "./onnx_nms.ts";
+export * from "./onnx_graph.ts";
+export * from "./onnx_ops.ts";
+export * from "./onnx_head.ts";
+export * from "./onnx_nms.ts";
 export * from "./torch_pt.ts";
-export {
-  PickleCall,
-  PickleGlobal,
-  PickleOrderedDict,
-  PicklePersistent,
-  PickleTuple,
-  type PickleValue,
-  pickleValue,
-} from "./pickle_writer.ts";
-export { type ZipEntryInput, zipStored } from "./zip_writer.ts";
+export * from "./pickle_writer.ts";
+export * from "./zip_writer.ts";

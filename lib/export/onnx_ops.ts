@@ -116,25 +116,23 @@ export class OnnxOps implements Ops<Sym, NamedParam> {
     return names.map((name, i) => ({ name, shape: shapes[i] }));
   }
 
-  avgPool(x: Sym, k: number, s: number, pad: number): Sym {
-    const name = this.g.op("AveragePool", [x.name], {
+  private pool(op: "AveragePool" | "MaxPool", x: Sym, k: number, s: number, pad: number): Sym {
+    const name = this.g.op(op, [x.name], {
       kernel_shape: [k, k],
       strides: [s, s],
       pads: [pad, pad, pad, pad],
-      count_include_pad: 1,
       ceil_mode: 0,
+      ...(op === "AveragePool" ? { count_include_pad: 1 } : {}),
     });
     return { name, shape: this.shapes.avgPool(x.shape, k, s, pad) };
   }
 
+  avgPool(x: Sym, k: number, s: number, pad: number): Sym {
+    return this.pool("AveragePool", x, k, s, pad);
+  }
+
   maxPool(x: Sym, k: number, s: number, pad: number): Sym {
-    const name = this.g.op("MaxPool", [x.name], {
-      kernel_shape: [k, k],
-      strides: [s, s],
-      pads: [pad, pad, pad, pad],
-      ceil_mode: 0,
-    });
-    return { name, shape: this.shapes.maxPool(x.shape, k, s, pad) };
+    return this.pool("MaxPool", x, k, s, pad);
   }
 
   resize(x: Sym, h: number, w: number): Sym {
