@@ -10,3 +10,4 @@ export * from "./plots.ts";
 export * from "./heatmap.ts";
 export * from "./image_grid.ts";
 export * from "./measure_plot.ts";
+export * from "./draw_detections.ts";
