@@ -98,16 +98,21 @@ Deno.test("web page: boxes in headless chromium equal deno task detect's", async
     args: ["--no-sandbox", "--enable-unsafe-swiftshader"],
   });
   try {
+    // The backend the page picks, model and image from URL parameters; then wasm, both chosen in the file inputs.
     for (const forced of [null, "wasm"]) {
       const page = await browser.newPage();
       await page.setViewport({ width: 900, height: 900 });
-      const query = `weights=/model.safetensors&image=/chelsea.png&img=160${
-        forced ? `&backend=${forced}` : ""
-      }`;
-      await page.goto(`http://127.0.0.1:${server.addr.port}/?${query}`);
-      await page.waitForFunction("window.yolo && ['done', 'error'].includes(window.yolo.state)", {
-        timeout: 120_000,
-      });
+      const base = `http://127.0.0.1:${server.addr.port}/?img=160`;
+      const done = "window.yolo && ['done', 'error'].includes(window.yolo.state)";
+      if (!forced) await page.goto(`${base}&weights=/model.safetensors&image=/chelsea.png`);
+      else {
+        await page.goto(`${base}&backend=${forced}`);
+        await page.waitForFunction("window.yolo && window.yolo.state !== 'loading'", { timeout: 60_000 });
+        await (await page.$("#weights"))!.uploadFile(`${dir}/model.safetensors`);
+        await page.waitForFunction("window.yolo.model !== undefined", { timeout: 60_000 });
+        await (await page.$("#image"))!.uploadFile(image);
+      }
+      await page.waitForFunction(done, { timeout: 120_000 });
       const state = await page.evaluate("window.yolo") as {
         state: string;
         backend: string;
