@@ -176,6 +176,28 @@ Deno.test("ONNX --nms: End2End outputs equal our non_max_suppression (counts, bo
   real.dispose();
 });
 
+Deno.test("ONNX --nms with nothing above the threshold: zero counts and all-zero rows", async () => {
+  await initBackend("wasm", { quiet: true });
+  const { spec, weights } = await model("gelan-n");
+  const inf = inferenceModel(spec, weights, { fused: false, fuse: true });
+  const bytes = exportOnnx(inf.spec, inf.weights, {
+    img: [64, 64],
+    batch: 2,
+    nms: { conf: 0.999, iou: 0.45, maxDet: 5 },
+  });
+  const x = tf.randomUniform([2, 64, 64, 3], 0, 1, "float32", 8) as tf.Tensor4D;
+  const out = await run(bytes, x);
+  deepEqual([...(out.num_dets.data as Int32Array)], [0, 0]);
+  ok(
+    (out.det_boxes.data as Float32Array).every((v) => v === 0) &&
+      (out.det_scores.data as Float32Array).every((v) => v === 0),
+  );
+  deepEqual([...out.det_classes.dims], [2, 5]);
+  x.dispose();
+  disposeWeights(inf.weights, weights);
+  disposeWeights(weights);
+});
+
 Deno.test("ONNX export refuses unfused, multi-branch weights and bad sizes", async () => {
   await initBackend("wasm", { quiet: true });
   const { spec, weights } = await model("yolov9-n");
