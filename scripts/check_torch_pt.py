@@ -46,8 +46,11 @@ def main(ckpt_path, expected_path):
         if not isinstance(ckpt.get(key), typ):
             problems.append(f"{key} is {type(ckpt.get(key)).__name__}, expected {typ.__name__}")
     cfg = yaml.safe_load(ckpt.get("yaml") or "")
-    if not (isinstance(cfg, dict) and isinstance(cfg.get("backbone"), list) and isinstance(cfg.get("nc"), int)):
-        problems.append("yaml is not a model config (nc, backbone rows)")
+    # What the official parse_model reads: anchors, nc, depth_multiple, width_multiple, backbone + head rows.
+    keys = {"anchors": int, "nc": int, "depth_multiple": (int, float), "width_multiple": (int, float), "backbone": list,
+            "head": list}
+    if not (isinstance(cfg, dict) and all(isinstance(cfg.get(k), t) for k, t in keys.items())):
+        problems.append(f"yaml is not a model config with {', '.join(keys)}")
     bf = ckpt.get("best_fitness")
     if bf is not None and not (isinstance(bf, torch.Tensor) and bf.dim() == 0):
         problems.append(f"best_fitness is {type(bf).__name__}, expected None or a 0-d tensor")
