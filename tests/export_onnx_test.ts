@@ -16,6 +16,7 @@ import { relMaxError } from "../lib/testing/all_close.ts";
 import { randomModelWeights } from "../lib/testing/random_model.ts";
 import { inferenceModel } from "../lib/export/inference.ts";
 import { exportOnnx } from "../lib/export/onnx_model.ts";
+import { exportModel } from "../lib/export/export.ts";
 import type { Tree } from "../lib/nn/tree.ts";
 
 const repo = new URL("../", import.meta.url).pathname;
@@ -202,6 +203,7 @@ Deno.test("ONNX export refuses unfused, multi-branch weights and bad sizes", asy
   await initBackend("wasm", { quiet: true });
   const { spec, weights } = await model("yolov9-n");
   throws(() => exportOnnx(spec, weights, { img: [64, 64] }), /2 head branches; remove the auxiliary branch/);
+  throws(() => exportModel({ spec, weights, fused: false }, { format: "onnx", keepAux: true }), /--keep-aux/);
   const stripped = inferenceModel(spec, weights, { fused: false, fuse: false });
   throws(() => exportOnnx(stripped.spec, stripped.weights, { img: [64, 64] }), /expected fused weights/);
   const fused = inferenceModel(spec, weights, { fused: false, fuse: true });

@@ -82,7 +82,12 @@ export function exportModel(
   if (format !== "onnx" && (o.nms || o.dynamic)) {
     throw new RangeError(`Cannot export to ${format}: --nms and --dynamic are ONNX options`);
   }
-  const keepAux = format !== "onnx" && !!o.keepAux;
+  if (format === "onnx" && o.keepAux) {
+    throw new RangeError(
+      "Cannot export to onnx with --keep-aux: the ONNX graph is the main branch (pt / safetensors only)",
+    );
+  }
+  const keepAux = !!o.keepAux;
   const inf = inferenceModel(model.spec, model.weights, {
     fused: model.fused,
     fuse: format === "onnx" || !!o.fuse,

@@ -33,7 +33,7 @@ export function randomModelWeights(
   const gain = o.gain ?? Math.sqrt(6);
   const draw = (t: tf.Tensor, lo: number, hi: number) =>
     tf.tensor(Float32Array.from({ length: t.size }, () => lo + (hi - lo) * rand()), t.shape);
-  const headCls = new RegExp(`^model\\.${spec.layers.length - 1}\\.cv[3579]\\.\\d+\\.2\\.bias$`);
+  const headCls = new RegExp(`^model\\.${spec.layers.length - 1}\\.cv[357]\\.\\d+\\.2\\.bias$`);
   return mapTree(base, (t, name) => {
     let r: tf.Tensor | null = null;
     if (name.endsWith("bn.running_mean")) r = draw(t, -0.2, 0.2);
