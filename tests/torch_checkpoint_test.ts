@@ -5,7 +5,7 @@
  * CLI round trip.
  */
 import assert from "node:assert/strict";
-import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
+import { GOLDEN_DIR, STATE_DICT_KEYS_DIR } from "../lib/testing/golden_dir.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import type { RawTensor } from "../lib/io/raw_tensor.ts";
 import { crc32, ZipArchive, ZipError } from "../lib/io/zip/mod.ts";
@@ -217,7 +217,7 @@ Deno.test("readTorchCheckpoint() reads the golden yolov9-t checkpoint bit-identi
   assertSameTensors(sd.tensors, (await readSafetensors(GOLDEN_ST)).tensors);
   // official state_dict order and parameter count (reference-spec §8: yolov9-t 3,717,680)
   const tsv =
-    (await Deno.readTextFile(new URL("../../shared/notes/state-dict-keys/keys-yolov9-t.tsv", import.meta.url))
+    (await Deno.readTextFile(`${STATE_DICT_KEYS_DIR}keys-yolov9-t.tsv`)
       .catch(() => ""))
       .trim().split("\n").map((l) => l.split("\t")[0]).filter((k) => k.startsWith("model."));
   if (tsv.length) assert.deepEqual([...sd.tensors.keys()], tsv);
