@@ -7,11 +7,13 @@
  *     [--resume] [--close-mosaic 0] [--min-items 0] [--workers 8] [--patience 100] [--nbs 64] [--noval] [--lhg] [--backend X]
  *
  * `--resume` continues `project/name` (or, without `--name`, the most recently saved run under `project`)
- * from `weights/last.safetensors` with the run's saved options.
+ * from `weights/last.safetensors` with the run's saved options (data, hyp, image size, batch, nbs, ...);
+ * a flag given again must agree with the run's value, else the resume is refused naming it.
  * @module
  */
 import { parseArgs } from "node:util";
 import { trainRun } from "../lib/train/train_run.ts";
+import type { TrainRunOptions } from "../lib/train/types.ts";
 import { runMain, setupBackend } from "./_common.ts";
 
 const USAGE = `usage: deno task train --cfg CFG [--data DATA] [options]
@@ -21,7 +23,8 @@ const USAGE = `usage: deno task train --cfg CFG [--data DATA] [options]
   --weights W       initial weights (.safetensors or .pt; matching names and shapes are copied)
   --epochs N        (100)   --batch N (16)   --img N (640)   --seed N (0)
   --project P       (runs/train)   --name N (exp)   --exist-ok   reuse project/name
-  --resume          continue project/name (or the latest run) from weights/last.safetensors
+  --resume          continue project/name (or the latest run) from weights/last.safetensors with the run's
+                    options (a flag given again must agree with the run's value)
   --close-mosaic N  turn mosaic off for the last N epochs (0)
   --min-items N     drop training images with fewer labels (0)
   --workers N       accepted for compatibility (data loading runs in-process)
@@ -50,44 +53,52 @@ async function latestRun(project: string): Promise<string> {
   }
   for (const e of entries) {
     if (!e.isDirectory) continue;
-    const st = await Deno.stat(`${project}/${e.name}/weights/last.state.safetensors`).catch(() => null);
+    const w = `${project}/${e.name}/weights`; // a pending commit (killed mid-save) counts as its state
+    const st = await Deno.stat(`${w}/last.state.safetensors`).catch(() => Deno.stat(`${w}/commit.json`)).catch(() => null);
     if (st?.mtime && (!best || st.mtime.getTime() > best.t)) best = { name: e.name, t: st.mtime.getTime() };
   }
   if (!best) throw new Error(`Cannot resume: no run with weights/last.state.safetensors under ${project}`);
   return best.name;
 }
 
+/** Flag -> option name, for the flags a resume checks against the run (`explicit`). */
+const FLAG_OPTIONS: Record<string, keyof TrainRunOptions> = {
+  cfg: "cfg", data: "data", hyp: "hyp", weights: "weights", epochs: "epochs", batch: "batch", "batch-size": "batch",
+  img: "img", imgsz: "img", seed: "seed", "close-mosaic": "closeMosaic", "min-items": "minItems", workers: "workers",
+  patience: "patience", lhg: "lhg", nbs: "nbs", noval: "noval",
+};
+
 await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      cfg: { type: "string" }, data: { type: "string", default: "mnist-det" }, hyp: { type: "string" }, weights: { type: "string" },
-      epochs: { type: "string", default: "100" }, batch: { type: "string", default: "16" },
-      "batch-size": { type: "string" }, img: { type: "string", default: "640" }, imgsz: { type: "string" },
-      seed: { type: "string", default: "0" }, project: { type: "string", default: "runs/train" },
+      cfg: { type: "string" }, data: { type: "string" }, hyp: { type: "string" }, weights: { type: "string" },
+      epochs: { type: "string" }, batch: { type: "string" }, "batch-size": { type: "string" }, img: { type: "string" },
+      imgsz: { type: "string" }, seed: { type: "string" }, project: { type: "string", default: "runs/train" },
       name: { type: "string" }, "exist-ok": { type: "boolean" }, resume: { type: "boolean" },
-      "close-mosaic": { type: "string", default: "0" }, "min-items": { type: "string", default: "0" },
-      workers: { type: "string", default: "8" }, patience: { type: "string", default: "100" }, lhg: { type: "boolean" },
-      nbs: { type: "string", default: "64" }, noval: { type: "boolean" },
+      "close-mosaic": { type: "string" }, "min-items": { type: "string" }, workers: { type: "string" },
+      patience: { type: "string" }, lhg: { type: "boolean" }, nbs: { type: "string" }, noval: { type: "boolean" },
       backend: { type: "string" }, help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return console.log(USAGE);
   if (!values.resume && !values.cfg) throw new Error(`--cfg is required\n${USAGE}`);
+  const explicit = Object.keys(values).flatMap((k) => (FLAG_OPTIONS[k] ? [FLAG_OPTIONS[k]] : []));
   await setupBackend(values.backend);
   const project = values.project!;
   const name = values.name ?? (values.resume ? await latestRun(project) : "exp");
+  const v = (flag: keyof typeof values, d: string) => (values[flag] as string | undefined) ?? d;
   const res = await trainRun({
-    cfg: values.cfg ?? "", data: values.data!, hyp: values.hyp, weights: values.weights,
-    epochs: num(values.epochs, "epochs", { min: 1, int: true }),
-    batch: num(values["batch-size"] ?? values.batch, "batch", { min: 1, int: true }),
-    img: num(values.imgsz ?? values.img, "img", { min: 32, int: true }),
-    seed: num(values.seed, "seed", { int: true }), project, name, existOk: values["exist-ok"], resume: values.resume,
-    closeMosaic: num(values["close-mosaic"], "close-mosaic", { min: 0, int: true }),
-    minItems: num(values["min-items"], "min-items", { min: 0, int: true }),
-    workers: num(values.workers, "workers", { min: 0, int: true }),
-    patience: num(values.patience, "patience", { min: 1, int: true }), lhg: values.lhg,
-    nbs: num(values.nbs, "nbs", { min: 1, int: true }), noval: values.noval,
+    cfg: values.cfg ?? "", data: v("data", "mnist-det"), hyp: values.hyp, weights: values.weights,
+    epochs: num(v("epochs", "100"), "epochs", { min: 1, int: true }),
+    batch: num(values["batch-size"] ?? v("batch", "16"), "batch", { min: 1, int: true }),
+    img: num(values.imgsz ?? v("img", "640"), "img", { min: 32, int: true }),
+    seed: num(v("seed", "0"), "seed", { int: true }), project, name, existOk: values["exist-ok"], resume: values.resume,
+    closeMosaic: num(v("close-mosaic", "0"), "close-mosaic", { min: 0, int: true }),
+    minItems: num(v("min-items", "0"), "min-items", { min: 0, int: true }),
+    workers: num(v("workers", "8"), "workers", { min: 0, int: true }),
+    patience: num(v("patience", "100"), "patience", { min: 1, int: true }), lhg: values.lhg,
+    nbs: num(v("nbs", "64"), "nbs", { min: 1, int: true }), noval: values.noval, explicit,
   });
   const b = res.best;
   console.log(

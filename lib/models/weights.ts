@@ -23,9 +23,32 @@ function toTensor(t: RawTensor, name: string): tf.Tensor {
   return tf.tidy(() => tf.transpose(tf.tensor(data, t.shape, "float32"), [2, 3, 1, 0]));
 }
 
+const FLOAT_DTYPES: readonly string[] = ["F32", "F16", "BF16", "F64"];
+
+/**
+ * Throws naming the first tensor of `sd` (`source` names the file) that is not a floating dtype (other than
+ * `num_batches_tracked`, a counter) or holds a NaN or an infinity.
+ */
+export function checkWeightValues(sd: ReadonlyMap<string, RawTensor>, source = ""): void {
+  for (const [name, t] of sd) {
+    if (name.endsWith("num_batches_tracked")) continue;
+    if (!FLOAT_DTYPES.includes(t.dtype)) {
+      throw new TypeError(`Cannot use weights ${source}: tensor ${name} has dtype ${t.dtype}, expected ${FLOAT_DTYPES.join(" / ")}`);
+    }
+    const data = t.dtype === "F32" || t.dtype === "F64" ? t.data as Float32Array | Float64Array : toFloat32(t);
+    const i = data.findIndex((v: number) => !Number.isFinite(v));
+    if (i >= 0) {
+      throw new RangeError(
+        `Cannot use weights ${source}: tensor ${name} [${t.shape}] holds ${data[i]} at element ${i}, expected finite values`,
+      );
+    }
+  }
+}
+
 /**
  * Build the weight tree of `spec` from a state_dict. Throws listing every missing, unexpected or
- * mis-shaped key (`source` names the file). With `fused`, expects a fused state_dict.
+ * mis-shaped key (`source` names the file), and naming a tensor of the wrong dtype or with non-finite
+ * values ({@link checkWeightValues}). With `fused`, expects a fused state_dict.
  */
 export function weightsFromStateDict(
   spec: ModelSpec,
@@ -45,6 +68,7 @@ export function weightsFromStateDict(
         list("missing", missing) + list("unexpected", unexpected) + list("wrong shape", misshaped),
     );
   }
+  checkWeightValues(sd, opts.source);
   return unflattenTree([...want.keys()].map((k) => [k, toTensor(sd.get(k)!, k)] as [string, tf.Tensor]));
 }
 

@@ -16,7 +16,8 @@ import { loadWeightsFile } from "../io/weights_file.ts";
 import { fitness } from "../eval/metrics.ts";
 import { loadHyp } from "./hyp.ts";
 import { paramGroups } from "./param_groups.ts";
-import { NOMINAL_BATCH, scaledWeightDecay } from "./schedule.ts";
+import { scaledWeightDecay } from "./schedule.ts";
+import { checkResumeOptions, optRecord, resumedOptions } from "./resume_options.ts";
 import { initTrainState, releaseState, type StepConfig, type TrainState } from "./train_step.ts";
 import { type CheckpointMeta, checkpointPaths, loadCheckpoint, saveCheckpoint, stripCheckpoint } from "./checkpoint.ts";
 import { transferWeights } from "./pretrained.ts";
@@ -44,27 +45,6 @@ async function resolveConfig(cfg: TrainRunOptions["cfg"]): Promise<ModelConfig> 
   return typeof cfg === "string" ? await loadModelConfig(cfg) : parseModelConfig(cfg, "<cfg mapping>");
 }
 
-/** The options recorded in opt.yaml (what a resume needs to restart the same run). */
-function optRecord(o: TrainRunOptions, dir: string, cfg: Record<string, unknown> | string): Record<string, unknown> {
-  return {
-    cfg, data: o.data, weights: o.weights ?? "", epochs: o.epochs, batch_size: o.batch, imgsz: o.img, seed: o.seed,
-    project: o.project, name: o.name, save_dir: dir, close_mosaic: o.closeMosaic ?? 0, min_items: o.minItems ?? 0,
-    workers: o.workers ?? 0, lhg: !!o.lhg, patience: o.patience ?? 100, nbs: o.nbs ?? NOMINAL_BATCH,
-    noval: !!o.noval, optimizer: "SGD",
-  };
-}
-
-/** Restore the run options of a resumed run from its checkpoint (`opt.yaml` semantics). */
-function resumedOptions(o: TrainRunOptions, saved: Record<string, unknown>): TrainRunOptions {
-  const n = (k: string, d: number) => (typeof saved[k] === "number" ? saved[k] as number : d);
-  return {
-    ...o, cfg: saved.cfg as TrainRunOptions["cfg"], data: String(saved.data ?? o.data), epochs: n("epochs", o.epochs),
-    batch: n("batch_size", o.batch), img: n("imgsz", o.img), seed: n("seed", o.seed), closeMosaic: n("close_mosaic", 0),
-    minItems: n("min_items", 0), workers: n("workers", 0), lhg: !!saved.lhg, patience: n("patience", 100),
-    nbs: n("nbs", NOMINAL_BATCH), noval: !!saved.noval,
-  };
-}
-
 interface Prepared {
   opts: TrainRunOptions;
   dir: string;
@@ -76,24 +56,31 @@ interface Prepared {
   startEpoch: number;
 }
 
-async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: Console): Promise<Prepared & { train: Dataset }> {
+async function prepare(
+  o: TrainRunOptions,
+  train: (o: TrainRunOptions) => Promise<Dataset>,
+  log: Console,
+): Promise<Prepared & { train: Dataset }> {
   if (o.resume) {
     const dir = `${o.project}/${o.name}`;
     const ck = await loadCheckpoint(`${dir}/weights`, paramGroups);
     const opts = resumedOptions(o, ck.meta.opt);
     const startEpoch = ck.meta.epoch + 1;
-    if (startEpoch >= opts.epochs) {
-      throw new Error(`Cannot resume ${dir}: training to ${opts.epochs} epochs is finished, nothing to resume`);
+    try {
+      await checkResumeOptions(o, ck.meta.opt, ck.meta.hyp, dir);
+    } catch (e) {
+      releaseState(ck.state);
+      throw e;
     }
     log.info(`Resuming training from ${checkpointPaths(`${dir}/weights`).last} from epoch ${startEpoch} to ${opts.epochs} total epochs`);
-    const ds = await train();
+    const ds = await train(opts);
     const cfg = stepConfig(ck.spec, ck.groups, ck.meta.hyp, opts, ds);
     return { opts, dir, spec: ck.spec, state: ck.state, cfg, hyp: ck.meta.hyp, meta: ck.meta, startEpoch, train: ds };
   }
   const dir = await incrementPath(`${o.project}/${o.name}`, o.existOk);
   await Deno.mkdir(`${dir}/weights`, { recursive: true });
   const hyp = await loadHyp(o.hyp);
-  const ds = await train();
+  const ds = await train(o);
   const config = await resolveConfig(o.cfg);
   const spec = buildModelSpec(config, { nc: ds.names.length });
   let weights = initWeights(spec, { seed: o.seed });
@@ -105,15 +92,18 @@ async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: C
     log.info(`Transferred ${t.transferred}/${t.total} items from ${o.weights}`);
   }
   const groups = paramGroups(weights);
-  const opt = optRecord(o, dir, o.cfg);
+  const opt = optRecord(o, dir);
   await writeYaml(`${dir}/hyp.yaml`, hyp);
   await writeYaml(`${dir}/opt.yaml`, opt);
   log.info(`hyperparameters: ${Object.entries(hyp).map(([k, v]) => `${k}=${v}`).join(", ")}`);
   log.info(`optimizer: SGD(lr=${hyp.lr0}) with parameter groups ${groups.counts[2]} weight(decay=0.0), ` +
     `${groups.counts[1]} weight(decay=${scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs)}), ${groups.counts[0]} bias`);
-  const meta: CheckpointMeta = { epoch: -1, bestFitness: 0, rows: [], opt, hyp, names: ds.names, date: "" };
+  const meta: CheckpointMeta = { epoch: -1, bestFitness: 0, rows: [], opt, hyp, names: ds.names, date: new Date().toISOString() };
   const cfg = stepConfig(spec, groups, hyp, o, ds);
-  return { opts: o, dir, spec, state: initTrainState(weights, groups), cfg, hyp, meta, startEpoch: 0, train: ds };
+  const state = initTrainState(weights, groups);
+  // The starting point is a checkpoint too: a run stopped at any moment from here on can be resumed.
+  await saveCheckpoint(`${dir}/weights`, { spec, state, groups, meta, isBest: false });
+  return { opts: o, dir, spec, state, cfg, hyp, meta, startEpoch: 0, train: ds };
 }
 
 function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, o: TrainRunOptions, ds: Dataset): StepConfig {
@@ -139,7 +129,7 @@ function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, o: 
 export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DATA_API): Promise<TrainRunResult> {
   const t0 = performance.now();
   const log = makeConsole(opts.quiet);
-  const p = await prepare(opts, () => data.loadDataset(opts.data, "train", { minItems: opts.minItems }), log);
+  const p = await prepare(opts, (o) => data.loadDataset(o.data, "train", { minItems: o.minItems }), log);
   const o = p.opts;
   const val = await data.loadDataset(o.data, "val");
   const { spec, cfg, hyp, dir } = p;
@@ -148,8 +138,13 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
   let bestFitness = p.meta.bestFitness;
   const patience = o.patience ?? 100;
   log.info(`Image sizes ${o.img} train, ${o.img} val\nLogging results to ${dir}\nStarting training for ${o.epochs} epochs...`);
+  if (rows.length) await recordEpoch(dir, rows); // a resumed run may have been stopped before writing them
   try {
     for (let epoch = p.startEpoch; epoch < o.epochs; epoch++) {
+      if (rows.length && rows[rows.length - 1].epoch - bestRow(rows).epoch >= patience) {
+        log.info(`Stopping training early as no improvement observed in last ${patience} epochs.`);
+        break;
+      }
       const mosaic = !(o.closeMosaic && epoch >= o.epochs - o.closeMosaic);
       if (o.closeMosaic && epoch === o.epochs - o.closeMosaic) log.info("Closing dataloader mosaic");
       const ep = await runEpoch(state, p.train, { epoch, mosaic, cfg, opts: o, loader: data.createLoader, log });
@@ -171,17 +166,12 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
       await saveCheckpoint(`${dir}/weights`, { spec, state, groups: cfg.groups, meta, isBest });
       await recordEpoch(dir, rows);
       o.onEpoch?.(row);
-      if (epoch - bestRow(rows).epoch >= patience) {
-        log.info(`Stopping training early as no improvement observed in last ${patience} epochs.`);
-        break;
-      }
     }
   } finally {
     releaseState(state);
   }
   const hours = (performance.now() - t0) / 3.6e6;
   log.info(`\n${rows.length - p.meta.rows.length} epochs completed in ${hours.toFixed(3)} hours.`);
-  await stripCheckpoint(`${dir}/weights`);
   const best = await loadModel(checkpointPaths(`${dir}/weights`).best);
   log.info(`\nValidating ${checkpointPaths(`${dir}/weights`).best}...`);
   try {
@@ -193,6 +183,7 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
   } finally {
     disposeWeights(best.weights);
   }
+  await stripCheckpoint(`${dir}/weights`); // last: until here a resume redoes the end of the run
   log.info(`Results saved to ${dir}`);
   return { dir, rows, best: bestRow(rows), seconds: (performance.now() - t0) / 1000 };
 }
