@@ -14,7 +14,7 @@ import { rawToTensor } from "./pretrained.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { loadModel, saveModel } from "../models/load.ts";
 import type { ModelSpec } from "../models/spec.ts";
-import { checkWeightValues, disposeWeights, stateDictFromWeights, weightsFromStateDict } from "../models/weights.ts";
+import { disposeWeights, stateDictFromWeights, weightsFromStateDict, weightValuesProblem } from "../models/weights.ts";
 import type { Hyp } from "../data/types.ts";
 import type { EpochRow } from "./types.ts";
 import type { ParamGroups } from "./param_groups.ts";
@@ -87,9 +87,13 @@ export async function saveCheckpoint(
     date: meta.date,
   };
   const emaSd = stateDictFromWeights(state.ema.weights);
-  const what = `the checkpoint of epoch ${meta.epoch} (not saved; the last finite one stays in ${weightsDir})`;
-  checkWeightValues(tensors, what);
-  checkWeightValues(emaSd, `${what}: EMA`);
+  const bad = weightValuesProblem(tensors) ?? weightValuesProblem(emaSd)?.replace(/^tensor /, "EMA tensor ");
+  if (bad) {
+    throw new RangeError(
+      `Training stopped: the state after epoch ${meta.epoch} is not finite (${bad}); it is not saved, the last ` +
+        `finite checkpoint stays in ${weightsDir}`,
+    );
+  }
   const md = modelMetadata(meta, id, state.ema.updates);
   const model = (name: string) => ({ name, write: (p: string) => saveModelFile(p, spec, state.ema.weights, md) });
   await commitFiles(weightsDir, [
