@@ -5,14 +5,14 @@
  * pycocotools semantics); writes the confusion matrix and PR curve (PNG + SVG) and, with `--save-json`,
  * the predictions in COCO format.
  *
- *   deno task val --weights W --data D [--img 640] [--batch 32] [--conf 0.001] [--iou 0.7] [--max-det 300]
+ *   deno task val --weights W --data D [--cfg C] [--img 640] [--batch 32] [--conf 0.001] [--iou 0.7] [--max-det 300]
  *     [--split val] [--save-json] [--project runs/val] [--name exp] [--json] [--backend X]
  * @module
  */
 import { parseArgs } from "node:util";
 import { loadModel } from "../lib/models/load.ts";
 import { disposeWeights } from "../lib/models/weights.ts";
-import { loadDataset } from "../lib/data/dataset.ts";
+import { datasetReport, loadDataset } from "../lib/data/dataset.ts";
 import { createLoader } from "../lib/data/loader.ts";
 import type { SplitName } from "../lib/data/dataset_yaml.ts";
 import { cocoEvaluate, loadCocoResults, parseCocoGroundTruth } from "../lib/eval/mod.ts";
@@ -21,6 +21,7 @@ import { runMain, setupBackend } from "./_common.ts";
 
 const USAGE = `usage: deno task val --weights W --data D [options]
   --weights W     model file (.safetensors with embedded config, or an official .pt)
+  --cfg C         model config name or YAML, for weights that carry none
   --data D        dataset YAML, or "mnist-det"
   --split S       val (default), train or test
   --img N (640)   --batch N (32)   --conf X (0.001)   --iou X (0.7)   --max-det N (300)
@@ -32,7 +33,7 @@ await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      weights: { type: "string" }, data: { type: "string" }, split: { type: "string", default: "val" },
+      weights: { type: "string" }, cfg: { type: "string" }, data: { type: "string" }, split: { type: "string", default: "val" },
       img: { type: "string", default: "640" }, imgsz: { type: "string" }, batch: { type: "string", default: "32" },
       "batch-size": { type: "string" }, conf: { type: "string", default: "0.001" }, iou: { type: "string", default: "0.7" },
       "max-det": { type: "string", default: "300" }, "save-json": { type: "boolean" }, json: { type: "boolean" },
@@ -45,15 +46,16 @@ await runMain(async () => {
   await setupBackend(values.backend);
   const img = Number(values.imgsz ?? values.img), batch = Number(values["batch-size"] ?? values.batch);
   if (!(img > 0) || img % 32) throw new RangeError(`--img must be a positive multiple of 32, got ${values.img}`);
-  const model = await loadModel(values.weights);
+  const model = await loadModel(values.weights, { cfg: values.cfg });
   const ds = await loadDataset(values.data, values.split as SplitName);
+  for (const line of datasetReport(ds)) console.error(line);
   if (model.spec.nc !== ds.names.length) {
     throw new Error(`${values.weights} (${model.spec.nc} classes) was trained on a different dataset than ${values.data} (${ds.names.length} classes)`);
   }
   const log = makeConsole(!!values.json);
   const v = await validate(model.spec, model.weights, ds, {
     loader: createLoader, batch, img, hyp: { ...DEFAULT_HYP }, conf: Number(values.conf), iou: Number(values.iou),
-    maxDet: Number(values["max-det"]), losses: false,
+    maxDet: Number(values["max-det"]), losses: false, onWarning: (w) => console.error(`warning: ${w.message}`),
   });
   disposeWeights(model.weights);
   log.valTable(v, true);

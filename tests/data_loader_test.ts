@@ -186,17 +186,23 @@ Deno.test("validation batches letterbox without augmentation; shapes map boxes b
   assert.deepEqual(batch.shapes[3].pad, [0, 19]);
 });
 
-Deno.test("createLoader() keeps tensor memory flat and replaces an undecodable image with a warning", async () => {
+Deno.test("createLoader() keeps tensor memory flat and leaves an undecodable image out with a warning", async () => {
   const ds = await loadDataset(`${root}/d.yaml`, "train", { verify: "none" });
   assert.equal(ds.length, 6);
   const warnings: DataWarning[] = [];
   const before = tf.memory().numTensors;
   const counts: number[] = [];
-  for (const epoch of [0, 1, 2]) {
-    for await (const b of createLoader(ds, { ...opts({ epoch }), onWarning: (w) => warnings.push(w) })) {
+  for (const [epoch, augment] of [[0, true], [1, true], [2, true], [0, false]] as const) {
+    const paths: string[] = [];
+    for await (const b of createLoader(ds, { ...opts({ epoch, augment }), onWarning: (w) => warnings.push(w) })) {
+      assert.equal(b.images.shape[0], b.paths.length);
+      paths.push(...b.paths);
       b.images.dispose();
       counts.push(tf.memory().numTensors);
     }
+    const names = paths.map((p) => p.split("/").pop()!);
+    assert.deepEqual([names.length, new Set(names).size], [4, 4], `epoch ${epoch}: the 4 readable images once each: ${names}`);
+    assert.ok(!names.includes("bad.jpg") && !names.includes("trunc.jpg"), `epoch ${epoch}: ${names}`);
   }
   assert.equal(tf.memory().numTensors, before);
   assert.ok(counts.every((c) => c === before));

@@ -27,6 +27,36 @@ export interface DatasetConfig {
   /** Class names, index = class id. */
   names: string[];
   nc: number;
+  /** Top-level keys that are not dataset keys, each with the split or key it looks like a misspelling of. */
+  unknownKeys: { key: string; like?: string }[];
+}
+
+/** The top-level keys a dataset YAML may have. */
+const KNOWN_KEYS = ["path", "train", "val", "validation", "test", "names", "nc", "class_list", "class_num", "download"];
+
+/** Levenshtein distance of two short strings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+function unknownKeys(d: Record<string, unknown>): { key: string; like?: string }[] {
+  return Object.keys(d).filter((k) => !KNOWN_KEYS.includes(k)).map((key) => {
+    const like = KNOWN_KEYS.find((k) => editDistance(key.toLowerCase(), k) <= Math.min(2, k.length - 2));
+    return like ? { key, like } : { key };
+  });
+}
+
+/** Text of an unknown key for messages: "`trian` (misspelled `train`?)". */
+export function formatUnknownKey(u: { key: string; like?: string }): string {
+  return `\`${u.key}\`${u.like ? ` (misspelled \`${u.like}\`?)` : ""}`;
 }
 
 function fail(file: string, what: string): never {
@@ -110,7 +140,7 @@ export function parseDatasetYaml(
     });
   }
   const names = parseNames(file, d.names ?? d.class_list, d.nc ?? d.class_num);
-  return { file: abs, root, splits, names, nc: names.length };
+  return { file: abs, root, splits, names, nc: names.length, unknownKeys: unknownKeys(d) };
 }
 
 /** Reads and parses a dataset YAML file (see {@link parseDatasetYaml}). */

@@ -35,7 +35,12 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
   let cfg: ModelConfig;
   if (opts.cfg) cfg = await loadModelConfig(opts.cfg);
   else if (file.yaml) cfg = parseModelConfig(file.yaml, `${path} (embedded config)`);
-  else throw new Error(`Cannot load ${path}: it carries no model configuration; pass --cfg`);
+  else {
+    throw new Error(
+      `Cannot load ${path}: it carries no model configuration (no model_yaml metadata); give the model config ` +
+        `with --cfg (val, detect and reparam take one)`,
+    );
+  }
   const spec = buildModelSpec(cfg, file.nc ? { nc: file.nc } : {});
   const fused = file.metadata.fused === "true";
   const weights = weightsFromStateDict(spec, file.tensors, { fused, source: path });

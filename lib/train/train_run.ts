@@ -26,7 +26,8 @@ import { type LoaderFn, validate, type ValResult } from "./validate.ts";
 import { runEpoch } from "./train_epoch.ts";
 import { type Console, finishRun, makeConsole, recordEpoch } from "./run_report.ts";
 import type { EpochRow, TrainRunOptions, TrainRunResult } from "./types.ts";
-import { loadDataset } from "../data/dataset.ts";
+import { datasetReport, loadDataset } from "../data/dataset.ts";
+import type { DataWarning } from "../data/labels.ts";
 import { createLoader } from "../data/loader.ts";
 
 /** The data functions a run needs (lib/data's `loadDataset` and `createLoader`; tests pass in-memory ones). */
@@ -132,6 +133,8 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
   const p = await prepare(opts, (o) => data.loadDataset(o.data, "train", { minItems: o.minItems }), log);
   const o = p.opts;
   const val = await data.loadDataset(o.data, "val");
+  for (const line of [...datasetReport(p.train), ...datasetReport(val)]) log.info(line);
+  const onWarning = (w: DataWarning) => log.info(`warning: ${w.message}`);
   const { spec, cfg, hyp, dir } = p;
   let state = p.state;
   const rows: EpochRow[] = [...p.meta.rows];
@@ -147,12 +150,12 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
       }
       const mosaic = !(o.closeMosaic && epoch >= o.epochs - o.closeMosaic);
       if (o.closeMosaic && epoch === o.epochs - o.closeMosaic) log.info("Closing dataloader mosaic");
-      const ep = await runEpoch(state, p.train, { epoch, mosaic, cfg, opts: o, loader: data.createLoader, log });
+      const ep = await runEpoch(state, p.train, { epoch, mosaic, cfg, opts: o, loader: data.createLoader, log, onWarning });
       state = ep.state;
       let v: EpochMetrics = NOT_VALIDATED;
       if (!o.noval || epoch === o.epochs - 1) {
         const r = await validate(spec, state.ema.weights, val, {
-          loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names,
+          loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names, onWarning,
         });
         log.valTable(r, false);
         v = r;
@@ -176,7 +179,7 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
   log.info(`\nValidating ${checkpointPaths(`${dir}/weights`).best}...`);
   try {
     const v = await validate(best.spec, best.weights, val, {
-      loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names,
+      loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names, onWarning,
     });
     log.valTable(v, true);
     await finishRun(dir, v, p.train.names);
