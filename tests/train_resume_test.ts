@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { commitFiles, recoverCommit } from "../lib/io/commit.ts";
+import { writeAtomic } from "../lib/io/atomic.ts";
 import type { Batch, Dataset, LoaderOptions } from "../lib/data/types.ts";
 import { type DataApi, type EpochRow, trainRun, type TrainRunOptions } from "../lib/train/mod.ts";
 import { syntheticDataApi, syntheticLoader, tinyConfig } from "./fixtures/train_data.ts";
@@ -81,6 +82,10 @@ Deno.test("commitFiles(): a kill before the manifest keeps the old set, after it
   const full = [...set("a4", "b4").slice(0, 1), { name: "b", write: () => Promise.reject(new Error("ENOSPC")) }];
   await assert.rejects(commitFiles(dir, full), /ENOSPC/);
   assert.deepEqual([await read(), await names()], [["a3", "b3"], ["a", "b"]]);
+  // a write whose temp file is complete but cannot be renamed (the target is a non-empty folder)
+  await Deno.mkdir(`${dir}/c/d`, { recursive: true });
+  await assert.rejects(writeAtomic(`${dir}/c`, "c"));
+  assert.deepEqual(await names(), ["a", "b", "c"], "the temp file is removed");
 });
 
 Deno.test("trainRun() never saves a non-finite state: after the stop the checkpoint on disk is finite", async () => {
