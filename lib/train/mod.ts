@@ -14,6 +14,7 @@ export * from "./ema.ts";
 export * from "./bn_update.ts";
 export * from "./train_step.ts";
 export * from "./checkpoint.ts";
+export * from "./resume_options.ts";
 export * from "./pretrained.ts";
 export * from "./progress.ts";
 export * from "./coco_export.ts";

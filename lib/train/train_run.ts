@@ -118,8 +118,12 @@ function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, o: 
 /**
  * Train a model (see the module doc). Writes `project/name/` (incremented unless `existOk` or `resume`):
  * weights/{last,best}.safetensors, results.csv, results.{svg,png}, PR_curve, confusion_matrix, opt.yaml,
- * hyp.yaml. A non-finite loss stops the run with an error naming the epoch and batch; the last good
- * checkpoint stays.
+ * hyp.yaml. A checkpoint is committed before the first epoch and after each (lib/io/commit.ts), so a run
+ * stopped at any moment resumes (`resume`: every recorded option from the run) to the same result. A
+ * non-finite loss stops the run with an error naming the epoch and batch, a non-finite state (e.g. a
+ * BatchNorm variance overflowed) one naming the tensor; it is checked before saving, so the checkpoint
+ * on disk is the last finite one. The data problems of both splits are printed first (file:line each,
+ * a summary per split).
  *
  * @example
  * ```ts
