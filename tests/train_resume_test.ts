@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
-import { readSafetensors } from "../lib/io/safetensors.ts";
+import { readSafetensors, writeSafetensors } from "../lib/io/safetensors.ts";
 import { commitFiles, recoverCommit } from "../lib/io/commit.ts";
 import { writeAtomic } from "../lib/io/atomic.ts";
 import type { Batch, Dataset, LoaderOptions } from "../lib/data/types.ts";
@@ -117,4 +117,12 @@ Deno.test("trainRun() never saves a non-finite state: after the stop the checkpo
       if (t.dtype === "F32") assert.ok((t.data as Float32Array).every(Number.isFinite), `${f}: ${k} is finite`);
     }
   }
+  // initial weights with a NaN are refused too, naming the tensor
+  const file = await readSafetensors(`${root}/nonfinite/weights/last.safetensors`);
+  (file.tensors.get("model.2.conv.weight")!.data as Float32Array)[5] = NaN;
+  await writeSafetensors(`${root}/nan.safetensors`, file.tensors, file.metadata);
+  await assert.rejects(
+    trainRun({ ...base("from-nan"), weights: `${root}/nan.safetensors` }, inner),
+    /Cannot start from --weights .*nan\.safetensors: tensor model\.2\.conv\.weight \[16,16,3,3\] holds NaN at element 5/,
+  );
 });

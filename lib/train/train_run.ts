@@ -10,7 +10,8 @@ import type { Dataset, Hyp } from "../data/types.ts";
 import { buildModelSpec, type ModelSpec } from "../models/spec.ts";
 import { loadModelConfig, type ModelConfig, parseModelConfig } from "../models/config.ts";
 import { initWeights } from "../models/init.ts";
-import { disposeWeights } from "../models/weights.ts";
+import { disposeWeights, weightValuesProblem } from "../models/weights.ts";
+import { flattenTree } from "../nn/tree.ts";
 import { loadModel } from "../models/load.ts";
 import { loadWeightsFile } from "../io/weights_file.ts";
 import { fitness } from "../eval/metrics.ts";
@@ -87,6 +88,12 @@ async function prepare(
   let weights = initWeights(spec, { seed: o.seed });
   if (o.weights) {
     const file = await loadWeightsFile(o.weights, { ema: true });
+    const names = new Set(flattenTree(weights).map(([k]) => k));
+    const bad = weightValuesProblem(new Map([...file.tensors].filter(([k]) => names.has(k))));
+    if (bad) {
+      disposeWeights(weights);
+      throw new Error(`Cannot start from --weights ${o.weights}: ${bad}`);
+    }
     const t = transferWeights(weights, file.tensors);
     for (const r of t.replaced) r.dispose();
     weights = t.weights;
