@@ -8,7 +8,7 @@
  */
 import * as path from "node:path";
 import type { Dataset, Sample } from "./types.ts";
-import { formatUnknownKey, readDatasetYaml, type SplitName } from "./dataset_yaml.ts";
+import { formatMisspelledKey, readDatasetYaml, type SplitName } from "./dataset_yaml.ts";
 import { type DataWarning, img2labelPath, parseLabels } from "./labels.ts";
 import { parseCocoJson } from "./coco_json.ts";
 import { decodeImage, probeImage } from "./image_io.ts";
@@ -79,16 +79,16 @@ export async function loadDataset(
   const cfg = await readDatasetYaml(await resolveYaml(yamlPath, opts));
   const sources = cfg.splits[split];
   if (!sources?.length) {
-    const near = cfg.unknownKeys.filter((u) => u.like === split || (split === "val" && u.like === "validation"));
+    const near = cfg.misspelledKeys.filter((u) => u.like === split || (split === "val" && u.like === "validation"));
     throw new Error(
       `Cannot load dataset: ${cfg.file} has no \`${split}\` split` +
-        (near.length ? `; it has the key ${near.map(formatUnknownKey).join(", ")}` : ""),
+        (near.length ? `; it has the key ${near.map(formatMisspelledKey).join(", ")}` : ""),
     );
   }
-  const warnings: DataWarning[] = cfg.unknownKeys.map((u) => ({
+  const warnings: DataWarning[] = cfg.misspelledKeys.map((u) => ({
     kind: "yaml" as const,
     file: cfg.file,
-    message: `${cfg.file}: unknown key ${formatUnknownKey(u)} ignored`,
+    message: `${cfg.file}: key ${formatMisspelledKey(u)} ignored`,
   }));
   const summary: DatasetSummary = {
     images: 0,
