@@ -4,6 +4,7 @@
 // counts the real images and instances and `detect` writes detections.json for every readable image.
 import assert from "node:assert/strict";
 import { main as dataMain } from "../cli/data.ts";
+import { readSafetensors, writeSafetensors } from "../lib/io/safetensors.ts";
 import { writeTinyModelYaml, writeYoloDataset } from "./fixtures/yolo_files.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
@@ -85,5 +86,10 @@ Deno.test("train, val and detect report the data problems, then use exactly the 
   assert.match(de.stderr, /warning: .*000007\.png: cannot decode the image, skipped/);
   const recs = JSON.parse(await Deno.readTextFile(`${tmp}/det/detections.json`));
   assert.deepEqual(recs.map((r: { image: string }) => r.image.split("/").pop()), [0, 1, 2, 3, 4, 5, 6].map((i) => `00000${i}.png`));
+  // weights without an embedded config: detect (and val) take --cfg
+  const { tensors } = await readSafetensors(weights);
+  await writeSafetensors(`${tmp}/nocfg.safetensors`, tensors);
+  const nc = await run("detect.ts", ["--weights", `${tmp}/nocfg.safetensors`, "--cfg", cfg, "--source", `${bad.dir}/images/train/000001.png`, "--img", "64", "--out", `${tmp}/det2`]);
+  assert.equal(nc.code, 0, nc.stderr);
   await Deno.remove(tmp, { recursive: true });
 });

@@ -109,5 +109,8 @@ Deno.test("loadModel() refuses weights with a non-finite value or a non-float dt
   file.tensors.set("model.0.conv.weight", { ...w, dtype: "I32", data: new Int32Array(w.data.buffer as ArrayBuffer) });
   await writeSafetensors(`${dir}/i32.safetensors`, file.tensors, file.metadata);
   await rejects(loadModel(`${dir}/i32.safetensors`), /i32\.safetensors: tensor model\.0\.conv\.weight has dtype I32, expected F32/);
+  // weights without a configuration: the message names the flag that exists where they are loaded
+  await writeSafetensors(`${dir}/nocfg.safetensors`, sd);
+  await rejects(loadModel(`${dir}/nocfg.safetensors`), /nocfg\.safetensors: it carries no model configuration .*--cfg \(val, detect and reparam take one\)/);
   await Deno.remove(dir, { recursive: true });
 });
