@@ -111,6 +111,7 @@ Deno.test("loadDataset() skips corrupt images with warnings and reports label pr
       droppedRows: 1,
       duplicateRows: 1,
       filteredImages: 0,
+      orphanLabels: 0,
     },
   );
   assert.deepEqual(ds.sizes, [[30, 40], [40, 30], [32, 32], [20, 50]]);
