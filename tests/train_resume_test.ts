@@ -54,6 +54,7 @@ Deno.test("trainRun({resume}) takes data, img, batch, nbs and hyp from the run a
   assert.deepEqual([...new Set(api.yamls)], ["first.yaml"], "every dataset the resumed run loads is the run's");
   assert.ok(api.loads.every((o) => o.img === 64), "the run's image size");
   assert.deepEqual([...new Set(api.loads.filter((o) => o.augment).map((o) => o.batch))], [4], "the run's batch");
+  await assert.rejects(trainRun({ ...resume, name: "never-started" }, api), /Cannot resume from .*never-started\/weights: no training state/);
   const straight = await trainRun(base("straight"), recordingApi());
   assert.deepEqual(res.rows, straight.rows, "same rows as the uninterrupted run (hyp and nbs from the run)");
 });

@@ -31,6 +31,7 @@ async function removeLeftovers(dir: string): Promise<void> {
  * out; stray `.next` / `.tmp` files are removed. Safe to call at any time (and again after a kill).
  */
 export async function recoverCommit(dir: string): Promise<void> {
+  if (!(await pathExists(dir))) return;
   const manifest = `${dir}/${COMMIT_MANIFEST}`;
   if (await pathExists(manifest)) {
     let names: unknown;
