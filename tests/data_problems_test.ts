@@ -10,9 +10,15 @@ import { writeTinyModelYaml, writeYoloDataset } from "./fixtures/yolo_files.ts";
 const repo = new URL("..", import.meta.url).pathname;
 const tmp = await Deno.makeTempDir({ prefix: "yolo_badata_" });
 
-async function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(
+  script: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/${script}`, ...args, "--backend", "wasm"], cwd: tmp, stdout: "piped", stderr: "piped",
+    args: ["run", "-A", `${repo}cli/${script}`, ...args, "--backend", "wasm"],
+    cwd: tmp,
+    stdout: "piped",
+    stderr: "piped",
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
@@ -37,10 +43,15 @@ async function badDataset(): Promise<{ yaml: string; dir: string; instances: num
   await Deno.writeFile(`${dir}/images/train/000007.png`, png.subarray(0, Math.floor(png.length * 0.6)));
   await Deno.writeTextFile(`${dir}/labels/train/orphan.txt`, "0 0.5 0.5 0.2 0.2\n");
   const first = (await Deno.readTextFile(`${dir}/labels/train/000000.txt`)).split("\n");
-  await Deno.writeTextFile(`${dir}/labels/train/000000.txt`, [first[0], "5 0.5 0.5 0.2 0.2", ...first.slice(1)].join("\n"));
+  await Deno.writeTextFile(
+    `${dir}/labels/train/000000.txt`,
+    [first[0], "5 0.5 0.5 0.2 0.2", ...first.slice(1)].join("\n"),
+  );
   let instances = 0;
   for (let i = 0; i < 7; i++) {
-    instances += (await Deno.readTextFile(`${dir}/labels/train/00000${i}.txt`)).split("\n").filter((l) => l.trim()).length;
+    instances += (await Deno.readTextFile(`${dir}/labels/train/00000${i}.txt`)).split("\n").filter((l) =>
+      l.trim()
+    ).length;
   }
   return { yaml, dir, instances: instances - 1 };
 }
@@ -64,32 +75,93 @@ Deno.test("data check names a misspelled split, a truncated PNG, an orphan label
   const t = await check(["--data", typo]);
   assert.equal(t.code, 1, t.out);
   assert.match(t.out, /has no `train` split; it has the key `trian` \(misspelled `train`\?\)/);
-  assert.equal((t.out.match(/key `trian` \(misspelled `train`\?\) ignored/g) ?? []).length, 1, `said once: ${t.out}`);
+  assert.equal(
+    (t.out.match(/key `trian` \(misspelled `train`\?\) ignored/g) ?? []).length,
+    1,
+    `said once: ${t.out}`,
+  );
   await assert.rejects(check(["--data", typo, "--split", "train"]), /misspelled `train`/);
 });
 
 Deno.test("train, val and detect report the data problems, then use exactly the readable images", async () => {
   const cfg = await writeTinyModelYaml(`${tmp}/tiny_model.yaml`);
-  const tr = await run("train.ts", ["--cfg", cfg, "--data", bad.yaml, "--epochs", "1", "--batch", "4", "--img", "64", "--project", `${tmp}/runs`, "--name", "t"]);
+  const tr = await run("train.ts", [
+    "--cfg",
+    cfg,
+    "--data",
+    bad.yaml,
+    "--epochs",
+    "1",
+    "--batch",
+    "4",
+    "--img",
+    "64",
+    "--project",
+    `${tmp}/runs`,
+    "--name",
+    "t",
+  ]);
   assert.equal(tr.code, 0, tr.stderr);
-  for (const re of [/warning: .*000007\.png: unreadable or corrupt image skipped/, /warning: .*orphan\.txt: label file without an image/, /warning: .*000000\.txt:2: /, /tiny\/train: 7 images/, /tiny\/val: 7 images/]) {
+  for (
+    const re of [
+      /warning: .*000007\.png: unreadable or corrupt image skipped/,
+      /warning: .*orphan\.txt: label file without an image/,
+      /warning: .*000000\.txt:2: /,
+      /tiny\/train: 7 images/,
+      /tiny\/val: 7 images/,
+    ]
+  ) {
     assert.match(tr.stderr, re);
   }
   const weights = `${tmp}/runs/t/weights/best.safetensors`;
-  const va = await run("val.ts", ["--weights", weights, "--data", bad.yaml, "--img", "64", "--batch", "4", "--project", `${tmp}/val`]);
+  const va = await run("val.ts", [
+    "--weights",
+    weights,
+    "--data",
+    bad.yaml,
+    "--img",
+    "64",
+    "--batch",
+    "4",
+    "--project",
+    `${tmp}/val`,
+  ]);
   assert.equal(va.code, 0, va.stderr);
   assert.match(va.stderr, /warning: .*000007\.png/);
   const all = /^\s+all\s+(\d+)\s+(\d+)/m.exec(va.stderr);
   assert.deepEqual(all && [Number(all[1]), Number(all[2])], [7, bad.instances], va.stderr);
-  const de = await run("detect.ts", ["--weights", weights, "--source", `${bad.dir}/images/train`, "--img", "64", "--out", `${tmp}/det`]);
+  const de = await run("detect.ts", [
+    "--weights",
+    weights,
+    "--source",
+    `${bad.dir}/images/train`,
+    "--img",
+    "64",
+    "--out",
+    `${tmp}/det`,
+  ]);
   assert.equal(de.code, 0, de.stderr);
   assert.match(de.stderr, /warning: .*000007\.png: cannot decode the image, skipped/);
   const recs = JSON.parse(await Deno.readTextFile(`${tmp}/det/detections.json`));
-  assert.deepEqual(recs.map((r: { image: string }) => r.image.split("/").pop()), [0, 1, 2, 3, 4, 5, 6].map((i) => `00000${i}.png`));
+  assert.deepEqual(
+    recs.map((r: { image: string }) => r.image.split("/").pop()),
+    [0, 1, 2, 3, 4, 5, 6].map((i) => `00000${i}.png`),
+  );
   // weights without an embedded config: detect (and val) take --cfg
   const { tensors } = await readSafetensors(weights);
   await writeSafetensors(`${tmp}/nocfg.safetensors`, tensors);
-  const nc = await run("detect.ts", ["--weights", `${tmp}/nocfg.safetensors`, "--cfg", cfg, "--source", `${bad.dir}/images/train/000001.png`, "--img", "64", "--out", `${tmp}/det2`]);
+  const nc = await run("detect.ts", [
+    "--weights",
+    `${tmp}/nocfg.safetensors`,
+    "--cfg",
+    cfg,
+    "--source",
+    `${bad.dir}/images/train/000001.png`,
+    "--img",
+    "64",
+    "--out",
+    `${tmp}/det2`,
+  ]);
   assert.equal(nc.code, 0, nc.stderr);
   await Deno.remove(tmp, { recursive: true });
 });

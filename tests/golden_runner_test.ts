@@ -10,9 +10,17 @@ import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
 const repo = new URL("..", import.meta.url).pathname;
 
 /** Copies golden case `stem` into `dir`, keeping only the tensors `keep` accepts. */
-async function copyCase(stem: string, dir: string, keep: (name: string) => boolean = () => true): Promise<void> {
+async function copyCase(
+  stem: string,
+  dir: string,
+  keep: (name: string) => boolean = () => true,
+): Promise<void> {
   const f = await readSafetensors(`${GOLDEN_DIR}/${stem}.safetensors`);
-  await writeSafetensors(`${dir}/${stem}.safetensors`, new Map([...f.tensors].filter(([k]) => keep(k))), f.metadata);
+  await writeSafetensors(
+    `${dir}/${stem}.safetensors`,
+    new Map([...f.tensors].filter(([k]) => keep(k))),
+    f.metadata,
+  );
   await Deno.copyFile(`${GOLDEN_DIR}/${stem}.json`, `${dir}/${stem}.json`);
 }
 
@@ -30,7 +38,9 @@ Deno.test("a corrupt sidecar is listed and fails naming its file; deno task gold
   assert.equal(r.checks[0].pass, false);
   assert.match(r.checks[0].note ?? "", /assigner_2\.json is not valid JSON .*corrupt sidecar/);
   const cli = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/golden.ts`, dir, "--case", "nms", "--backend", "wasm"], stdout: "piped", stderr: "piped",
+    args: ["run", "-A", `${repo}cli/golden.ts`, dir, "--case", "nms", "--backend", "wasm"],
+    stdout: "piped",
+    stderr: "piped",
   }).output();
   const out = new TextDecoder().decode(cli.stdout);
   assert.equal(cli.code, 1, out);

@@ -22,11 +22,28 @@ function lcg(seed: number): () => number {
 type KillAt = { ms: number } | { nth: number };
 
 /** Runs cli/train.ts (run folder `name`); kills it at `at` unless it ends first. */
-async function train(args: string[], name: string, at?: KillAt): Promise<{ killed: boolean; code: number; stderr: string; ms: number }> {
+async function train(
+  args: string[],
+  name: string,
+  at?: KillAt,
+): Promise<{ killed: boolean; code: number; stderr: string; ms: number }> {
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/train.ts`, ...args, "--name", name, "--project", `${tmp}/runs`, "--backend", "wasm"],
-    cwd: tmp, stdout: "null", stderr: "piped",
+    args: [
+      "run",
+      "-A",
+      `${repo}cli/train.ts`,
+      ...args,
+      "--name",
+      name,
+      "--project",
+      `${tmp}/runs`,
+      "--backend",
+      "wasm",
+    ],
+    cwd: tmp,
+    stdout: "null",
+    stderr: "piped",
   }).spawn();
   const kill = () => child.kill("SIGKILL");
   const timer = at && "ms" in at ? setTimeout(kill, at.ms) : undefined;
@@ -42,21 +59,38 @@ async function train(args: string[], name: string, at?: KillAt): Promise<{ kille
   const out = await child.output();
   clearTimeout(timer);
   watcher?.close();
-  return { killed: out.signal === "SIGKILL", code: out.code, stderr: new TextDecoder().decode(out.stderr), ms: performance.now() - t0 };
+  return {
+    killed: out.signal === "SIGKILL",
+    code: out.code,
+    stderr: new TextDecoder().decode(out.stderr),
+    ms: performance.now() - t0,
+  };
 }
 
 async function tensorBytes(path: string): Promise<Map<string, Uint8Array>> {
   const f = await readSafetensors(path);
-  return new Map([...f.tensors].map(([k, t]) => [k, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)]));
+  return new Map(
+    [...f.tensors].map(([k, t]) => [k, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)]),
+  );
 }
 
 async function assertSameRun(dir: string, ref: string): Promise<void> {
   for (const f of ["last", "best"]) {
-    const a = await tensorBytes(`${ref}/weights/${f}.safetensors`), b = await tensorBytes(`${dir}/weights/${f}.safetensors`);
+    const a = await tensorBytes(`${ref}/weights/${f}.safetensors`),
+      b = await tensorBytes(`${dir}/weights/${f}.safetensors`);
     assert.deepEqual([...b.keys()], [...a.keys()], `${dir} ${f}: tensor names`);
-    for (const [k, v] of a) assert.ok(b.get(k)!.every((x, i) => x === v[i]), `${dir} ${f}: ${k} differs from the uninterrupted run`);
+    for (const [k, v] of a) {
+      assert.ok(
+        b.get(k)!.every((x, i) => x === v[i]),
+        `${dir} ${f}: ${k} differs from the uninterrupted run`,
+      );
+    }
   }
-  assert.equal(await Deno.readTextFile(`${dir}/results.csv`), await Deno.readTextFile(`${ref}/results.csv`), `${dir}: results.csv`);
+  assert.equal(
+    await Deno.readTextFile(`${dir}/results.csv`),
+    await Deno.readTextFile(`${ref}/results.csv`),
+    `${dir}: results.csv`,
+  );
   const left = [];
   for await (const e of Deno.readDir(`${dir}/weights`)) left.push(e.name);
   assert.deepEqual(left.sort(), ["best.safetensors", "last.safetensors"], `${dir}: files left in weights/`);
@@ -65,7 +99,22 @@ async function assertSameRun(dir: string, ref: string): Promise<void> {
 Deno.test(`training killed at ${KILLS}+ random moments resumes to a bit-identical run each time`, async () => {
   const data = await writeYoloDataset(`${tmp}/data`);
   const cfg = await writeTinyModelYaml(`${tmp}/tiny_model.yaml`);
-  const flags = ["--cfg", cfg, "--data", data, "--epochs", "3", "--batch", "4", "--img", "64", "--nbs", "4", "--seed", "1"];
+  const flags = [
+    "--cfg",
+    cfg,
+    "--data",
+    data,
+    "--epochs",
+    "3",
+    "--batch",
+    "4",
+    "--img",
+    "64",
+    "--nbs",
+    "4",
+    "--seed",
+    "1",
+  ];
   const ref = await train(flags, "ref");
   assert.equal(ref.code, 0, ref.stderr);
   const rnd = lcg(20);

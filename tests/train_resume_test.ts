@@ -16,7 +16,16 @@ import { syntheticDataApi, syntheticLoader, tinyConfig } from "./fixtures/train_
 await initBackend("wasm", { quiet: true });
 const root = await Deno.makeTempDir({ prefix: "yolo_resume_" });
 const base = (name: string): TrainRunOptions => ({
-  cfg: tinyConfig(2), data: "first.yaml", epochs: 2, batch: 4, img: 64, seed: 3, project: root, name, quiet: true, nbs: 8,
+  cfg: tinyConfig(2),
+  data: "first.yaml",
+  epochs: 2,
+  batch: 4,
+  img: 64,
+  seed: 3,
+  project: root,
+  name,
+  quiet: true,
+  nbs: 8,
 });
 
 /** The synthetic data, recording which dataset YAML and loader options were asked for. */
@@ -24,7 +33,8 @@ function recordingApi(): DataApi & { yamls: string[]; loads: LoaderOptions[] } {
   const inner = syntheticDataApi({ train: 8, val: 4 });
   const yamls: string[] = [], loads: LoaderOptions[] = [];
   return {
-    yamls, loads,
+    yamls,
+    loads,
     loadDataset: (yaml, split, o) => (yamls.push(yaml), inner.loadDataset(yaml, split, o)),
     createLoader: (ds, o) => (loads.push(o), inner.createLoader(ds, o)),
   };
@@ -32,29 +42,58 @@ function recordingApi(): DataApi & { yamls: string[]; loads: LoaderOptions[] } {
 
 async function interrupted(name: string, api: DataApi): Promise<void> {
   const stop = new Error("interrupted");
-  await assert.rejects(trainRun({ ...base(name), onEpoch: (r: EpochRow) => { if (r.epoch === 0) throw stop; } }, api), (e) => e === stop);
+  await assert.rejects(
+    trainRun({
+      ...base(name),
+      onEpoch: (r: EpochRow) => {
+        if (r.epoch === 0) throw stop;
+      },
+    }, api),
+    (e) => e === stop,
+  );
 }
 
 Deno.test("trainRun({resume}) takes data, img, batch, nbs and hyp from the run and refuses disagreeing given options", async () => {
   const api = recordingApi();
   await interrupted("opts", api);
-  const resume = { ...base("opts"), data: "mnist-det", img: 640, batch: 16, nbs: 64, hyp: { lr0: 0.5 }, resume: true };
-  for (const [key, value, re] of [
-    ["data", "other.yaml", /data "other.yaml" vs the run's "first.yaml"/],
-    ["img", 96, /img 96 vs the run's 64/],
-    ["nbs", 64, /nbs 64 vs the run's 8/],
-    ["hyp", { lr0: 0.02 }, /hyp .*lr0 \(0.02 vs 0.01\)/],
-  ] as const) {
+  const resume = {
+    ...base("opts"),
+    data: "mnist-det",
+    img: 640,
+    batch: 16,
+    nbs: 64,
+    hyp: { lr0: 0.5 },
+    resume: true,
+  };
+  for (
+    const [key, value, re] of [
+      ["data", "other.yaml", /data "other.yaml" vs the run's "first.yaml"/],
+      ["img", 96, /img 96 vs the run's 64/],
+      ["nbs", 64, /nbs 64 vs the run's 8/],
+      ["hyp", { lr0: 0.02 }, /hyp .*lr0 \(0.02 vs 0.01\)/],
+    ] as const
+  ) {
     await assert.rejects(trainRun({ ...resume, [key]: value, explicit: [key] }, api), re, key);
   }
   api.yamls.length = 0;
   api.loads.length = 0;
   const res = await trainRun({ ...resume, data: "first.yaml", explicit: ["data", "project", "name"] }, api);
   assert.deepEqual(res.rows.map((r) => r.epoch), [0, 1]);
-  assert.deepEqual([...new Set(api.yamls)], ["first.yaml"], "every dataset the resumed run loads is the run's");
+  assert.deepEqual(
+    [...new Set(api.yamls)],
+    ["first.yaml"],
+    "every dataset the resumed run loads is the run's",
+  );
   assert.ok(api.loads.every((o) => o.img === 64), "the run's image size");
-  assert.deepEqual([...new Set(api.loads.filter((o) => o.augment).map((o) => o.batch))], [4], "the run's batch");
-  await assert.rejects(trainRun({ ...resume, name: "never-started" }, api), /Cannot resume from .*never-started\/weights: no training state/);
+  assert.deepEqual(
+    [...new Set(api.loads.filter((o) => o.augment).map((o) => o.batch))],
+    [4],
+    "the run's batch",
+  );
+  await assert.rejects(
+    trainRun({ ...resume, name: "never-started" }, api),
+    /Cannot resume from .*never-started\/weights: no training state/,
+  );
   const straight = await trainRun(base("straight"), recordingApi());
   assert.deepEqual(res.rows, straight.rows, "same rows as the uninterrupted run (hyp and nbs from the run)");
 });
@@ -80,7 +119,10 @@ Deno.test("commitFiles(): a kill before the manifest keeps the old set, after it
   await recoverCommit(dir);
   assert.deepEqual([await read(), await names()], [["a3", "b3"], ["a", "b"]]);
   // a failing write (disk full): nothing new stays, no temp file
-  const full = [...set("a4", "b4").slice(0, 1), { name: "b", write: () => Promise.reject(new Error("ENOSPC")) }];
+  const full = [...set("a4", "b4").slice(0, 1), {
+    name: "b",
+    write: () => Promise.reject(new Error("ENOSPC")),
+  }];
   await assert.rejects(commitFiles(dir, full), /ENOSPC/);
   assert.deepEqual([await read(), await names()], [["a3", "b3"], ["a", "b"]]);
   // a write whose temp file is complete but cannot be renamed (the target is a non-empty folder)
@@ -110,12 +152,17 @@ Deno.test("trainRun() never saves a non-finite state: after the stop the checkpo
   };
   const err = await trainRun({ ...base("nonfinite"), epochs: 3 }, poisoned).then(() => null, (e: Error) => e);
   assert.ok(err, "the run stops");
-  assert.match(err.message, /state after epoch 1 is not finite \(tensor model\.\d+\.bn\.running_var .* holds Infinity/);
+  assert.match(
+    err.message,
+    /state after epoch 1 is not finite \(tensor model\.\d+\.bn\.running_var .* holds Infinity/,
+  );
   assert.match(err.message, /not saved, the last finite checkpoint stays in/);
   for (const f of ["last", "last.state"]) {
     const file = await readSafetensors(`${root}/nonfinite/weights/${f}.safetensors`);
     for (const [k, t] of file.tensors) {
-      if (t.dtype === "F32") assert.ok((t.data as Float32Array).every(Number.isFinite), `${f}: ${k} is finite`);
+      if (t.dtype === "F32") {
+        assert.ok((t.data as Float32Array).every(Number.isFinite), `${f}: ${k} is finite`);
+      }
     }
   }
   // initial weights with a NaN are refused too, naming the tensor

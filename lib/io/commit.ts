@@ -38,10 +38,16 @@ export async function recoverCommit(dir: string): Promise<void> {
     try {
       names = JSON.parse(await Deno.readTextFile(manifest)).files;
     } catch (e) {
-      throw new Error(`Cannot recover ${manifest}: expected {"files": [names]}, got unreadable JSON (${(e as Error).message})`);
+      throw new Error(
+        `Cannot recover ${manifest}: expected {"files": [names]}, got unreadable JSON (${
+          (e as Error).message
+        })`,
+      );
     }
     if (!Array.isArray(names) || !names.every((n) => typeof n === "string" && !n.includes("/"))) {
-      throw new Error(`Cannot recover ${manifest}: expected {"files": [names in ${dir}]}, got ${JSON.stringify(names)}`);
+      throw new Error(
+        `Cannot recover ${manifest}: expected {"files": [names in ${dir}]}, got ${JSON.stringify(names)}`,
+      );
     }
     for (const n of names as string[]) {
       if (await pathExists(`${dir}/${n}.next`)) await Deno.rename(`${dir}/${n}.next`, `${dir}/${n}`);

@@ -14,33 +14,72 @@ import type { TrainRunOptions } from "./types.ts";
 /** The options recorded in opt.yaml (what a resume needs to restart the same run). */
 export function optRecord(o: TrainRunOptions, dir: string): Record<string, unknown> {
   return {
-    cfg: o.cfg, data: o.data, weights: o.weights ?? "", epochs: o.epochs, batch_size: o.batch, imgsz: o.img, seed: o.seed,
-    project: o.project, name: o.name, save_dir: dir, close_mosaic: o.closeMosaic ?? 0, min_items: o.minItems ?? 0,
-    workers: o.workers ?? 0, lhg: !!o.lhg, patience: o.patience ?? 100, nbs: o.nbs ?? NOMINAL_BATCH,
-    noval: !!o.noval, optimizer: "SGD",
+    cfg: o.cfg,
+    data: o.data,
+    weights: o.weights ?? "",
+    epochs: o.epochs,
+    batch_size: o.batch,
+    imgsz: o.img,
+    seed: o.seed,
+    project: o.project,
+    name: o.name,
+    save_dir: dir,
+    close_mosaic: o.closeMosaic ?? 0,
+    min_items: o.minItems ?? 0,
+    workers: o.workers ?? 0,
+    lhg: !!o.lhg,
+    patience: o.patience ?? 100,
+    nbs: o.nbs ?? NOMINAL_BATCH,
+    noval: !!o.noval,
+    optimizer: "SGD",
   };
 }
 
 /** Option name -> its opt.yaml key, for every option a resume takes from the run. */
 const RECORDED: Partial<Record<keyof TrainRunOptions, string>> = {
-  cfg: "cfg", data: "data", weights: "weights", epochs: "epochs", batch: "batch_size", img: "imgsz", seed: "seed",
-  closeMosaic: "close_mosaic", minItems: "min_items", workers: "workers", lhg: "lhg", patience: "patience",
-  nbs: "nbs", noval: "noval",
+  cfg: "cfg",
+  data: "data",
+  weights: "weights",
+  epochs: "epochs",
+  batch: "batch_size",
+  img: "imgsz",
+  seed: "seed",
+  closeMosaic: "close_mosaic",
+  minItems: "min_items",
+  workers: "workers",
+  lhg: "lhg",
+  patience: "patience",
+  nbs: "nbs",
+  noval: "noval",
 };
 
 /** The options of a resumed run: `o`'s run folder and callbacks with every recorded option of `saved`. */
 export function resumedOptions(o: TrainRunOptions, saved: Record<string, unknown>): TrainRunOptions {
   const n = (k: string, d: number) => (typeof saved[k] === "number" ? saved[k] as number : d);
   return {
-    ...o, cfg: saved.cfg as TrainRunOptions["cfg"], data: String(saved.data ?? o.data), weights: String(saved.weights ?? ""),
-    epochs: n("epochs", o.epochs), batch: n("batch_size", o.batch), img: n("imgsz", o.img), seed: n("seed", o.seed),
-    closeMosaic: n("close_mosaic", 0), minItems: n("min_items", 0), workers: n("workers", 0), lhg: !!saved.lhg,
-    patience: n("patience", 100), nbs: n("nbs", NOMINAL_BATCH), noval: !!saved.noval,
+    ...o,
+    cfg: saved.cfg as TrainRunOptions["cfg"],
+    data: String(saved.data ?? o.data),
+    weights: String(saved.weights ?? ""),
+    epochs: n("epochs", o.epochs),
+    batch: n("batch_size", o.batch),
+    img: n("imgsz", o.img),
+    seed: n("seed", o.seed),
+    closeMosaic: n("close_mosaic", 0),
+    minItems: n("min_items", 0),
+    workers: n("workers", 0),
+    lhg: !!saved.lhg,
+    patience: n("patience", 100),
+    nbs: n("nbs", NOMINAL_BATCH),
+    noval: !!saved.noval,
   };
 }
 
 function same(key: keyof TrainRunOptions, given: unknown, saved: unknown): boolean {
-  if (key === "data" || key === "weights" || (key === "cfg" && typeof given === "string" && typeof saved === "string")) {
+  if (
+    key === "data" || key === "weights" ||
+    (key === "cfg" && typeof given === "string" && typeof saved === "string")
+  ) {
     const norm = (v: unknown) => (String(v ?? "") === "" ? "" : path.resolve(String(v)));
     return given === saved || norm(given) === norm(saved);
   }
@@ -62,14 +101,24 @@ export async function checkResumeOptions(
   for (const key of o.explicit ?? []) {
     if (key === "hyp") {
       const given = await loadHyp(o.hyp);
-      const diff = Object.keys({ ...given, ...savedHyp }).filter((k) => given[k as keyof Hyp] !== savedHyp[k as keyof Hyp]);
-      if (diff.length) bad.push(`hyp ${o.hyp} differs in ${diff.map((k) => `${k} (${given[k as keyof Hyp]} vs ${savedHyp[k as keyof Hyp]})`).join(", ")}`);
+      const diff = Object.keys({ ...given, ...savedHyp }).filter((k) =>
+        given[k as keyof Hyp] !== savedHyp[k as keyof Hyp]
+      );
+      if (diff.length) {
+        bad.push(
+          `hyp ${o.hyp} differs in ${
+            diff.map((k) => `${k} (${given[k as keyof Hyp]} vs ${savedHyp[k as keyof Hyp]})`).join(", ")
+          }`,
+        );
+      }
       continue;
     }
     const rec = RECORDED[key];
     if (!rec) continue;
     const given = o[key];
-    if (!same(key, given, saved[rec])) bad.push(`${key} ${JSON.stringify(given)} vs the run's ${JSON.stringify(saved[rec])}`);
+    if (!same(key, given, saved[rec])) {
+      bad.push(`${key} ${JSON.stringify(given)} vs the run's ${JSON.stringify(saved[rec])}`);
+    }
   }
   if (bad.length) {
     throw new Error(
