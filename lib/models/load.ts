@@ -42,7 +42,12 @@ export async function loadModel(path: string, opts: LoadModelOptions = {}): Prom
  * file carries; `source` names the file in errors.
  */
 export function modelFromWeights(file: WeightsFile, source: string, cfg?: ModelConfig): LoadedModel {
-  if (!cfg && !file.yaml) throw new Error(`Cannot load ${source}: it carries no model configuration; pass --cfg`);
+  if (!cfg && !file.yaml) {
+    throw new Error(
+      `Cannot load ${source}: it carries no model configuration (no model_yaml metadata); give the model config ` +
+        `with --cfg (val, detect and reparam take one)`,
+    );
+  }
   const config = cfg ?? parseModelConfig(file.yaml!, `${source} (embedded config)`);
   const spec = buildModelSpec(config, file.nc ? { nc: file.nc } : {});
   const fused = file.metadata.fused === "true";
