@@ -2,14 +2,17 @@
  * Paper Fig. 7 — "PAN feature maps of GELAN and YOLOv9 (GELAN + PGI) after one epoch of bias warm-up":
  * GELAN-C and YOLOv9-C (CPU scale) trained for one epoch (inside the warm-up) per seed; for validation
  * images, the channel-summed maps of the main branch's PAN outputs (the detect head's P3/P4/P5 inputs)
- * are drawn, and scored with the focus ratio (saliency on the objects relative to their area), whose
- * mean over seeds tests the caption's claim that PGI focuses better on the target objects.
+ * are drawn side by side for the same images, and scored with the focus ratio (saliency on the objects
+ * relative to their area). The caption's claim that PGI focuses better on the target objects is tested
+ * by the paired difference (same image, same seed) with a 95 % interval over seeds and images.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Ablation, Figure, FigureContext, FigureOutcome } from "../lib/ablate/spec.ts";
-import { focusRatio, targetBoxes } from "../lib/ablate/focus.ts";
-import { compare, summarize } from "../lib/ablate/stats.ts";
+import { focusRatio, pairedFocus, targetBoxes } from "../lib/ablate/focus.ts";
+import { summarize } from "../lib/ablate/stats.ts";
+import type { Fig7Settings } from "../lib/ablate/presets.ts";
+import { writeAtomic } from "../lib/io/atomic.ts";
 import { loadModel } from "../lib/models/load.ts";
 import { disposeWeights } from "../lib/models/weights.ts";
 import { channelSum, layerOutputs } from "../lib/ib/features.ts";
@@ -39,7 +42,7 @@ function toRgb(x: tf.Tensor4D, i: number): RgbImage {
   return { width: w, height: h, pixels: Uint8Array.from(px) };
 }
 
-/** Maps and focus ratios of one trained model on a batch. */
+/** Focus ratios `[level][image]` and the maps of the first `shown` images of one trained model. */
 async function analyse(dir: string, batch: { images: tf.Tensor4D; targets: Float32Array }, shown: number) {
   const m = await loadModel(`${dir}/weights/last.safetensors`);
   try {
@@ -48,30 +51,37 @@ async function analyse(dir: string, batch: { images: tf.Tensor4D; targets: Float
     const pan = head.from.slice(-nl);
     const outs = layerOutputs(m.spec, m.weights, batch.images, pan, { bn: "running" });
     const [n, H, W] = batch.images.shape;
-    const ratios: number[] = [];
+    const ratios: number[][] = outs.map(() => []);
     const maps: RgbImage[][] = [];
     for (let i = 0; i < n; i++) {
       const boxes = targetBoxes(batch.targets, i, W, H);
       const row: RgbImage[] = [];
-      for (const o of outs) {
+      for (const [l, o] of outs.entries()) {
         const [, h, w, c] = o.shape;
         const one = o.slice([i, 0, 0, 0], [1, h, w, c]);
         const map = channelSum(one);
         one.dispose();
-        ratios.push(focusRatio(map, boxes, W, H));
+        ratios[l].push(focusRatio(map, boxes, W, H));
         if (i < shown) row.push(upscaleNearest(heatmapImage(map), Math.max(1, Math.round(H / h))));
       }
       if (i < shown) maps.push(row);
     }
     tf.dispose(outs);
-    return { focus: summarize(ratios).mean, maps };
+    return { ratios, maps };
   } finally {
     disposeWeights(m.weights);
   }
 }
 
+/** Per image, the mean focus ratio over the PAN levels where it is defined. */
+function overLevels(ratios: number[][]): number[] {
+  return ratios[0].map((_, i) => summarize(ratios.map((r) => r[i])).mean);
+}
+
+const LEVELS = ["P3", "P4", "P5"];
+
 async function run(ctx: FigureContext): Promise<FigureOutcome> {
-  const fig = (ctx.settings.fig7 ?? { images: 4 }) as { images: number };
+  const fig = (ctx.settings.fig7 ?? { images: 16, seeds: 4 }) as Fig7Settings;
   const seeds = [...new Set(ctx.runs.map((r) => r.seed))].filter((s) =>
     ctx.runs.filter((r) => r.seed === s && r.done).length === 2
   );
@@ -91,7 +101,8 @@ async function run(ctx: FigureContext): Promise<FigureOutcome> {
   const batch = (await it.next()).value!;
   await it.return?.();
   const shown = Math.min(4, batch.images.shape[0]);
-  const focus: Record<string, number[]> = { gelan_c: [], yolov9_c: [] };
+  // focus[variant][level][seed][image]; the level "all" is the mean over P3-P5.
+  const focus: Record<string, number[][][]> = { gelan_c: [], yolov9_c: [] };
   let grid: (RgbImage | null)[][] = [];
   try {
     for (const seed of seeds) {
@@ -99,7 +110,7 @@ async function run(ctx: FigureContext): Promise<FigureOutcome> {
       for (const v of ["gelan_c", "yolov9_c"]) {
         const r = ctx.runs.find((q) => q.seed === seed && q.variant === v)!;
         const a = await analyse(r.dir, batch, shown);
-        focus[v].push(a.focus);
+        [overLevels(a.ratios), ...a.ratios].forEach((row, l) => (focus[v][l] ??= []).push(row));
         per[v] = a.maps;
       }
       if (seed === seeds[0]) {
@@ -109,46 +120,43 @@ async function run(ctx: FigureContext): Promise<FigureOutcome> {
   } finally {
     batch.images.dispose();
   }
-  const g = summarize(focus.gelan_c), p = summarize(focus.yolov9_c);
-  const cmp = compare(p, g);
-  const levels = ["P3", "P4", "P5"];
+  const cmp = ["all", ...LEVELS].map((_, l) => pairedFocus(focus.gelan_c[l], focus.yolov9_c[l]));
   const png = await renderImageGridPng({
     images: grid,
     rowLabels: grid.map((_, i) => `val image ${i}`),
-    colLabels: ["input", ...levels.map((l) => `GELAN ${l}`), ...levels.map((l) => `PGI ${l}`)],
+    colLabels: ["input", ...LEVELS.map((l) => `GELAN ${l}`), ...LEVELS.map((l) => `PGI ${l}`)],
   }, {
     title: "PAN feature maps after one epoch (paper Fig. 7)",
-    caption: `seed ${seeds[0]}; channel sums, min-max normalised, viridis`,
+    caption: `seed ${seeds[0]}; the same images for both models; channel sums, min-max normalised, viridis`,
   });
-  await Deno.writeFile(`${ctx.dir}/fig7_pan_maps.png`, png);
-  const f = (s: { mean: number; std: number; n: number }) =>
-    `${s.mean.toFixed(3)} ± ${s.std.toFixed(3)} (n ${s.n})`;
-  const verdict = cmp.verdict === "higher"
-    ? `agrees${cmp.clear ? " (clear)" : ""}`
-    : cmp.verdict === "tie"
-    ? "tie"
-    : cmp.verdict === "lower"
-    ? `contradicts${cmp.clear ? " (clear)" : ""}`
-    : "unknown";
-  const line = `focus ratio (saliency on objects / their area share, 1 = none): GELAN ${f(g)}, GELAN + PGI ${
-    f(p)
-  } — the paper's claim (PGI focuses better) ${verdict}.`;
-  await Deno.writeTextFile(
+  await writeAtomic(`${ctx.dir}/fig7_pan_maps.png`, png);
+  const iv = (x: { value: number; lo: number; hi: number }) => `${x.value.toFixed(3)} [${x.lo.toFixed(3)}, ${x.hi.toFixed(3)}]`;
+  const c = cmp[0];
+  const verdict = c.verdict === "higher" ? "agrees" : c.verdict === "lower" ? "contradicts" : "not separated (the interval of the difference contains 0)";
+  const line = `focus ratio (saliency on objects / their area share, 1 = none; mean over P3-P5): GELAN ${iv(c.base)}, GELAN + PGI ${
+    iv(c.other)
+  }, paired difference ${iv(c.diff)} over ${c.pairs} (seed, image) pairs (${seeds.length} seeds x ${batch.images.shape[0]} images) — the paper's claim (PGI focuses better) ${verdict}.`;
+  const perSeed = (v: string, k: number) => summarize(focus[v][0][k]).mean.toFixed(3);
+  await writeAtomic(
     `${ctx.dir}/results.md`,
     [
       "# Fig. 7 — PAN feature maps of GELAN and GELAN + PGI after one epoch",
       "",
       ...FIG7.notes.map((n) => `- ${n}`),
       "",
-      `Seeds ${seeds.join(", ")}; ${batch.targets.length / 6} objects in ${
-        batch.images.shape[0]
-      } validation images.`,
+      `Seeds ${seeds.join(", ")}; ${batch.targets.length / 6} objects in ${batch.images.shape[0]} validation images.`,
       "",
       line,
       "",
+      "| level | GELAN | GELAN + PGI | PGI - GELAN (paired) | verdict |",
+      "|---|---|---|---|---|",
+      ...cmp.map((x, l) => `| ${["mean P3-P5", ...LEVELS][l]} | ${iv(x.base)} | ${iv(x.other)} | ${iv(x.diff)} | ${x.verdict} |`),
+      "",
+      "Values: mean [95 % interval, crossed bootstrap over seeds and images]; the difference is taken per (seed, image) pair.",
+      "",
       "| seed | GELAN | GELAN + PGI |",
       "|---|---|---|",
-      ...seeds.map((s, k) => `| ${s} | ${focus.gelan_c[k].toFixed(3)} | ${focus.yolov9_c[k].toFixed(3)} |`),
+      ...seeds.map((s, k) => `| ${s} | ${perSeed("gelan_c", k)} | ${perSeed("yolov9_c", k)} |`),
       "",
       "![PAN maps](fig7_pan_maps.png)",
       "",
@@ -157,15 +165,22 @@ async function run(ctx: FigureContext): Promise<FigureOutcome> {
   return { status: "done", line, link: "results.md" };
 }
 
+/** The session's seeds, extended by the following ones up to `fig7.seeds`. */
+function fig7Seeds(preset: Record<string, unknown>, session: readonly number[]): number[] {
+  const n = (preset.fig7 as Fig7Settings | undefined)?.seeds ?? session.length;
+  const next = Math.max(-1, ...session) + 1;
+  return [...session, ...Array.from({ length: Math.max(0, n - session.length) }, (_, k) => next + k)];
+}
+
 /** Fig. 7 as an experiment. */
 export const FIG7: Figure = {
   name: "fig7",
   title: "Fig. 7 — PAN feature maps of GELAN vs GELAN + PGI",
   caption: "Channel-summed PAN outputs after one epoch of warm-up; focus ratio as the measurable claim.",
   notes: [
-    "GELAN = gelan-c, GELAN + PGI = yolov9-c (main branch maps), both at the session's CPU scale, trained one epoch (inside the bias warm-up) with the same seed and data; when the session's own runs end inside the warm-up (at least 100 iterations), those runs are used.",
+    "GELAN = gelan-c, GELAN + PGI = yolov9-c (main branch maps), both at the session's CPU scale, trained one epoch (inside the bias warm-up, the paper's setting) with the same seed and data, for the preset's `fig7.seeds` seeds (the session's seeds and the next ones); when the session's own runs end inside the warm-up (at least 100 iterations), those runs are used.",
     "The paper shows maps only; the focus ratio (share of |map - median| on object cells over their area share) is our measurable version of 'focuses better on the target object'.",
   ],
-  training: { ablation: TRAINING, epochs: "warmup" },
+  training: { ablation: TRAINING, epochs: "warmup", seeds: fig7Seeds },
   run,
 };

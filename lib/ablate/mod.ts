@@ -19,3 +19,4 @@ export * from "./session_report.ts";
 export * from "./plot.ts";
 export * from "./coco_stats.ts";
 export * from "./focus.ts";
+export * from "./bootstrap.ts";
