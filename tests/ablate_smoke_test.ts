@@ -42,7 +42,7 @@ Deno.test({
       await Deno.readTextFile(`${out}/table2/results.md`),
       /\| GELAN-S · CSP \| 45\.5 \| \d+\.\d\d \(1 seed\) \|/,
     );
-    match(report, /\[Fig\. 2 \/ Fig\. 6 .*\]\(fig2_6\/results\.md\) — done: ordering at depth 8/);
+    match(report, /\[Fig\. 2 \/ Fig\. 6 .*\]\(fig2_6\/results\.md\) — done: information depth \(r2 < 0\.5\): /);
     match(report, /\[Fig\. 7 .*\]\(fig7\/results\.md\) — done: focus ratio/);
     ok((await Deno.stat(`${out}/fig7/fig7_pan_maps.png`)).size > 0);
     // Progress names table, variant, seed, epoch and the ETA.

@@ -96,10 +96,11 @@ const PAPER_RANK: Record<string, number> = { GELAN: 4, CSPNet: 3, ResNet: 2, Pla
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1));
 
-/** "23.4 [19.0, 27.9]", with "≤ 1" / "> 100" for censored values and open bounds. */
+const censoredValue = (v: number, c: "below" | "above" | null) => (c === "below" ? `≤ ${fmt(v)}` : c === "above" ? `> ${fmt(v)}` : fmt(v));
+
+/** "23.4 [19.0, 27.9]", with "≤ 1" / "> 100" for values before / beyond the grid. */
 export function formatDepth(d: InformationDepth): string {
-  const point = d.censored === "below" ? `≤ ${fmt(d.depth)}` : d.censored === "above" ? `> ${fmt(d.depth)}` : fmt(d.depth);
-  return `${point} [${d.loOpen ? `≤ ${fmt(d.lo)}` : fmt(d.lo)}, ${d.hiOpen ? `> ${fmt(d.hi)}` : fmt(d.hi)}]`;
+  return `${censoredValue(d.depth, d.censored)} [${censoredValue(d.lo, d.loCensored)}, ${censoredValue(d.hi, d.hiCensored)}]`;
 }
 
 function curvesOf(c: IbCurve, m: DepthMeasure): DepthCurves {

@@ -62,11 +62,11 @@ export interface InformationDepth {
   /** Crossing of the mean curve. */
   depth: number;
   censored: "below" | "above" | null;
-  /** 95 % interval; `loOpen` / `hiOpen`: the bound lies beyond the grid's first / last depth. */
+  /** 95 % interval, clamped to the grid; `loCensored` / `hiCensored`: the bound lies before the first ("below") or beyond the last ("above") grid depth. */
   lo: number;
   hi: number;
-  loOpen: boolean;
-  hiOpen: boolean;
+  loCensored: "below" | "above" | null;
+  hiCensored: "below" | "above" | null;
 }
 
 /** Information depth of `c` at `threshold` and the bootstrap replicates (for paired comparisons). */
@@ -80,8 +80,9 @@ export function informationDepth(
   const iv = percentileInterval(x.depth, replicates);
   const [first, last] = [c.layers[0], c.layers[c.layers.length - 1]];
   const clamp = (v: number) => Math.min(Math.max(v, first), last);
+  const side = (v: number) => (v < first ? "below" : v > last ? "above" : null);
   return {
-    depth: { threshold, depth: x.depth, censored: x.censored, lo: clamp(iv.lo), hi: clamp(iv.hi), loOpen: iv.lo < first, hiOpen: iv.hi > last },
+    depth: { threshold, depth: x.depth, censored: x.censored, lo: clamp(iv.lo), hi: clamp(iv.hi), loCensored: side(iv.lo), hiCensored: side(iv.hi) },
     replicates,
   };
 }

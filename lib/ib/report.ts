@@ -97,12 +97,12 @@ export function measurePlots(result: IbResult): { key: string; svg: string }[] {
 }
 
 /** Columns of {@link depthCsv}. */
-export const DEPTH_CSV_COLUMNS: readonly string[] = ["family", "measure", "threshold", "depth", "censored", "lo", "hi", "lo_open", "hi_open"];
+export const DEPTH_CSV_COLUMNS: readonly string[] = ["family", "measure", "threshold", "depth", "censored", "lo", "hi", "lo_censored", "hi_censored"];
 
 /** One line per (family, measure, threshold): the information depth and its 95 % interval. */
 export function depthCsv(depths: FamilyDepth[]): string {
   const lines = depths.flatMap((f) =>
-    f.depths.map((d) => [f.name, f.measure, num(d.threshold), num(d.depth), d.censored ?? "", num(d.lo), num(d.hi), d.loOpen, d.hiOpen].join(","))
+    f.depths.map((d) => [f.name, f.measure, num(d.threshold), num(d.depth), d.censored ?? "", num(d.lo), num(d.hi), d.loCensored ?? "", d.hiCensored ?? ""].join(","))
   );
   return [DEPTH_CSV_COLUMNS.join(","), ...lines].join("\n") + "\n";
 }
