@@ -1,14 +1,29 @@
 /**
  * The four network families of paper Fig. 2 / Fig. 6, as official-format configurations (YAML rows)
  * built from the project's own blocks, so that initialisation, forward, summaries and the
- * gradient-path analysis all reuse lib/models:
+ * gradient-path analysis all reuse lib/models.
  *
- * | family | block per row | conv layers per block |
- * |---|---|---|
- * | PlainNet | `Conv` 3x3 (conv-BN-SiLU) | 1 |
- * | ResNet | `Res` residual bottleneck 1x1 -> 3x3 -> 1x1 (hidden width / 2) | 3 |
- * | CSPNet | `RepNCSP` CSP stage with `cspUnits` RepN bottlenecks | 3 + 2 x cspUnits |
- * | GELAN | `RepNCSPELAN4` [w, w, w/2, 1] (D_ELAN 2, D_CSP 1) | 14 |
+ * What the paper gives: Sec. 3 and the Fig. 2 caption name "(b) PlainNet, (c) ResNet, (d) CSPNet, and
+ * (e) proposed GELAN", fed forward "with initial weights"; Fig. 6 shows them at about 50 to 200 layers;
+ * official issue #223 says each map is `model(image).sum(1)` of a randomly initialised network. Block
+ * definitions, widths and the way layers are counted are not given. Our construction, beside that:
+ *
+ * | family | paper | here (block per row) | conv layers per block | shortest path per block |
+ * |---|---|---|---|---|
+ * | PlainNet | a plain stack, no shortcut | `Conv` 3x3 (conv-BN-SiLU) | 1 | 1 |
+ * | ResNet | ResNet [21], residual units | `Res`: 1x1 -> 3x3 -> 1x1 (hidden w/2) + identity, the official block of Table 2 | 3 | 0 (identity) |
+ * | CSPNet | CSPNet [64], Fig. 4(a): split, computational blocks on one part, concat, transition | `RepNCSP` (the CSP block inside GELAN): 1x1 cv1 and cv2 to w/2 each (the split), `cspUnits` residual RepNBottlenecks on cv1, concat, 1x1 cv3 (transition) | 3 + 2 x cspUnits | 2 (cv2, cv3) |
+ * | GELAN | Fig. 4(c), RepNCSPELAN4 | `RepNCSPELAN4` [w, w, w/2, 1] (D_ELAN 2, D_CSP 1): cv1 1x1 split into two halves, two RepNCSP + 3x3 stages, concat of all four, 1x1 cv4 | 14 | 2 (cv1, cv4) |
+ *
+ * The CSP split is made by two 1x1 convs as in the official RepNCSP and in CSPDarknet (the darknet
+ * configs of CSPNet's authors), not by slicing channels: the residuals sit inside the partial branch
+ * only, so no identity path crosses a CSP stage. Measured (issue #21, width 16..64, 64 px): the
+ * information CSPNet and GELAN keep falls with the number of stages they cross, i.e. with the shortest
+ * gradient path (2 convs per stage), the same way for both (at width 64, R² 0.52 / 0.58 at a shortest
+ * path of 5 and 0.27 / 0.26 at 7); GELAN crosses a stage every 14 conv layers, CSPNet every 9, so per
+ * conv layer CSPNet loses information sooner, and ResNet, whose identity path keeps the shortest path at
+ * 1, keeps the most at equal depth. At width 16 the CSP bypass has w/2 = 8 channels for the 12 values
+ * under a cell (2 x 2 pixels x 3), which costs CSPNet more (R² 0.30 vs GELAN 0.54 at a shortest path of 5).
  *
  * Every network starts with a 3x3 stride-`stemStride` Conv to `width` channels and then keeps
  * width and resolution, so depth is the only thing that changes along a network. Depth is counted
