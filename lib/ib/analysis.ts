@@ -36,7 +36,7 @@ export interface IbOptions {
   families?: Family[];
   /** Depths in conv layers of the figure, the gradient measures and the floor checks (default 50, 100, 150, 200). */
   depths?: number[];
-  /** Requested depths of the information-depth curves (default {@link depthGrid} of the deepest depth; the stem is always added). */
+  /** Requested depths of the information-depth curves (default {@link depthGrid} of the deepest depth; the stem and `depths` are always added). */
   grid?: number[];
   /** Bootstrap replicates of the intervals (default 2000). */
   replicates?: number;
@@ -165,7 +165,7 @@ export async function runIbAnalysis(images: NamedImage[], opts: IbOptions = {}):
   if (!images.length) throw new RangeError("Cannot run the study: expected at least one image, got none");
   const families = opts.families ?? [...FAMILIES];
   const depths = opts.depths ?? [50, 100, 150, 200];
-  const grid = [...new Set([1, ...(opts.grid ?? depthGrid(Math.max(...depths)))])].sort((a, b) => a - b);
+  const grid = [...new Set([1, ...depths, ...(opts.grid ?? depthGrid(Math.max(...depths)))])].sort((a, b) => a - b);
   const seeds = Array.from({ length: opts.seeds ?? 3 }, (_, k) => (opts.seed0 ?? 0) + k);
   const samples: IbSample[] = [];
   const gradients: IbGradient[] = [];
