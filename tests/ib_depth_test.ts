@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { cellMean, crossedMeanInterval, crossedResamples, quantile } from "../lib/ablate/bootstrap.ts";
-import { pairedFocus } from "../lib/ablate/focus.ts";
+import { fixedShare, pairedFocus } from "../lib/ablate/focus.ts";
 import { compareDepths, crossingDepth, informationDepth, levelAt, meanCurve } from "../lib/ib/information_depth.ts";
 import { depthStudy, formatDepth, type IbCurve } from "../lib/ib/depth_study.ts";
 import { depthGrid } from "../lib/ib/analysis.ts";
@@ -183,6 +183,11 @@ Deno.test("pairedFocus: the paired difference and its interval; crops of study p
   equal(mixed.verdict, "not separated");
   equal(pairedFocus(base, base.map((r) => r.map((v) => v - 0.1))).verdict, "lower");
   throws(() => pairedFocus([[1]], [[1, 2]]), /Cannot pair/);
+  // Fixed share: one pattern under any gain and offset is 1; k orthogonal patterns share 1 / k.
+  const map = (data: number[]) => ({ width: data.length, height: 1, data });
+  near(fixedShare([map([1, 2, 3, 4]), map([12, 14, 16, 18])]), 1, 1e-12, "same pattern");
+  near(fixedShare([map([1, -1, 1, -1]), map([1, 1, -1, -1]), map([1, -1, -1, 1])]), 1 / 3, 1e-12, "orthogonal");
+  ok(Number.isNaN(fixedShare([map([1, 2])])));
   const img = { width: 4, height: 2, pixels: Uint8Array.from({ length: 24 }, (_, i) => Math.floor(i / 3)) };
   deepEqual([...cropSquare(img, 1, 1, 0).pixels].filter((_, i) => i % 3 === 0), [2, 3, 6, 7]);
   deepEqual([...cropSquare(img, 0.5, 0, 1).pixels], [4, 4, 4]);

@@ -94,3 +94,26 @@ export function pairedFocus(base: number[][], other: number[][], opts: Bootstrap
     pairs: d.flat().filter(Number.isFinite).length,
   };
 }
+
+/**
+ * Share of the maps' variance that is one and the same map for every image: each map is centred and
+ * scaled to unit variance (offset and gain are not a pattern), then 1 - (mean squared deviation from
+ * the across-image mean map) / (mean squared value).
+ * Near 1, the maps do not depend on the image (e.g. border and bias patterns) and a focus ratio read
+ * from them says nothing about the objects; NaN for fewer than 2 maps or constant maps.
+ */
+export function fixedShare(maps: readonly FocusMap[]): number {
+  if (maps.length < 2) return NaN;
+  const n = maps[0].data.length;
+  if (maps.some((m) => m.data.length !== n)) throw new RangeError(`Cannot compare maps of ${maps.map((m) => m.data.length).join(", ")} cells`);
+  const centred = maps.map((m) => {
+    const mean = Array.from(m.data).reduce((s, v) => s + v, 0) / n;
+    const sd = Math.sqrt(Array.from(m.data).reduce((s, v) => s + (v - mean) ** 2, 0) / n);
+    return Array.from(m.data, (v) => (sd > 0 ? (v - mean) / sd : 0));
+  });
+  const avg = new Float64Array(n);
+  for (const c of centred) c.forEach((v, i) => (avg[i] += v / maps.length));
+  let dev = 0, tot = 0;
+  for (const c of centred) c.forEach((v, i) => ((dev += (v - avg[i]) ** 2), (tot += v * v)));
+  return tot > 0 ? 1 - dev / tot : NaN;
+}
