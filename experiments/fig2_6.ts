@@ -93,9 +93,19 @@ async function run(ctx: FigureContext): Promise<FigureOutcome> {
     await Deno.readTextFile(`${ctx.dir}/ib.args.json`).then((t) => t === stamp, () => false);
   if (!done) {
     ctx.log(`[ablate] fig2_6: deno ${args.slice(2).join(" ")}`);
-    const res = await new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" }).output();
-    const err = new TextDecoder().decode(res.stderr);
-    await Deno.writeTextFile(`${ctx.dir}/ib.log`, new TextDecoder().decode(res.stdout) + err);
+    const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" }).spawn();
+    // Progress lines pass through to the session log as they come.
+    let err = "", partial = "";
+    const forward = (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+        err += chunk;
+        const lines = (partial + chunk).split("\n");
+        partial = lines.pop()!;
+        for (const l of lines) if (/^\[ib\] \d+\/\d+/.test(l)) ctx.log(`[ablate] fig2_6: ${l.slice(5)}`);
+      }
+    })();
+    const [stdout, res] = await Promise.all([new Response(child.stdout).text(), child.status, forward]);
+    await writeAtomic(`${ctx.dir}/ib.log`, stdout + err);
     if (!res.success) {
       return {
         status: "failed",
@@ -105,7 +115,7 @@ async function run(ctx: FigureContext): Promise<FigureOutcome> {
     if (!(await pathExists(`${ctx.dir}/ib.csv`))) {
       return { status: "failed", line: "deno task ib wrote no ib.csv" };
     }
-    await Deno.writeTextFile(`${ctx.dir}/ib.args.json`, stamp);
+    await writeAtomic(`${ctx.dir}/ib.args.json`, stamp);
   } else ctx.log("[ablate] fig2_6: finished earlier, reused");
   const v = ibVerdict(JSON.parse(await Deno.readTextFile(`${ctx.dir}/ib.json`)) as IbJson);
   const pngs: string[] = [];
