@@ -2,7 +2,7 @@
  * `deno task ib [--depths 50,100,150,200] [--image data/images/chelsea.png] [--out runs/ib] ...`: the
  * information-bottleneck study of paper Sec. 3 (Fig. 2 / Fig. 6). The figure uses `--image`; the measures
  * use it and the `--images` (default the study's other public-domain / CC0 photos; `--images ""` for
- * none), `--count` study images in all (more than the photos: crops of them, lib/ib/images.ts). The
+ * none), `--count` study images in all (default 3; more than the photos: crops of them, lib/ib/images.ts). The
  * information-depth curves are measured on `--grid` (default a ~20 % geometric grid up to the deepest
  * depth). Writes to `--out`: `fig2_feature_maps.png` (architectures x depths with the input),
  * `measure_<key>.png` (each measure against depth per architecture), `depth_<measure>.png` and
@@ -74,7 +74,7 @@ await runMain(async () => {
 
   const extra = values.images !== undefined ? values.images.split(",").map((s) => s.trim()).filter(Boolean) : STUDY_PHOTOS.slice(1);
   const paths = [values.image!, ...extra.filter((p) => p !== values.image)];
-  const images = await loadStudyImages(paths, img, values.count ? ints(values.count, "count")[0] : paths.length);
+  const images = await loadStudyImages(paths, img, values.count ? ints(values.count, "count")[0] : Math.min(3, paths.length));
   const grid = values.grid ? ints(values.grid, "grid") : undefined;
   const [miSamples] = ints(values["mi-samples"]!, "mi-samples");
   const [replicates] = ints(values.replicates!, "replicates");
