@@ -42,8 +42,8 @@ Deno.test({
       await Deno.readTextFile(`${out}/table2/results.md`),
       /\| GELAN-S · CSP \| 45\.5 \| \d+\.\d\d \(1 seed\) \|/,
     );
-    match(report, /\[Fig\. 2 \/ Fig\. 6 .*\]\(fig2_6\/results\.md\) — done: ordering at depth 8/);
-    match(report, /\[Fig\. 7 .*\]\(fig7\/results\.md\) — done: focus ratio/);
+    match(report, /\[Fig\. 2 \/ Fig\. 6 .*\]\(fig2_6\/results\.md\) — done: information depth \(r2 < 0\.5\): /);
+    match(report, /\[Fig\. 7 .*\]\(fig7\/results\.md\) — done: BN running: focus ratio .* BN batch: focus ratio/);
     ok((await Deno.stat(`${out}/fig7/fig7_pan_maps.png`)).size > 0);
     // Progress names table, variant, seed, epoch and the ETA.
     match(first.err, /\[ablate\] \[\d+\/\d+\] table2 conv seed 0: epoch 1\/1 · ETA/);

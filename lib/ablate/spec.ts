@@ -122,7 +122,12 @@ export interface Figure {
    * Short trainings the figure needs (planned and resumed with the tables' runs): `epochs` a number, or
    * "warmup" = one epoch, or the session's own runs when they end inside the warm-up anyway.
    */
-  training?: { ablation: Ablation; epochs: number | "warmup" };
+  training?: {
+    ablation: Ablation;
+    epochs: number | "warmup";
+    /** The seeds to train, from the preset and the session's seeds (default: the session's). */
+    seeds?: (preset: Record<string, unknown>, session: readonly number[]) => number[];
+  };
   run(ctx: FigureContext): Promise<FigureOutcome>;
 }
 
