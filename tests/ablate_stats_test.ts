@@ -1,7 +1,7 @@
 // Statistics and scoring of the ablation: mean / spread, the tie rule, the paper-ordering check and its
 // verdict, COCO statistics with area terciles, the Fig. 7 focus ratio, and the plan's run keys.
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { checkPairs, compare, orderingVerdict, summarize, tallyPairs } from "../lib/ablate/stats.ts";
+import { checkPairs, compare, orderingVerdict, summarize, tallyPairs } from "../lib/stats/stats.ts";
 import { areaThresholds, cocoStats } from "../lib/ablate/coco_stats.ts";
 import { focusRatio, targetBoxes } from "../lib/ablate/focus.ts";
 import { canonicalJson, estimateSeconds } from "../lib/ablate/plan.ts";

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { cellMean, crossedMeanInterval, crossedResamples, quantile } from "../lib/ablate/bootstrap.ts";
+import { cellMean, crossedMeanInterval, crossedResamples, quantile } from "../lib/stats/bootstrap.ts";
 import { fixedShare, pairedFocus } from "../lib/ablate/focus.ts";
 import { compareDepths, crossingDepth, informationDepth, levelAt, meanCurve } from "../lib/ib/information_depth.ts";
 import { depthStudy, formatDepth, type IbCurve } from "../lib/ib/depth_study.ts";
@@ -8,7 +8,7 @@ import { cropSquare, loadStudyImages } from "../lib/ib/images.ts";
 import { reversibility } from "../lib/ib/reversibility.ts";
 import { inputFeatureInformation } from "../lib/ib/information.ts";
 import type { FeatureMap, FloatImage } from "../lib/ib/samples.ts";
-import { ibVerdict, type IbJson } from "../experiments/fig2_6.ts";
+import { type IbJson, ibVerdict } from "../lib/ablate/fig2_6_job.ts";
 
 const near = (a: number, b: number, tol: number, what = "") => ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
 

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
 import { runIbAnalysis } from "../lib/ib/analysis.ts";
-import { summarize } from "../lib/ablate/stats.ts";
+import { summarize } from "../lib/stats/stats.ts";
 import { CSV_COLUMNS, DEPTH_CSV_COLUMNS, depthCsv, depthPlots, figureGrid, measurePlots, PLOTTED, resultToJson, rowsToCsv } from "../lib/ib/report.ts";
 import { centreSquare } from "../lib/ib/images.ts";
 import { heatmapImage, upscaleNearest, viridis } from "../lib/viz/heatmap.ts";

@@ -7,7 +7,7 @@
  * 95 % interval from the crossed bootstrap over seeds and images (lib/ablate/bootstrap.ts). Pure.
  * @module
  */
-import { type BootstrapOptions, crossedMeanInterval, crossedResamples, type Interval } from "./bootstrap.ts";
+import { type BootstrapOptions, crossedMeanInterval, crossedResamples, type Interval } from "../stats/bootstrap.ts";
 
 /** A single-channel map, row-major (lib/ib's Map2D). */
 export interface FocusMap {

@@ -246,6 +246,7 @@ async function runFigure(
       runs,
       data: settings.data,
       img: settings.img,
+      notes: f.notes,
       log,
     });
   } catch (e) {

@@ -109,6 +109,8 @@ export interface FigureContext {
   /** Dataset YAML of the session. */
   data: string;
   img: number;
+  /** The figure's notes (for its results page). */
+  notes: readonly string[];
   log: (line: string) => void;
 }
 

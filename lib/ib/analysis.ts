@@ -18,7 +18,7 @@ import {
   cellGradient, chainActivations, chainInputGradient, cosine, gradientSnr, luminanceTarget, meanPairwiseCosine, readoutUpstream,
 } from "./gradient_signal.ts";
 import { tfCrossProduct } from "./tf_linalg.ts";
-import { type Summary, summarize } from "../ablate/stats.ts";
+import { type Summary, summarize } from "../stats/stats.ts";
 import { NO_PATHS, type PathStats, pathsToSinks } from "./gradient_paths.ts";
 import { type InformationOptions, type InformationScore, inputFeatureInformation } from "./information.ts";
 import { reversibility, type ReversibilityOptions, type ReversibilityScore } from "./reversibility.ts";

@@ -14,7 +14,7 @@
  *   conv, identical in every family for a seed); thresholds 0.5 and 0.1.
  * @module
  */
-import { crossedResamples } from "../ablate/bootstrap.ts";
+import { crossedResamples } from "../stats/bootstrap.ts";
 import { compareDepths, type DepthComparison, type DepthCurves, informationDepth, type InformationDepth, levelAt } from "./information_depth.ts";
 
 /** The measures read for information depth. */

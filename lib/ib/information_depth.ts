@@ -12,7 +12,7 @@
  * Pure functions on plain numbers.
  * @module
  */
-import { cellMean, percentileInterval, type Interval, type Resample } from "../ablate/bootstrap.ts";
+import { cellMean, percentileInterval, type Interval, type Resample } from "../stats/bootstrap.ts";
 
 /** Where a curve falls below a threshold. */
 export interface Crossing {

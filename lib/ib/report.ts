@@ -13,7 +13,7 @@ import type { ImageGrid } from "../viz/image_grid.ts";
 import type { IbResult, IbRow, Spread } from "./analysis.ts";
 import { FAMILIES, type Family, FAMILY_NAMES } from "./families.ts";
 import { DEPTH_MEASURES, type FamilyDepth } from "./depth_study.ts";
-import { crossedMeanInterval, crossedResamples } from "../ablate/bootstrap.ts";
+import { crossedMeanInterval, crossedResamples } from "../stats/bootstrap.ts";
 import { PALETTE } from "../viz/plots.ts";
 
 /** Column names of {@link rowsToCsv}. */
