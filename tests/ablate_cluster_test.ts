@@ -9,18 +9,14 @@ import { runIndex } from "../lib/ablate/run_index.ts";
 import { pendingLines, runStates } from "../lib/ablate/collect.ts";
 import type { ClusterPlan } from "../lib/ablate/cluster_plan.ts";
 import type { RunMetrics } from "../lib/ablate/runner.ts";
+import { runCli } from "../lib/testing/run_cli.ts";
 
 const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const dec = new TextDecoder();
 
 async function ablate(args: string[], cwd = root): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}/cli/ablate.ts`, ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+  const r = await runCli("ablate.ts", args, { cwd });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const holderText = (o: Record<string, unknown>) =>

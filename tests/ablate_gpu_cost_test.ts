@@ -13,6 +13,7 @@ import {
 } from "../lib/ablate/gpu_cost.ts";
 import { buildConfig, scaledConfig } from "../lib/ablate/variants.ts";
 import { canonicalJson, type Job } from "../lib/ablate/plan.ts";
+import { runCli } from "../lib/testing/run_cli.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -101,16 +102,8 @@ Deno.test({
   fn: async () => {
     const work = await Deno.makeTempDir({ prefix: "ablate_paper_" });
     const run = async (args: string[]) => {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", `${root}cli/ablate.ts`, "--backend", "wasm", ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return {
-        code: r.code,
-        out: new TextDecoder().decode(r.stdout),
-        err: new TextDecoder().decode(r.stderr),
-      };
+      const r = await runCli("ablate.ts", ["--backend", "wasm", ...args]);
+      return { code: r.code, out: r.stdout, err: r.stderr };
     };
     const noData = await run(["--preset", "paper", "--plan", "--out", work]);
     equal(noData.code, 1);

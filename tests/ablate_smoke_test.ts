@@ -1,21 +1,12 @@
 // `deno task ablate --preset smoke` end to end with real training (tiny MNIST-Det, 1 epoch, 2 variants
 // per table) and both figures, then a resumed session that trains nothing again.
 import { equal, match, ok } from "node:assert/strict";
+import { runCli } from "../lib/testing/run_cli.ts";
 
-const root = new URL("../", import.meta.url).pathname;
 
 async function ablate(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/ablate.ts", ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: res.code,
-    out: new TextDecoder().decode(res.stdout),
-    err: new TextDecoder().decode(res.stderr),
-  };
+  const r = await runCli("ablate.ts", args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 Deno.test({

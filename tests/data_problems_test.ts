@@ -6,22 +6,12 @@ import assert from "node:assert/strict";
 import { main as dataMain } from "../cli/data.ts";
 import { readSafetensors, writeSafetensors } from "../lib/io/safetensors.ts";
 import { writeTinyModelYaml, writeYoloDataset } from "./fixtures/yolo_files.ts";
+import { type CliResult, runCli } from "../lib/testing/run_cli.ts";
 
-const repo = new URL("..", import.meta.url).pathname;
 const tmp = await Deno.makeTempDir({ prefix: "yolo_badata_" });
 
-async function run(
-  script: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/${script}`, ...args, "--backend", "wasm"],
-    cwd: tmp,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function run(script: string, args: string[]): Promise<CliResult> {
+  return runCli(script, [...args, "--backend", "wasm"], { cwd: tmp });
 }
 
 async function check(args: string[]): Promise<{ code: number; out: string }> {

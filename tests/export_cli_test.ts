@@ -12,19 +12,14 @@ import { disposeWeights } from "../lib/graph/weights.ts";
 import { nonMaxSuppression } from "../lib/eval/nms.ts";
 import { relMaxError } from "../lib/testing/all_close.ts";
 import { randomModelWeights } from "../lib/testing/random_model.ts";
+import { runCli } from "../lib/testing/run_cli.ts";
 
 const repo = new URL("../", import.meta.url).pathname;
 
 /** Run `cli/export.ts` with space-separated arguments (the temp paths have no spaces). */
 async function exportCli(argLine: string): Promise<{ code: number; out: string }> {
-  const args = argLine.split(" ");
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/export.ts`, "--backend", "wasm", ...args],
-    cwd: repo,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: r.code, out: new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr) };
+  const r = await runCli("export.ts", ["--backend", "wasm", ...argLine.split(" ")]);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 async function files(dir: string): Promise<string[]> {

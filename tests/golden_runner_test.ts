@@ -6,8 +6,8 @@ import { initBackend } from "../lib/backend/backend.ts";
 import { readSafetensors, writeSafetensors } from "../lib/io/safetensors.ts";
 import { CORRUPT_SIDECAR, listCases, runCase } from "../lib/golden/runner.ts";
 import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
+import { runCli } from "../lib/testing/run_cli.ts";
 
-const repo = new URL("..", import.meta.url).pathname;
 
 /** Copies golden case `stem` into `dir`, keeping only the tensors `keep` accepts. */
 async function copyCase(
@@ -37,12 +37,8 @@ Deno.test("a corrupt sidecar is listed and fails naming its file; deno task gold
   const r = await runCase(dir, cases[0]);
   assert.equal(r.checks[0].pass, false);
   assert.match(r.checks[0].note ?? "", /assigner_2\.json is not valid JSON .*corrupt sidecar/);
-  const cli = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/golden.ts`, dir, "--case", "nms", "--backend", "wasm"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(cli.stdout);
+  const cli = await runCli("golden.ts", [dir, "--case", "nms", "--backend", "wasm"]);
+  const out = cli.stdout;
   assert.equal(cli.code, 1, out);
   assert.match(out, /FAIL corrupt-sidecar assigner_2/);
   assert.match(out, /1 cases passed, 1 failed/);

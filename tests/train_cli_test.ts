@@ -3,19 +3,13 @@
 // images (drawn images, YOLO txt, JSON) and `bench train` (JSON rows).
 import assert from "node:assert/strict";
 import { writeYoloDataset } from "./fixtures/yolo_files.ts";
+import { type CliResult, runCli } from "../lib/testing/run_cli.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
 const tmp = await Deno.makeTempDir({ prefix: "yolo_cli_" });
 
-async function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/${script}`, ...args, "--backend", "wasm"],
-    cwd: tmp,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+function run(script: string, args: string[]): Promise<CliResult> {
+  return runCli(script, [...args, "--backend", "wasm"], { cwd: tmp });
 }
 
 Deno.test("deno task train / val / detect / bench train work end to end on a tiny dataset", async () => {
