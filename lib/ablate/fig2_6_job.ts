@@ -6,13 +6,20 @@
  * where every family is at the floor no order is drawn.
  * @module
  */
+import { writeFigurePage } from "./figure_page.ts";
 import { REPO_ROOT } from "./variants.ts";
-import type { Figure, FigureContext, FigureOutcome } from "./spec.ts";
+import type { FigureContext, FigureOutcome } from "./spec.ts";
 import type { IbSettings } from "./presets.ts";
 import { pathExists } from "../io/exists.ts";
 import { writeAtomic } from "../io/atomic.ts";
 import { STUDY_PHOTOS } from "../ib/images.ts";
-import { DEPTH_MEASURES, type DepthMeasureSpec, type DepthStudy, type FamilyDepth, formatDepth } from "../ib/depth_study.ts";
+import {
+  DEPTH_MEASURES,
+  type DepthMeasureSpec,
+  type DepthStudy,
+  type FamilyDepth,
+  formatDepth,
+} from "../ib/depth_study.ts";
 
 /** What fig2_6 reads from the study's ib.json. */
 export interface IbJson {
@@ -32,7 +39,9 @@ export function ibVerdict(ib: IbJson): { line: string; holds: string; md: string
   const head = s.orderings.find((o) => o.measure === "r2" && o.threshold === 0.5) ?? s.orderings[0];
   const deepest = Math.max(...s.floors.map((f) => f.depth));
   const floor = s.floors.find((f) => f.measure === "r2" && f.depth === deepest);
-  const floorNote = floor?.allAtFloor ? `; at depth ${deepest} every family is at the R² floor (no order there)` : "";
+  const floorNote = floor?.allAtFloor
+    ? `; at depth ${deepest} every family is at the R² floor (no order there)`
+    : "";
   const names = [...new Set(ib.information_depth.map((d) => d.name))];
   const cols = DEPTH_MEASURES.flatMap((m) => m.thresholds.map((t) => ({ m, t })));
   const cell = (name: string, m: DepthMeasureSpec, ti: number) => {
@@ -44,9 +53,13 @@ export function ibVerdict(ib: IbJson): { line: string; holds: string; md: string
     "",
     "Conv layers at which the mean measure (over seeds and images) falls below each threshold, interpolated on the depth grid, with the 95 % interval of the crossed bootstrap over seeds and images (`≤` / `>`: outside the grid).",
     "",
-    `| family | ${cols.map(({ m, t }) => `${m.key} < ${+t.toFixed(2)}${m.key === "psnr" ? " dB" : ""}`).join(" | ")} |`,
+    `| family | ${
+      cols.map(({ m, t }) => `${m.key} < ${+t.toFixed(2)}${m.key === "psnr" ? " dB" : ""}`).join(" | ")
+    } |`,
     `|---|${cols.map(() => "---").join("|")}|`,
-    ...names.map((n) => `| ${n} | ${cols.map(({ m, t }) => cell(n, m, m.thresholds.indexOf(t))).join(" | ")} |`),
+    ...names.map((n) =>
+      `| ${n} | ${cols.map(({ m, t }) => cell(n, m, m.thresholds.indexOf(t))).join(" | ")} |`
+    ),
     "",
     "## Orderings by information depth (paper: GELAN ≥ CSPNet > ResNet > PlainNet)",
     "",
@@ -64,7 +77,8 @@ export function ibVerdict(ib: IbJson): { line: string; holds: string; md: string
   return {
     holds: head?.holds ?? "no order",
     md,
-    line: `information depth (${head?.measure} < ${head?.threshold}): ${head?.order}; paper order holds: ${head?.holds}${floorNote}`,
+    line:
+      `information depth (${head?.measure} < ${head?.threshold}): ${head?.order}; paper order holds: ${head?.holds}${floorNote}`,
   };
 }
 
@@ -81,9 +95,29 @@ export async function fig2_6Job(ctx: FigureContext): Promise<FigureOutcome> {
   const ib = ctx.settings.ib as IbSettings;
   const photos = STUDY_PHOTOS.map((p) => `${root}${p}`);
   const args = [
-    "run", "-A", cli, "--out", ctx.dir, "--depths", ib.depths.join(","), "--seeds", String(ib.seeds), "--width", String(ib.width),
-    "--img", String(ib.size), "--image", photos[0], "--images", photos.slice(1).join(","), "--count", String(ib.images),
-    "--mi-samples", String(ib.miSamples ?? 1024), "--configs", "gelan-c,yolov9-c",
+    "run",
+    "-A",
+    cli,
+    "--out",
+    ctx.dir,
+    "--depths",
+    ib.depths.join(","),
+    "--seeds",
+    String(ib.seeds),
+    "--width",
+    String(ib.width),
+    "--img",
+    String(ib.size),
+    "--image",
+    photos[0],
+    "--images",
+    photos.slice(1).join(","),
+    "--count",
+    String(ib.images),
+    "--mi-samples",
+    String(ib.miSamples ?? 1024),
+    "--configs",
+    "gelan-c,yolov9-c",
   ];
   if (ib.grid) args.push("--grid", ib.grid.join(","));
   const backend = ctx.settings.backend as string | undefined;
@@ -121,24 +155,20 @@ export async function fig2_6Job(ctx: FigureContext): Promise<FigureOutcome> {
   const v = ibVerdict(JSON.parse(await Deno.readTextFile(`${ctx.dir}/ib.json`)) as IbJson);
   const pngs: string[] = [];
   for await (const e of Deno.readDir(ctx.dir)) if (e.name.endsWith(".png")) pngs.push(e.name);
-  await writeAtomic(
-    `${ctx.dir}/results.md`,
-    [
-      "# Fig. 2 / Fig. 6 — information kept by randomly initialised networks",
-      "",
-      ...ctx.notes.map((n) => `- ${n}`),
-      "",
-      `Settings: figure depths ${ib.depths.join(", ")}, ${ib.seeds} seeds, ${ib.images} images (${STUDY_PHOTOS.length} photos and crops of them), width ${ib.width}, ${ib.size} px, MI on ${ib.miSamples ?? 1024} cells.`,
-      "",
-      `Verdict: ${v.line}.`,
-      "",
-      ...v.md,
-      ...pngs.sort().map((p) => `![${p}](${p})`),
-      "",
-      "Numbers: [ib.csv](ib.csv), [information_depth.csv](information_depth.csv), [ib.json](ib.json).",
-      "",
-    ].join("\n"),
-  );
+  await writeFigurePage(ctx, "Fig. 2 / Fig. 6 — information kept by randomly initialised networks", [
+    `Settings: figure depths ${
+      ib.depths.join(", ")
+    }, ${ib.seeds} seeds, ${ib.images} images (${STUDY_PHOTOS.length} photos and crops of them), width ${ib.width}, ${ib.size} px, MI on ${
+      ib.miSamples ?? 1024
+    } cells.`,
+    "",
+    `Verdict: ${v.line}.`,
+    "",
+    ...v.md,
+    ...pngs.sort().map((p) => `![${p}](${p})`),
+    "",
+    "Numbers: [ib.csv](ib.csv), [information_depth.csv](information_depth.csv), [ib.json](ib.json).",
+    "",
+  ]);
   return { status: "done", line: v.line, link: "results.md" };
 }
-

@@ -6,8 +6,9 @@
  * seed) with a 95 % interval over seeds and images.
  * @module
  */
+import { writeFigurePage } from "./figure_page.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { Ablation, Figure, FigureContext, FigureOutcome } from "./spec.ts";
+import type { FigureContext, FigureOutcome } from "./spec.ts";
 import { fixedShare, type FocusMap, focusRatio, pairedFocus, targetBoxes } from "./focus.ts";
 import { summarize } from "../stats/stats.ts";
 import type { Fig7Settings } from "./presets.ts";
@@ -20,7 +21,6 @@ import { loadHyp } from "../train/hyp.ts";
 import { heatmapImage, upscaleNearest } from "../viz/heatmap.ts";
 import { renderImageGridPng } from "../viz/image_grid.ts";
 import type { RgbImage } from "../data/image.ts";
-
 
 function toRgb(x: tf.Tensor4D, i: number): RgbImage {
   const [, h, w] = x.shape;
@@ -100,8 +100,14 @@ export async function fig7Job(ctx: FigureContext): Promise<FigureOutcome> {
   await it.return?.();
   const shown = Math.min(4, batch.images.shape[0]);
   // focus[mode][variant][level][seed][image] (level 0: the mean over P3-P5); fixed[mode][variant] over seeds and levels.
-  const focus: Record<Mode, Record<string, number[][][]>> = { running: { gelan_c: [], yolov9_c: [] }, batch: { gelan_c: [], yolov9_c: [] } };
-  const fixed: Record<Mode, Record<string, number[]>> = { running: { gelan_c: [], yolov9_c: [] }, batch: { gelan_c: [], yolov9_c: [] } };
+  const focus: Record<Mode, Record<string, number[][][]>> = {
+    running: { gelan_c: [], yolov9_c: [] },
+    batch: { gelan_c: [], yolov9_c: [] },
+  };
+  const fixed: Record<Mode, Record<string, number[]>> = {
+    running: { gelan_c: [], yolov9_c: [] },
+    batch: { gelan_c: [], yolov9_c: [] },
+  };
   const grids = {} as Record<Mode, (RgbImage | null)[][]>;
   const nImages = batch.images.shape[0];
   try {
@@ -110,18 +116,26 @@ export async function fig7Job(ctx: FigureContext): Promise<FigureOutcome> {
       for (const v of ["gelan_c", "yolov9_c"]) {
         per[v] = await analyse(ctx.runs.find((q) => q.seed === seed && q.variant === v)!.dir, batch, shown);
         for (const b of MODES) {
-          [overLevels(per[v][b].ratios), ...per[v][b].ratios].forEach((row, l) => (focus[b][v][l] ??= []).push(row));
+          [overLevels(per[v][b].ratios), ...per[v][b].ratios].forEach((row, l) =>
+            (focus[b][v][l] ??= []).push(row)
+          );
           fixed[b][v].push(...per[v][b].fixed);
         }
       }
       if (seed === seeds[0]) {
-        for (const b of MODES) grids[b] = per.gelan_c[b].maps.map((row, i) => [toRgb(batch.images, i), ...row, ...per.yolov9_c[b].maps[i]]);
+        for (const b of MODES) {
+          grids[b] = per.gelan_c[b].maps.map((
+            row,
+            i,
+          ) => [toRgb(batch.images, i), ...row, ...per.yolov9_c[b].maps[i]]);
+        }
       }
     }
   } finally {
     batch.images.dispose();
   }
-  const iv = (x: { value: number; lo: number; hi: number }) => `${x.value.toFixed(3)} [${x.lo.toFixed(3)}, ${x.hi.toFixed(3)}]`;
+  const iv = (x: { value: number; lo: number; hi: number }) =>
+    `${x.value.toFixed(3)} [${x.lo.toFixed(3)}, ${x.hi.toFixed(3)}]`;
   const md: string[] = [];
   const lines: string[] = [];
   for (const b of MODES) {
@@ -131,7 +145,9 @@ export async function fig7Job(ctx: FigureContext): Promise<FigureOutcome> {
       colLabels: ["input", ...LEVELS.map((l) => `GELAN ${l}`), ...LEVELS.map((l) => `PGI ${l}`)],
     }, {
       title: `PAN feature maps after one epoch (paper Fig. 7), BN ${b}`,
-      caption: `seed ${seeds[0]}; the same images for both models side by side; channel sums, min-max normalised, viridis`,
+      caption: `seed ${
+        seeds[0]
+      }; the same images for both models side by side; channel sums, min-max normalised, viridis`,
     });
     const file = b === "running" ? "fig7_pan_maps.png" : `fig7_pan_maps_${b}.png`;
     await writeAtomic(`${ctx.dir}/${file}`, png);
@@ -139,15 +155,27 @@ export async function fig7Job(ctx: FigureContext): Promise<FigureOutcome> {
     const share = Math.max(summarize(fixed[b].gelan_c).mean, summarize(fixed[b].yolov9_c).mean);
     const c = cmp[0];
     const verdict = share > FIXED_LIMIT
-      ? `cannot be judged: ${(100 * share).toFixed(0)} % of the maps' variance is the same map for every image, so the ratio does not read the objects`
-      : c.verdict === "higher" ? "agrees" : c.verdict === "lower" ? "contradicts" : "not separated (the interval of the difference contains 0)";
-    const line = `BN ${b}: focus ratio (mean over P3-P5; 1 = none) GELAN ${iv(c.base)}, GELAN + PGI ${iv(c.other)}, paired difference ${
+      ? `cannot be judged: ${
+        (100 * share).toFixed(0)
+      } % of the maps' variance is the same map for every image, so the ratio does not read the objects`
+      : c.verdict === "higher"
+      ? "agrees"
+      : c.verdict === "lower"
+      ? "contradicts"
+      : "not separated (the interval of the difference contains 0)";
+    const line = `BN ${b}: focus ratio (mean over P3-P5; 1 = none) GELAN ${iv(c.base)}, GELAN + PGI ${
+      iv(c.other)
+    }, paired difference ${
       iv(c.diff)
     } over ${c.pairs} (seed, image) pairs — the paper's claim (PGI focuses better) ${verdict}`;
     lines.push(line);
     const perSeed = (v: string, k: number) => summarize(focus[b][v][0][k]).mean.toFixed(3);
     md.push(
-      `## BatchNorm ${b === "running" ? "running statistics (the model as used)" : "train mode (statistics of the scored images as one batch)"}`,
+      `## BatchNorm ${
+        b === "running"
+          ? "running statistics (the model as used)"
+          : "train mode (statistics of the scored images as one batch)"
+      }`,
       "",
       `${line}.`,
       "",
@@ -157,7 +185,9 @@ export async function fig7Job(ctx: FigureContext): Promise<FigureOutcome> {
       "",
       "| level | GELAN | GELAN + PGI | PGI - GELAN (paired) | verdict |",
       "|---|---|---|---|---|",
-      ...cmp.map((x, l) => `| ${["mean P3-P5", ...LEVELS][l]} | ${iv(x.base)} | ${iv(x.other)} | ${iv(x.diff)} | ${x.verdict} |`),
+      ...cmp.map((x, l) =>
+        `| ${["mean P3-P5", ...LEVELS][l]} | ${iv(x.base)} | ${iv(x.other)} | ${iv(x.diff)} | ${x.verdict} |`
+      ),
       "",
       "| seed | GELAN | GELAN + PGI |",
       "|---|---|---|",
@@ -167,18 +197,13 @@ export async function fig7Job(ctx: FigureContext): Promise<FigureOutcome> {
       "",
     );
   }
-  await writeAtomic(
-    `${ctx.dir}/results.md`,
-    [
-      "# Fig. 7 — PAN feature maps of GELAN and GELAN + PGI after one epoch",
-      "",
-      ...ctx.notes.map((n) => `- ${n}`),
-      "",
-      `Seeds ${seeds.join(", ")}; ${batch.targets.length / 6} objects in ${nImages} validation images. Values: mean [95 % interval, crossed bootstrap over seeds and images]; the difference is taken per (seed, image) pair.`,
-      "",
-      ...md,
-    ].join("\n"),
-  );
+  await writeFigurePage(ctx, "Fig. 7 — PAN feature maps of GELAN and GELAN + PGI after one epoch", [
+    `Seeds ${seeds.join(", ")}; ${
+      batch.targets.length / 6
+    } objects in ${nImages} validation images. Values: mean [95 % interval, crossed bootstrap over seeds and images]; the difference is taken per (seed, image) pair.`,
+    "",
+    ...md,
+  ]);
   return { status: "done", line: `${lines.join("; ")}.`, link: "results.md" };
 }
 
@@ -191,4 +216,3 @@ export function fig7Seeds(preset: Record<string, unknown>, session: readonly num
   const next = Math.max(-1, ...session) + 1;
   return [...session, ...Array.from({ length: Math.max(0, n - session.length) }, (_, k) => next + k)];
 }
-

@@ -26,3 +26,4 @@ export * from "./lock.ts";
 export * from "./run_index.ts";
 export * from "./collect.ts";
 export * from "./gpu_cost.ts";
+export * from "./figure_page.ts";
