@@ -125,7 +125,10 @@ export {
 // Information-bottleneck analysis (paper Sec. 3) and Fig. 7's maps.
 export {
   buildConvGraph,
+  DEPTH_MEASURES,
+  depthPlots,
   figureGrid,
+  formatDepth,
   gradientPathTable,
   type IbResult,
   type IbRow,
