@@ -35,7 +35,7 @@ export interface ModelConfig {
 /** Names of the configurations shipped in `lib/models/configs/`. */
 export const SHIPPED_CONFIGS = [
   "gelan-t", "gelan-s", "gelan-m", "gelan-c", "gelan-e", "gelan",
-  "yolov9-t", "yolov9-s", "yolov9-m", "yolov9-c", "yolov9-cf", "yolov9-e", "yolov9", "yolov7-af",
+  "yolov9-t", "yolov9-s", "yolov9-m", "yolov9-c", "yolov9-cf", "yolov9-e", "yolov9", "yolov7-af", "yolov7",
 ] as const;
 
 function fail(source: string, where: string, msg: string): never {
@@ -137,6 +137,7 @@ export function configToDict(cfg: ModelConfig): Record<string, unknown> {
     depth_multiple: cfg.depth_multiple,
     width_multiple: cfg.width_multiple,
     ...(cfg.activation ? { activation: cfg.activation } : {}),
+    ...(Array.isArray(cfg.raw.anchors) ? { anchors: structuredClone(cfg.raw.anchors) } : {}),
     backbone: cfg.rows.slice(0, nBackbone).map(row),
     head: cfg.rows.slice(nBackbone).map(row),
   };

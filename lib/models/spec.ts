@@ -62,7 +62,8 @@ export function buildModelSpec(cfg: ModelConfig, opts: { nc?: number } = {}): Mo
     const froms = (Array.isArray(row.from) ? row.from : [row.from]).map((f) => (f < 0 ? i + f : f));
     const inCh = froms.map((f) => (f < 0 ? 3 : ch[f]));
     const n = row.n > 1 ? Math.max(Math.round(row.n * cfg.depth_multiple), 1) : row.n;
-    const args = row.args.map((a) => (a === "nc" ? nc : a));
+    // `eval` of parse_model: the names nc and anchors stand for the config's values.
+    const args = row.args.map((a) => (a === "nc" ? nc : a === "anchors" ? cfg.raw.anchors : a));
     const r = def.resolve({ ch: inCh, args, n, nc, width: cfg.width_multiple, act, fail });
     ch.push(r.c2);
     return { i, from: froms, fromRaw: row.from, n: r.n, module: name, yamlArgs: row.args, args: r.args, c2: r.c2 };

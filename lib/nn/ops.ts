@@ -26,6 +26,8 @@ export interface Ops<T, P> {
   /** A plain `nn.Conv2d` with optional bias: `p = {weight[, bias]}`. */
   conv2d(p: Tree<P>, x: T, o?: ConvOpts): T;
   act(x: T, a: Act): T;
+  /** Per-channel parameter added to or multiplied into `x` (YOLOR's ImplicitA / ImplicitM, `p` of C values). */
+  implicit(x: T, p: P, op: "add" | "mul"): T;
   add(a: T, b: T): T;
   cat(xs: T[]): T;
   split(x: T, sizes: number[]): T[];

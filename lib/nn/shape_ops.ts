@@ -36,6 +36,11 @@ export class ShapeOps implements Ops<Shape, number[]> {
   act(x: Shape, _a: Act): Shape {
     return x;
   }
+  implicit(x: Shape, p: number[], _op: "add" | "mul"): Shape {
+    const c = p.reduce((a, b) => a * b, 1);
+    if (c !== x[3]) throw new RangeError(`Cannot apply an implicit layer of ${c} channels to [${x}]`);
+    return x;
+  }
   add(a: Shape, b: Shape): Shape {
     if (a.join() !== b.join()) throw new RangeError(`Cannot add shapes [${a}] and [${b}]`);
     return a;

@@ -92,6 +92,10 @@ export class TensorOps implements Ops<tf.Tensor4D, tf.Tensor> {
   act(x: tf.Tensor4D, a: Act): tf.Tensor4D {
     return fusedAct(x, a) ?? applyAct(x, a);
   }
+  implicit(x: tf.Tensor4D, p: tf.Tensor, op: "add" | "mul"): tf.Tensor4D {
+    const v = tf.reshape(p, [p.size]);
+    return op === "add" ? tf.add(x, v) : tf.mul(x, v);
+  }
   add(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
     return tf.add(a, b);
   }
