@@ -76,7 +76,7 @@ export const TENSOR_FOLDER: Folder<tf.Tensor> = {
     tf.tidy(() => {
       // HWIO [1, 1, cin, cout]: bias' = (b + W^T ia) * im, W' = W * im (per output channel).
       const w = leaf(conv, "weight");
-      const [cin, cout] = [w.shape[2], w.shape[3]];
+      const [cin, cout] = [w.shape[2] as number, w.shape[3] as number];
       const a = tf.reshape(leaf(ia, "implicit"), [1, cin]);
       const m = tf.reshape(leaf(im, "implicit"), [cout]);
       const shift = tf.reshape(tf.matMul(a, tf.reshape(w, [cin, cout])), [cout]);
