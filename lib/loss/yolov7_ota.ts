@@ -51,6 +51,8 @@ export interface Yolov7LossOptions {
   objPw?: number;
   /** Label smoothing eps (0): class targets 1 - eps / 2 and eps / 2. */
   labelSmoothing?: number;
+  /** IoU ratio of the objectness target (`model.gr`, 1.0 in train.py): tobj = (1 - gr) + gr x CIoU (detached). */
+  gr?: number;
   /** Objectness balance per level (default [4, 1, 0.4] for 3 levels, else [4, 1, 0.25, 0.06, 0.02]). */
   balance?: readonly number[];
 }
@@ -136,7 +138,8 @@ export function yolov7Loss(
         const iou = bboxIou(xyxyOf(tf.concat([xy, wh], 1)), xyxyOf(tf.tensor2d(tbox, [n, 4])), { kind: "ciou" });
         lbox = tf.add(lbox, tf.mean(tf.sub(1, iou)));
         const iouVals = stopGradient(iou).dataSync();
-        idx.forEach((j, k) => (tobj[j] = Math.max(iouVals[k], 0)));
+        const gr = opts.gr ?? 1.0;
+        idx.forEach((j, k) => (tobj[j] = (1 - gr) + gr * Math.max(iouVals[k], 0)));
         if (nc > 1) {
           const t = new Float32Array(n * nc).fill(cn);
           for (let k = 0; k < n; k++) t[k * nc + targets[6 * m.row[k] + 1]] = cp;
