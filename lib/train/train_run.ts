@@ -15,6 +15,8 @@ import { loadModel } from "../models/load.ts";
 import { loadWeightsFile } from "../io/weights_file.ts";
 import { fitness } from "../eval/metrics.ts";
 import { loadHyp } from "./hyp.ts";
+import { HYP_SCRATCH_P5 } from "../data/hyp.ts";
+import { isAnchorBased } from "../models/objective.ts";
 import { paramGroups } from "./param_groups.ts";
 import { NOMINAL_BATCH, scaledWeightDecay } from "./schedule.ts";
 import { initTrainState, releaseState, type StepConfig, type TrainState } from "./train_step.ts";
@@ -92,10 +94,12 @@ async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: C
   }
   const dir = await incrementPath(`${o.project}/${o.name}`, o.existOk);
   await Deno.mkdir(`${dir}/weights`, { recursive: true });
-  const hyp = await loadHyp(o.hyp);
   const ds = await train();
   const config = await resolveConfig(o.cfg);
   const spec = buildModelSpec(config, { nc: ds.names.length });
+  // The anchor-based YOLOv7 trains with its own recipe (hyp.scratch.p5) unless --hyp says otherwise.
+  const hyp = await loadHyp(o.hyp, isAnchorBased(spec) ? { defaults: HYP_SCRATCH_P5 } : {});
+  if ((hyp.paste_in ?? 0) > 0) log.info(`paste_in ${hyp.paste_in}: YOLOv7's paste-in augmentation is not applied by this loader`);
   let weights = initWeights(spec, { seed: o.seed });
   if (o.weights) {
     const file = await loadWeightsFile(o.weights, { ema: true });
@@ -119,7 +123,7 @@ async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: C
 function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, o: TrainRunOptions, ds: Dataset): StepConfig {
   const nb = Math.ceil(ds.length / o.batch);
   return {
-    spec, groups, lhg: o.lhg, weightDecay: scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs),
+    spec, groups, lhg: o.lhg, img: o.img, weightDecay: scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs),
     schedule: { hyp, epochs: o.epochs, batch: o.batch, batchesPerEpoch: nb, nbs: o.nbs },
   };
 }
