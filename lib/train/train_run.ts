@@ -99,6 +99,7 @@ async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: C
   const spec = buildModelSpec(config, { nc: ds.names.length });
   // The anchor-based YOLOv7 trains with its own recipe (hyp.scratch.p5) unless --hyp says otherwise.
   const hyp = await loadHyp(o.hyp, isAnchorBased(spec) ? { defaults: HYP_SCRATCH_P5 } : {});
+  if (isAnchorBased(spec)) log.info(`${spec.name}: anchor-based IDetect, ComputeLossOTA; loss columns box, cls, obj (results.csv's dfl_loss columns hold obj_loss)`);
   if ((hyp.paste_in ?? 0) > 0) log.info(`paste_in ${hyp.paste_in}: YOLOv7's paste-in augmentation is not applied by this loader`);
   let weights = initWeights(spec, { seed: o.seed });
   if (o.weights) {

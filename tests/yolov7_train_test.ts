@@ -1,0 +1,59 @@
+// trainRun() on the anchor-based YOLOv7 (a tiny yolov7-shaped config, in-memory synthetic data): the
+// YOLOv7 recipe by default (hyp.scratch.p5), finite falling losses, validation through the IDetect
+// decoding, and weights that load back with their anchors.
+import * as tf from "@tensorflow/tfjs";
+import assert from "node:assert/strict";
+import { parse } from "yaml";
+import { initBackend } from "../lib/backend/backend.ts";
+import { loadModel } from "../lib/models/load.ts";
+import { predict } from "../lib/models/model.ts";
+import { disposeWeights } from "../lib/models/weights.ts";
+import { trainRun } from "../lib/train/mod.ts";
+import { syntheticDataApi } from "./fixtures/train_data.ts";
+
+await initBackend("wasm", { quiet: true });
+
+const TINY_YOLOV7 = {
+  nc: 2, depth_multiple: 1.0, width_multiple: 1.0,
+  anchors: [[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119]],
+  backbone: [
+    [-1, 1, "Conv", [8, 3, 2]],
+    [-1, 1, "Conv", [16, 3, 2]],
+    [-1, 1, "Conv", [8, 1, 1]],
+    [-2, 1, "Conv", [8, 1, 1]],
+    [-1, 1, "Conv", [8, 3, 1]],
+    [[-1, -2, -3], 1, "Concat", [1]],
+    [-1, 1, "Conv", [16, 1, 1]],
+    [-1, 1, "MP", []],
+    [-1, 1, "Conv", [16, 1, 1]],
+    [-3, 1, "Conv", [16, 3, 2]],
+    [[-1, -2], 1, "Concat", [1]],
+  ],
+  head: [
+    [-1, 1, "SPPCSPC", [16]],
+    [6, 1, "RepConv", [24, 3, 1]],
+    [11, 1, "RepConv", [32, 3, 1]],
+    [[12, 13], 1, "IDetect", ["nc", "anchors"]],
+  ],
+};
+
+Deno.test("trainRun() trains the anchor-based YOLOv7 with hyp.scratch.p5 and ComputeLossOTA", async () => {
+  const root = await Deno.makeTempDir({ prefix: "yolov7_train_" });
+  const res = await trainRun({
+    cfg: TINY_YOLOV7, data: "synthetic", epochs: 3, batch: 4, img: 64, seed: 1, project: root, name: "v7",
+    quiet: true, nbs: 4,
+  }, syntheticDataApi({ train: 16, val: 8 }));
+  const hyp = parse(await Deno.readTextFile(`${res.dir}/hyp.yaml`));
+  assert.deepEqual([hyp.lrf, hyp.box, hyp.obj, hyp.anchor_t, hyp.loss_ota], [0.1, 0.05, 0.7, 4.0, 1]);
+  // YOLOv7's items are [box, cls, obj]: the third loss column holds the objectness loss.
+  const total = (r: (typeof res.rows)[number]) => r["train/box_loss"] + r["train/cls_loss"] + r["train/dfl_loss"];
+  assert.ok(res.rows.every((r) => Number.isFinite(total(r)) && r["train/box_loss"] > 0 && r["val/box_loss"] > 0));
+  assert.ok(total(res.rows[2]) < total(res.rows[0]), "the loss falls");
+  const m = await loadModel(`${res.dir}/weights/best.safetensors`);
+  assert.deepEqual(m.spec.layers[m.spec.layers.length - 1].args.anchors, TINY_YOLOV7.anchors);
+  const y = tf.tidy(() => predict(m.spec, m.weights, tf.zeros([1, 64, 64, 3]) as tf.Tensor4D));
+  assert.deepEqual(m.spec.strides, [4, 8]);
+  assert.deepEqual(y.shape, [1, 4 + 2, 3 * (16 * 16 + 8 * 8)]);
+  y.dispose();
+  disposeWeights(m.weights);
+});
