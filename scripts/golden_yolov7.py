@@ -5,7 +5,8 @@ Usage: /usr/bin/python3 scripts/golden_yolov7.py <checkout of github.com/WongKin
 Needs Debian's python3-torch and python3-yaml only: the official modules' imports of packages that the
 model and loss code never call (pandas, cv2, torchvision, ...) are satisfied by empty stand-ins.
 Writes, with a JSON sidecar each:
-  forward.safetensors  a width/16 yolov7.yaml (nc 3) with random weights and BatchNorm statistics, a
+  forward.safetensors  a width/16 yolov7.yaml (nc 3; its P3 RepConv 8 -> 8 channels, so with the BN
+                       identity branch) with random weights and BatchNorm statistics, a
                        2x3x64x96 input, the raw IDetect outputs (eval), the decoded output (eval), the
                        decoded output of the fused model, and the parameter counts;
   loss.safetensors     random raw outputs of a 2-image 128x128 batch, hand-placed targets,
@@ -78,9 +79,12 @@ def nhwc(x):  # official (B, na, ny, nx, no) -> (B, ny, nx, na * no)
 def small_cfg(path, nc):
     import yaml
     d = yaml.safe_load(open(path))
-    for row in d["backbone"] + d["head"]:
+    rows = d["backbone"] + d["head"]
+    for row in rows:
         if row[2] in ("Conv", "SPPCSPC", "RepConv"):
             row[3][0] = max(8, -(-row[3][0] // 16 // 8) * 8)
+    # The P3 RepConv as wide as its input (8 -> 8, stride 1): it gets the BatchNorm identity branch.
+    rows[102][3][0] = rows[75][3][0]
     d["nc"] = nc
     return d
 

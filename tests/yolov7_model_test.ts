@@ -1,5 +1,6 @@
 // The anchor-based YOLOv7: exact sizes of the official yolov7.yaml at 640, and a width/16 yolov7 with
-// random weights that reproduces the official PyTorch IDetect outputs (raw, decoded, fused), from
+// random weights (one RepConv with the identity branch) that reproduces the official PyTorch IDetect
+// outputs (raw, decoded, fused), from
 // tests/fixtures/yolov7/forward.* (written by scripts/golden_yolov7.py from github WongKinYiu/yolov7).
 import * as tf from "@tensorflow/tfjs";
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
@@ -70,6 +71,8 @@ Deno.test("yolov7 (width/16): raw, decoded and fused outputs equal the official 
   const { meta, sd, get } = await golden();
   const spec = buildModelSpec(parseModelConfig(meta.config, "yolov7-w16.yaml"));
   equal(countParams(modelShapes(spec)), meta.params);
+  // Its P3 RepConv (8 -> 8 channels, stride 1) has the BatchNorm identity branch; the others do not.
+  ok(sd.has("model.102.rbr_identity.running_var") && !sd.has("model.103.rbr_identity.running_var"));
   const w = weightsFromStateDict(spec, sd, { source: "forward.safetensors" });
   const x = tf.tidy(() => tf.transpose(get("input"), [0, 2, 3, 1]) as tf.Tensor4D);
   const before = tf.memory().numTensors;

@@ -16,6 +16,11 @@ export interface Folder<L> {
   convBn(conv: Tree<L>, bn: Tree<L>): Tree<L>;
   /** Fused 3x3 `{weight, bias}` + fused 1x1 `{weight, bias}` -> one 3x3 `{weight, bias}`. */
   rep(k3: Tree<L>, k1: Tree<L>): Tree<L>;
+  /**
+   * A BN identity branch as a fused 1x1 conv `{weight, bias}`, with the input channels per group of
+   * `like` (a conv of the same block, `{weight}`).
+   */
+  identity(bn: Tree<L>, like: Tree<L>): Tree<L>;
   /** 1x1 conv `{weight, bias}` after ImplicitA `{implicit}` and before ImplicitM `{implicit}` -> one conv. */
   implicit(conv: Tree<L>, ia: Tree<L>, im: Tree<L>): Tree<L>;
 }
@@ -33,8 +38,9 @@ export function fuseTree<L>(tree: Tree<L>, f: Folder<L>): Tree<L> {
     return { ...rest, conv: f.convBn(out.conv, out.bn) };
   }
   const dense = seqUnit(out.rbr_dense), one = seqUnit(out.rbr_1x1);
-  if (dense && one && !out.rbr_identity) {
-    return { rbr_reparam: f.rep(f.convBn(dense.conv, dense.bn), f.convBn(one.conv, one.bn)) };
+  if (dense && one) {
+    const k = f.rep(f.convBn(dense.conv, dense.bn), f.convBn(one.conv, one.bn));
+    return { rbr_reparam: isTree(out.rbr_identity) ? f.rep(k, f.identity(out.rbr_identity, dense.conv)) : k };
   }
   if (isTree(out.m) && isTree(out.ia) && isTree(out.im)) {
     const { m, ia, im } = out;
@@ -54,6 +60,10 @@ export function fuseTree<L>(tree: Tree<L>, f: Folder<L>): Tree<L> {
 export const SHAPE_FOLDER: Folder<number[]> = {
   convBn: (conv) => ({ weight: leaf(conv, "weight"), bias: [leaf(conv, "weight")[0]] }),
   rep: (k3) => ({ weight: leaf(k3, "weight"), bias: leaf(k3, "bias") }),
+  identity: (bn, like) => {
+    const [c, cg] = leaf(like, "weight");
+    return { weight: [c, cg, 1, 1], bias: leaf(bn, "bias") };
+  },
   implicit: (conv) => conv,
 };
 
@@ -72,6 +82,14 @@ export const TENSOR_FOLDER: Folder<tf.Tensor> = {
       weight: tf.add(leaf(k3, "weight"), tf.pad(leaf(k1, "weight"), [[1, 1], [1, 1], [0, 0], [0, 0]])),
       bias: tf.add(leaf(k3, "bias"), leaf(k1, "bias")),
     })),
+  identity: (bn, like) =>
+    tf.tidy(() => {
+      // HWIO [1, 1, c / g, c]: input channel i % (c / g) of output i (the reference's id_tensor), then BN folded.
+      const [, , cg, c] = leaf(like, "weight").shape as number[];
+      const eye = new Float32Array(cg * c);
+      for (let i = 0; i < c; i++) eye[(i % cg) * c + i] = 1;
+      return TENSOR_FOLDER.convBn({ weight: tf.tensor4d(eye, [1, 1, cg, c]) }, bn);
+    }),
   implicit: (conv, ia, im) =>
     tf.tidy(() => {
       // HWIO [1, 1, cin, cout]: bias' = (b + W^T ia) * im, W' = W * im (per output channel).

@@ -1,9 +1,8 @@
 /**
  * `RepConv` of YOLOv7 (models/common.py; RepVGG re-parameterisation, used by the YOLOv7 head in front of
- * IDetect): a 3x3 conv + BN branch (`rbr_dense`) and a 1x1 conv + BN branch (`rbr_1x1`), summed, then
- * the activation. After fusing (`fuse_repvgg_block`) one biased 3x3 conv, `rbr_reparam`.
- * The BN-only identity branch (`rbr_identity`, present when c1 == c2 and the stride is 1) is not
- * supported: no official YOLOv7 config has one, and asking for it is an error.
+ * IDetect): a 3x3 conv + BN branch (`rbr_dense`), a 1x1 conv + BN branch (`rbr_1x1`) and, when c1 == c2
+ * and the stride is 1, a BatchNorm identity branch (`rbr_identity`), summed, then the activation. After
+ * fusing (`fuse_repvgg_block`) one biased 3x3 conv, `rbr_reparam`.
  * @module
  */
 import type { Act, Ops } from "./ops.ts";
@@ -19,21 +18,16 @@ export interface RepConvArgs {
   act: Act;
 }
 
-/** Throws unless the RepConv has no identity branch (c1 != c2 or stride > 1). */
-export function checkRepConv(a: RepConvArgs): void {
-  if (a.c1 === a.c2 && (a.s ?? 1) === 1) {
-    throw new RangeError(
-      `Cannot build RepConv(${a.c1}, ${a.c2}, s=1): its BN identity branch (c1 == c2, stride 1) is not supported; ` +
-        `expected c1 != c2 or stride 2`,
-    );
-  }
+/** Whether the RepConv has the BN identity branch (c1 == c2, stride 1). */
+export function hasIdentity(a: RepConvArgs): boolean {
+  return a.c1 === a.c2 && (a.s ?? 1) === 1;
 }
 
 /** Parameter shapes of RepConv (training form), keyed as the official state_dict. */
 export function repConvShapes(a: RepConvArgs): Tree<number[]> {
-  checkRepConv(a);
   const g = a.g ?? 1;
   return {
+    ...(hasIdentity(a) ? { rbr_identity: bnShapes(a.c1) } : {}),
     rbr_dense: { 0: conv2dShapes(a.c1, a.c2, 3, g), 1: bnShapes(a.c2) },
     rbr_1x1: { 0: conv2dShapes(a.c1, a.c2, 1, g), 1: bnShapes(a.c2) },
   };
@@ -52,5 +46,6 @@ export function repConvForward<T, P>(o: Ops<T, P>, p: Tree<P>, x: T, a: RepConvA
   if (p.rbr_reparam) return o.convUnit({ conv: sub(p, "rbr_reparam") }, x, { s, pad: 1, g, act: a.act });
   const y3 = o.convUnit(unit(p, "rbr_dense"), x, { s, pad: 1, g, act: "none" });
   const y1 = o.convUnit(unit(p, "rbr_1x1"), x, { s, pad: 0, g, act: "none" });
-  return o.act(o.add(y3, y1), a.act);
+  const y = o.add(y3, y1);
+  return o.act(p.rbr_identity ? o.add(y, o.batchNorm(sub(p, "rbr_identity"), x)) : y, a.act);
 }
