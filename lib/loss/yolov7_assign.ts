@@ -7,19 +7,10 @@
  * taken by several targets goes to the cheapest one. Values only: the result enters the loss as constants.
  * @module
  */
-import type { LevelCandidates } from "./yolov7_candidates.ts";
+import { type LevelCandidates, positiveLists, toLevel } from "./yolov7_candidates.ts";
 
 /** The matched positives of one level, in the reference's order (image-major, then candidate order). */
-export interface LevelMatches {
-  b: Int32Array;
-  a: Int32Array;
-  gj: Int32Array;
-  gi: Int32Array;
-  /** Anchor [w, h] in grid units, 2 per match. */
-  anchor: Float32Array;
-  /** Matched target row index (into the batch's target rows). */
-  row: Int32Array;
-}
+export type LevelMatches = LevelCandidates;
 
 /** Raw predictions of one level as plain values: `[B, H, W, na, no]` row-major. */
 export interface LevelValues {
@@ -64,7 +55,7 @@ export function assignOta(
   opts: { nc: number; batch: number; imgSize: number },
 ): LevelMatches[] {
   const nl = cands.length;
-  const out = cands.map(() => ({ b: [] as number[], a: [] as number[], gj: [] as number[], gi: [] as number[], anchor: [] as number[], row: [] as number[] }));
+  const out = cands.map(() => positiveLists());
   const nt = rows.length / 6;
   for (let img = 0; img < opts.batch; img++) {
     const gts = Array.from({ length: nt }, (_, t) => t).filter((t) => rows[6 * t] === img);
@@ -122,8 +113,5 @@ export function assignOta(
       o.row.push(gts[best]);
     });
   }
-  return out.map((o) => ({
-    b: Int32Array.from(o.b), a: Int32Array.from(o.a), gj: Int32Array.from(o.gj), gi: Int32Array.from(o.gi),
-    anchor: Float32Array.from(o.anchor), row: Int32Array.from(o.row),
-  }));
+  return out.map(toLevel);
 }

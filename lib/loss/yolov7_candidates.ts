@@ -7,7 +7,10 @@
  * @module
  */
 
-/** Candidates of one level, in the reference's order (offset-major, then anchor, then target row). */
+/**
+ * Positives of one level: the candidates (in the reference's order: offset-major, then anchor, then target
+ * row) and, with the same layout, the matches the assignment keeps.
+ */
 export interface LevelCandidates {
   /** Image index of each candidate. */
   b: Int32Array;
@@ -19,8 +22,24 @@ export interface LevelCandidates {
   gi: Int32Array;
   /** Anchor [w, h] in grid units, 2 per candidate. */
   anchor: Float32Array;
-  /** Index of the target row the candidate came from. */
+  /** Index of the target row the candidate came from (of a match: the target it is assigned to). */
   row: Int32Array;
+}
+
+/** Lists of positives as plain arrays, while they are collected. */
+export type PositiveLists = { [K in keyof LevelCandidates]: number[] };
+
+/** Empty {@link PositiveLists}. */
+export function positiveLists(): PositiveLists {
+  return { b: [], a: [], gj: [], gi: [], anchor: [], row: [] };
+}
+
+/** Typed arrays of collected positives. */
+export function toLevel(l: PositiveLists): LevelCandidates {
+  return {
+    b: Int32Array.from(l.b), a: Int32Array.from(l.a), gj: Int32Array.from(l.gj), gi: Int32Array.from(l.gi),
+    anchor: Float32Array.from(l.anchor), row: Int32Array.from(l.row),
+  };
 }
 
 /** One level of the head: grid size and anchors in grid units. */
@@ -48,7 +67,7 @@ const OFFSETS: [number, number][] = [[0, 0], [0.5, 0], [0, 0.5], [-0.5, 0], [0, 
 export function findCandidates(rows: ArrayLike<number>, levels: readonly LevelGeometry[], anchorT: number): LevelCandidates[] {
   const nt = rows.length / 6;
   return levels.map(({ h, w, anchors }) => {
-    const b: number[] = [], a: number[] = [], gj: number[] = [], gi: number[] = [], anc: number[] = [], row: number[] = [];
+    const out = positiveLists();
     // Matches, anchor-major then target order: t = targets * gain.
     const kept: { t: number; a: number; x: number; y: number }[] = [];
     anchors.forEach(([aw, ah], ai) => {
@@ -65,17 +84,14 @@ export function findCandidates(rows: ArrayLike<number>, levels: readonly LevelGe
         const ix = f(w - c.x), iy = f(h - c.y);
         const use = [true, c.x % 1 < 0.5 && c.x > 1, c.y % 1 < 0.5 && c.y > 1, ix % 1 < 0.5 && ix > 1, iy % 1 < 0.5 && iy > 1][k];
         if (!use) continue;
-        b.push(rows[6 * c.t]);
-        a.push(c.a);
-        gi.push(Math.min(Math.max(Math.trunc(f(c.x - ox)), 0), w - 1));
-        gj.push(Math.min(Math.max(Math.trunc(f(c.y - oy)), 0), h - 1));
-        anc.push(...anchors[c.a]);
-        row.push(c.t);
+        out.b.push(rows[6 * c.t]);
+        out.a.push(c.a);
+        out.gi.push(Math.min(Math.max(Math.trunc(f(c.x - ox)), 0), w - 1));
+        out.gj.push(Math.min(Math.max(Math.trunc(f(c.y - oy)), 0), h - 1));
+        out.anchor.push(...anchors[c.a]);
+        out.row.push(c.t);
       }
     });
-    return {
-      b: Int32Array.from(b), a: Int32Array.from(a), gj: Int32Array.from(gj), gi: Int32Array.from(gi),
-      anchor: Float32Array.from(anc), row: Int32Array.from(row),
-    };
+    return toLevel(out);
   });
 }
