@@ -12,3 +12,4 @@ export * from "./summary.ts";
 export * from "./fuse.ts";
 export * from "./weights.ts";
 export * from "./load.ts";
+export * from "./objective.ts";
