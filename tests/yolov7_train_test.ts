@@ -8,7 +8,8 @@ import { initBackend } from "../lib/backend/backend.ts";
 import { loadModel } from "../lib/models/load.ts";
 import { predict } from "../lib/models/model.ts";
 import { disposeWeights } from "../lib/models/weights.ts";
-import { trainRun } from "../lib/train/mod.ts";
+import { loadHyp, trainRun } from "../lib/train/mod.ts";
+import { HYP_SCRATCH_HIGH, HYP_SCRATCH_P5 } from "../lib/data/hyp.ts";
 import { syntheticDataApi } from "./fixtures/train_data.ts";
 
 await initBackend("wasm", { quiet: true });
@@ -36,6 +37,18 @@ const TINY_YOLOV7 = {
     [[12, 13], 1, "IDetect", ["nc", "anchors"]],
   ],
 };
+
+Deno.test("hyp.scratch.p5.yaml loads as YOLOv7's table; files must carry every key of one official table", async () => {
+  const root = new URL("../", import.meta.url).pathname;
+  assert.deepEqual(await loadHyp(`${root}data/hyps/hyp.scratch.p5.yaml`), { ...HYP_SCRATCH_P5 });
+  assert.deepEqual(await loadHyp(`${root}data/hyps/hyp.scratch-high.yaml`), { ...HYP_SCRATCH_HIGH });
+  const dir = await Deno.makeTempDir();
+  const { loss_ota: _, ...partial } = HYP_SCRATCH_P5;
+  await Deno.writeTextFile(`${dir}/h.yaml`, Object.entries(partial).map(([k, v]) => `${k}: ${v}`).join("\n"));
+  await assert.rejects(loadHyp(`${dir}/h.yaml`), /h\.yaml: missing key dfl \(of hyp\.scratch-high\) or loss_ota \(of hyp\.scratch\.p5\)/);
+  assert.equal((await loadHyp({ lr0: 0.02 }, { defaults: HYP_SCRATCH_P5 })).lrf, 0.1);
+  assert.equal((await loadHyp({ lr0: 0.02 })).lrf, 0.01);
+});
 
 Deno.test("trainRun() trains the anchor-based YOLOv7 with hyp.scratch.p5 and ComputeLossOTA", async () => {
   const root = await Deno.makeTempDir({ prefix: "yolov7_train_" });

@@ -16,6 +16,7 @@ export const OPTIONAL_HYP_KEYS: readonly string[] = ["anchors", "label_smoothing
 
 /** The official tables a hyp file may follow (a file must carry every key of one of them). */
 const TABLES: readonly Readonly<Hyp>[] = [HYP_SCRATCH_HIGH, HYP_SCRATCH_P5];
+const TABLE_NAMES = ["hyp.scratch-high", "hyp.scratch.p5"];
 
 /** Options of {@link loadHyp}. */
 export interface LoadHypOptions {
@@ -58,8 +59,9 @@ export function resolveHyp(raw: unknown, opts: LoadHypOptions & { source: string
   const missing = TABLES.map((t) => Object.keys(t).filter((k) => !(k in m)));
   const full = TABLES.find((_, i) => !missing[i].length);
   if (opts.complete && !full) {
-    const fewest = missing.reduce((a, b) => (b.length < a.length ? b : a));
-    throw new RangeError(`Invalid hyperparameters ${src}: missing key${fewest.length > 1 ? "s" : ""} ${fewest.join(", ")}`);
+    const least = Math.min(...missing.map((x) => x.length));
+    const closest = missing.flatMap((x, i) => (x.length === least ? [`${x.join(", ")} (of ${TABLE_NAMES[i]})`] : []));
+    throw new RangeError(`Invalid hyperparameters ${src}: missing key${least > 1 ? "s" : ""} ${closest.join(" or ")}`);
   }
   return { ...(full ?? opts.defaults ?? DEFAULT_HYP), ...(m as Hyp) };
 }
