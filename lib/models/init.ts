@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { flattenTree, getPath, leaf, mapTree, type Tree } from "../nn/tree.ts";
 import { branchKeys } from "../head/ddetect.ts";
 import { type IDetectArgs, initIDetect } from "../head/idetect.ts";
-import { modelShapes, type ModelSpec } from "./spec.ts";
+import { isAnchorBased, modelShapes, type ModelSpec } from "./spec.ts";
 
 /** Convert a PyTorch-order shape to the tfjs layout (conv weights OIHW -> HWIO). */
 export function tfShape(shape: number[]): number[] {
@@ -49,7 +49,7 @@ export function initTree(shapes: Tree<number[]>, opts: { seed?: number } = {}): 
 export function initWeights(spec: ModelSpec, opts: { seed?: number } = {}): Tree<tf.Tensor> {
   const tree = initTree(modelShapes(spec), opts);
   const head = spec.layers[spec.layers.length - 1];
-  if (head.module === "IDetect") initIDetect(tree, `model.${head.i}`, head.args as unknown as IDetectArgs, spec.strides, opts.seed);
+  if (isAnchorBased(spec)) initIDetect(tree, `model.${head.i}`, head.args as unknown as IDetectArgs, spec.strides, opts.seed);
   else applyHeadBiasInit(spec, tree);
   return tree;
 }

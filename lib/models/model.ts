@@ -9,7 +9,7 @@ import type { Tree } from "../nn/tree.ts";
 import { type BatchStats, TensorOps } from "../nn/tensor_ops.ts";
 import { decodeHead } from "../head/decode.ts";
 import { decodeIDetect } from "../head/idetect_decode.ts";
-import { forwardLayers, type ModelSpec } from "./spec.ts";
+import { forwardLayers, isAnchorBased, type ModelSpec } from "./spec.ts";
 import type { LayerOut } from "./modules.ts";
 
 /** Options of {@link forwardModel}. */
@@ -52,7 +52,7 @@ export function forwardModel(
  */
 export function decodeOutputs(spec: ModelSpec, levels: readonly tf.Tensor[]): tf.Tensor3D {
   const head = spec.layers[spec.layers.length - 1];
-  if (head.module !== "IDetect") return decodeHead(levels, { strides: spec.strides });
+  if (!isAnchorBased(spec)) return decodeHead(levels, { strides: spec.strides });
   return decodeIDetect(levels, { nc: spec.nc, strides: spec.strides, anchors: head.args.anchors as number[][] });
 }
 

@@ -10,12 +10,7 @@ import type { Hyp } from "../data/types.ts";
 import { HYP_SCRATCH_P5 } from "../data/hyp.ts";
 import { computeLoss } from "../loss/compute_loss.ts";
 import { yolov7Gains, yolov7Loss } from "../loss/yolov7_ota.ts";
-import type { ModelSpec } from "./spec.ts";
-
-/** True for YOLOv7's anchor-based IDetect head. */
-export function isAnchorBased(spec: ModelSpec): boolean {
-  return spec.layers[spec.layers.length - 1].module === "IDetect";
-}
+import { isAnchorBased, type ModelSpec } from "./spec.ts";
 
 /** Names of the three loss items of a model (results.csv columns without the `train/` prefix). */
 export function lossNames(spec: ModelSpec): [string, string, string] {

@@ -44,6 +44,11 @@ function activation(cfg: ModelConfig): Act {
   throw new SyntaxError(`Invalid model config ${cfg.source}: unsupported activation "${a}" (expected nn.SiLU() or nn.ReLU())`);
 }
 
+/** True when the head is YOLOv7's anchor-based IDetect (its own decoding, loss and init). */
+export function isAnchorBased(spec: ModelSpec): boolean {
+  return spec.layers[spec.layers.length - 1].module === "IDetect";
+}
+
 /** The module definition of a layer. */
 export function moduleOf(l: LayerSpec): ModuleDef {
   return MODULES[l.module];

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Dataset, Hyp } from "../data/types.ts";
-import { buildModelSpec, type ModelSpec } from "../models/spec.ts";
+import { buildModelSpec, isAnchorBased, type ModelSpec } from "../models/spec.ts";
 import { loadModelConfig, type ModelConfig, parseModelConfig } from "../models/config.ts";
 import { initWeights } from "../models/init.ts";
 import { disposeWeights } from "../models/weights.ts";
@@ -16,7 +16,7 @@ import { loadWeightsFile } from "../io/weights_file.ts";
 import { fitness } from "../eval/metrics.ts";
 import { loadHyp } from "./hyp.ts";
 import { HYP_SCRATCH_P5 } from "../data/hyp.ts";
-import { isAnchorBased } from "../models/objective.ts";
+import { lossNames } from "../models/objective.ts";
 import { paramGroups } from "./param_groups.ts";
 import { NOMINAL_BATCH, scaledWeightDecay } from "./schedule.ts";
 import { initTrainState, releaseState, type StepConfig, type TrainState } from "./train_step.ts";
@@ -99,7 +99,9 @@ async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: C
   const spec = buildModelSpec(config, { nc: ds.names.length });
   // The anchor-based YOLOv7 trains with its own recipe (hyp.scratch.p5) unless --hyp says otherwise.
   const hyp = await loadHyp(o.hyp, isAnchorBased(spec) ? { defaults: HYP_SCRATCH_P5 } : {});
-  if (isAnchorBased(spec)) log.info(`${spec.name}: anchor-based IDetect, ComputeLossOTA; loss columns box, cls, obj (results.csv's dfl_loss columns hold obj_loss)`);
+  if (isAnchorBased(spec)) {
+    log.info(`${spec.name}: anchor-based IDetect, ComputeLossOTA; losses ${lossNames(spec).join(", ")} (results.csv's dfl_loss columns hold obj_loss)`);
+  }
   if ((hyp.paste_in ?? 0) > 0) log.info(`paste_in ${hyp.paste_in}: YOLOv7's paste-in augmentation is not applied by this loader`);
   let weights = initWeights(spec, { seed: o.seed });
   if (o.weights) {
