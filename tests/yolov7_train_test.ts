@@ -8,6 +8,7 @@ import { initBackend } from "../lib/backend/backend.ts";
 import { loadModel } from "../lib/models/load.ts";
 import { predict } from "../lib/models/model.ts";
 import { disposeWeights } from "../lib/models/weights.ts";
+import { getPath } from "../lib/nn/tree.ts";
 import { loadHyp, trainRun } from "../lib/train/mod.ts";
 import { HYP_SCRATCH_HIGH, HYP_SCRATCH_P5 } from "../lib/data/hyp.ts";
 import { syntheticDataApi } from "./fixtures/train_data.ts";
@@ -32,7 +33,7 @@ const TINY_YOLOV7 = {
   ],
   head: [
     [-1, 1, "SPPCSPC", [16]],
-    [6, 1, "RepConv", [24, 3, 1]],
+    [6, 1, "RepConv", [16, 3, 1]], // 16 -> 16, stride 1: with the BatchNorm identity branch
     [11, 1, "RepConv", [32, 3, 1]],
     [[12, 13], 1, "IDetect", ["nc", "anchors"]],
   ],
@@ -63,6 +64,9 @@ Deno.test("trainRun() trains the anchor-based YOLOv7 with hyp.scratch.p5 and Com
   assert.ok(res.rows.every((r) => Number.isFinite(total(r)) && r["train/box_loss"] > 0 && r["val/box_loss"] > 0));
   assert.ok(total(res.rows[2]) < total(res.rows[0]), "the loss falls");
   const m = await loadModel(`${res.dir}/weights/best.safetensors`);
+  // The identity branch's BatchNorm statistics were updated in training like every other.
+  const idVar = getPath(m.weights, "model.12.rbr_identity.running_var") as tf.Tensor;
+  assert.ok(idVar.dataSync().some((v) => v !== 1));
   assert.deepEqual(m.spec.layers[m.spec.layers.length - 1].args.anchors, TINY_YOLOV7.anchors);
   const y = tf.tidy(() => predict(m.spec, m.weights, tf.zeros([1, 64, 64, 3]) as tf.Tensor4D));
   assert.deepEqual(m.spec.strides, [4, 8]);

@@ -41,7 +41,7 @@ function xyxy(x: number, y: number, w: number, h: number): number[] {
 
 /** Indices of the k smallest values (ties: lower index first). */
 function smallest(v: readonly number[], k: number): number[] {
-  return v.map((x, i) => i).sort((i, j) => v[i] - v[j] || i - j).slice(0, k);
+  return v.map((_, i) => i).sort((i, j) => v[i] - v[j] || i - j).slice(0, k);
 }
 
 /**
