@@ -40,7 +40,9 @@ export function gridOf(h: number, w: number): tf.Tensor5D {
  *
  * @example
  * ```ts
- * const y = decodeIDetect(heads[0], { nc: 80, strides: [8, 16, 32], anchors: [[12, 16, 19, 36, 40, 28], ...] });
+ * const raw = [tf.zeros([1, 8, 8, 3 * 85]), tf.zeros([1, 4, 4, 3 * 85]), tf.zeros([1, 2, 2, 3 * 85])];
+ * const anchors = [[12, 16, 19, 36, 40, 28], [36, 75, 76, 55, 72, 146], [142, 110, 192, 243, 459, 401]];
+ * const y = decodeIDetect(raw, { nc: 80, strides: [8, 16, 32], anchors }); // [1, 84, 252]
  * ```
  */
 export function decodeIDetect(levels: readonly tf.Tensor[], opts: DecodeIDetectOptions): tf.Tensor3D {
