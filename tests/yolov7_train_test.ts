@@ -9,7 +9,7 @@ import { loadModel } from "../lib/models/load.ts";
 import { predict } from "../lib/models/model.ts";
 import { disposeWeights } from "../lib/models/weights.ts";
 import { getPath } from "../lib/nn/tree.ts";
-import { loadHyp, trainRun } from "../lib/train/mod.ts";
+import { loadHyp, parseResultsCsv, trainRun } from "../lib/train/mod.ts";
 import { HYP_SCRATCH_HIGH, HYP_SCRATCH_P5 } from "../lib/data/hyp.ts";
 import { syntheticDataApi } from "./fixtures/train_data.ts";
 
@@ -59,7 +59,14 @@ Deno.test("trainRun() trains the anchor-based YOLOv7 with hyp.scratch.p5 and Com
   }, syntheticDataApi({ train: 16, val: 8 }));
   const hyp = parse(await Deno.readTextFile(`${res.dir}/hyp.yaml`));
   assert.deepEqual([hyp.lrf, hyp.box, hyp.obj, hyp.anchor_t, hyp.loss_ota], [0.1, 0.05, 0.7, 4.0, 1]);
-  // YOLOv7's items are [box, cls, obj]: the third loss column holds the objectness loss.
+  // YOLOv7's items are [box, cls, obj]: results.csv names them; the rows keep them in the three loss slots.
+  const csv = await Deno.readTextFile(`${res.dir}/results.csv`);
+  const head = csv.split("\n")[0].split(",").map((c) => c.trim());
+  assert.deepEqual(head.filter((c) => c.endsWith("_loss")), [
+    "train/box_loss", "train/cls_loss", "train/obj_loss", "val/box_loss", "val/cls_loss", "val/obj_loss",
+  ]);
+  const back = parseResultsCsv(csv);
+  assert.ok(Math.abs(back[2]["train/dfl_loss"] - res.rows[2]["train/dfl_loss"]) <= 1e-4 * res.rows[2]["train/dfl_loss"]);
   const total = (r: (typeof res.rows)[number]) => r["train/box_loss"] + r["train/cls_loss"] + r["train/dfl_loss"];
   assert.ok(res.rows.every((r) => Number.isFinite(total(r)) && r["train/box_loss"] > 0 && r["val/box_loss"] > 0));
   assert.ok(total(res.rows[2]) < total(res.rows[0]), "the loss falls");

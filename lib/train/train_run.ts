@@ -99,9 +99,7 @@ async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: C
   const spec = buildModelSpec(config, { nc: ds.names.length });
   // The anchor-based YOLOv7 trains with its own recipe (hyp.scratch.p5) unless --hyp says otherwise.
   const hyp = await loadHyp(o.hyp, isAnchorBased(spec) ? { defaults: HYP_SCRATCH_P5 } : {});
-  if (isAnchorBased(spec)) {
-    log.info(`${spec.name}: anchor-based IDetect, ComputeLossOTA; losses ${lossNames(spec).join(", ")} (results.csv's dfl_loss columns hold obj_loss)`);
-  }
+  if (isAnchorBased(spec)) log.info(`${spec.name}: anchor-based IDetect, ComputeLossOTA; losses ${lossNames(spec).join(", ")}`);
   if ((hyp.paste_in ?? 0) > 0) log.info(`paste_in ${hyp.paste_in}: YOLOv7's paste-in augmentation is not applied by this loader`);
   let weights = initWeights(spec, { seed: o.seed });
   if (o.weights) {
@@ -176,7 +174,7 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
       const isBest = bestFitness === fi;
       const meta: CheckpointMeta = { ...p.meta, epoch, bestFitness, rows, date: new Date().toISOString() };
       await saveCheckpoint(`${dir}/weights`, { spec, state, groups: cfg.groups, meta, isBest });
-      await recordEpoch(dir, rows);
+      await recordEpoch(dir, rows, lossNames(spec));
       o.onEpoch?.(row);
       if (epoch - bestRow(rows).epoch >= patience) {
         log.info(`Stopping training early as no improvement observed in last ${patience} epochs.`);
