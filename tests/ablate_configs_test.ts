@@ -36,9 +36,15 @@ Deno.test("the PGI edits reproduce the official training configs yolov9-t/s/m/c/
   }
 });
 
-// Cells where the model and the printed number differ after rounding (reported, not hidden):
-// GELAN-C (1,1) 77.44G vs 77.5 (reference spec §1.15); GELAN-E 188.946G prints as 188.9 vs the paper's 189.0.
-const KNOWN_MISMATCH = new Set(["table3/c_e1_c1/gflops", "table6/dhlc/gflops", "table6/pgi/gflops"]);
+// Cells where the model and the printed number differ after rounding (reported, not hidden), with the
+// largest difference allowed: GELAN-C (1,1) 77.44G vs 77.5 (reference spec §1.15); GELAN-E 188.946G prints
+// as 188.9 vs the paper's 189.0; YOLOv7 fused 104.51G (2 x conv MACs) vs 104.7G (thop, with bias adds: 104.68G).
+const KNOWN_MISMATCH = new Map([
+  ["table3/c_e1_c1/gflops", 0.1],
+  ["table6/dhlc/gflops", 0.1],
+  ["table6/pgi/gflops", 0.1],
+  ["table6/yolov7/gflops", 0.2],
+]);
 
 Deno.test("Tables 2, 3 and 6: fused #Param. and FLOPs at 640 equal the paper's columns (except the known rounding cells)", async () => {
   let checked = 0;
@@ -54,13 +60,13 @@ Deno.test("Tables 2, 3 and 6: fused #Param. and FLOPs at 640 equal the paper's c
         const want = v.paper[k]!;
         const key = `${name}/${v.id}/${k}`;
         if (KNOWN_MISMATCH.has(key)) {
-          ok(Math.abs(got[k] - want) <= 0.1 + 1e-9, `${key}: ${got[k]} vs ${want}`);
+          ok(Math.abs(got[k] - want) <= KNOWN_MISMATCH.get(key)! + 1e-9, `${key}: ${got[k]} vs ${want}`);
         } else equal(got[k], want, key);
         checked++;
       }
     }
   }
-  equal(checked, 2 * (4 + 13 + 4));
+  equal(checked, 2 * (4 + 13 + 5));
 });
 
 Deno.test("Tables 4, 5, 6: removing the auxiliary branches of every variant gives exactly the base GELAN", async () => {

@@ -95,11 +95,11 @@ Deno.test("runAblate(): shared runs trained once; reports with paper numbers, co
     report,
     /\[Table 2 — computational blocks in GELAN-S\]\(table2\/results\.md\) — paper ordering holds: \*\*yes\*\*/,
   );
-  match(report, /Table 6 .* Counts: 2\/4 rows match the paper\./);
+  match(report, /Table 6 .* Counts: 2\/5 rows match the paper\./);
   match(report, /Auxiliary branches removed = base GELAN: 12\/12/);
   const t6 = await Deno.readTextFile(`${out}/table6/results.md`);
-  match(t6, /anchor-based YOLOv7 head/);
-  match(t6, /\| YOLOv7 \| 36\.9 \| – \|/);
+  match(t6, /YOLOv7's ComputeLossOTA and hyp\.scratch\.p5/);
+  match(t6, /\| YOLOv7 \| 36\.9 \| 36\.91 ✓ \| 104\.7 \| 104\.51 ✗ \(-0\.2\) \|/);
 });
 
 Deno.test("runAblate(): an interrupted session resumes without repeating finished runs; failures are recorded and retried", async () => {

@@ -25,6 +25,8 @@ const REFERENCE: Record<string, [number, number, number, number, number]> = {
   "yolov9-cf": [56734400, 264.41, 56431168, 263.39, 2],
   "yolov9": [60979712, 265.92, 60678400, 264.9, 2],
   "yolov7-af": [43589728, 130.51, 43564736, 130.51, 2],
+  // github WongKinYiu/yolov7 cfg/training/yolov7.yaml, measured on the official model (tests/yolov7_model_test.ts).
+  "yolov7": [37622682, 105.769, 36905341, 104.511, 3],
 };
 
 Deno.test("summarizeModel() reproduces the official parameter counts and GFLOPs of every config", async () => {

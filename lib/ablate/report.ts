@@ -65,7 +65,7 @@ export function settingsMarkdown(s: SessionInfo): string {
     )} rounded up to a multiple of ${sc.divisor ?? 8}; D_CSP x ${
       sc.depth ?? 1
     }; D_ELAN and the layer graph unchanged.`,
-    `- Hyperparameters: hyp.scratch-high with ${hyp}. Backend ${s.backend}, ${s.jobs} job(s) in parallel.`,
+    `- Hyperparameters: hyp.scratch-high (the anchor-based YOLOv7: hyp.scratch.p5) with ${hyp}. Backend ${s.backend}, ${s.jobs} job(s) in parallel.`,
     `- APS/APM/APL: ${
       s.areaRule === "coco"
         ? "COCO's areas (32², 96² px)"

@@ -89,6 +89,19 @@ export class OnnxOps implements Ops<Sym, NamedParam> {
     return this.act(this.conv2d(p.conv as Tree<NamedParam>, x, o), o.act);
   }
 
+  batchNorm(p: Tree<NamedParam>, _x: Sym): Sym {
+    throw new TypeError(`Cannot export ${leaf(p, "weight").name}: expected fused weights (a BatchNorm left outside a convolution)`);
+  }
+
+  /** YOLOv7's ImplicitA / ImplicitM: a learned per-channel offset or scale (NCHW: a [1, C, 1, 1] initializer). */
+  implicit(x: Sym, p: NamedParam, op: "add" | "mul"): Sym {
+    const id = `${p.name}.nchw`;
+    if (!this.weights.has(id)) {
+      this.weights.set(id, this.g.init(id, "float32", [1, p.tensor.size, 1, 1], Float32Array.from(p.tensor.dataSync())));
+    }
+    return { name: this.g.op(op === "add" ? "Add" : "Mul", [x.name, this.weights.get(id)!]), shape: this.shapes.implicit(x.shape, p.tensor.shape, op) };
+  }
+
   act(x: Sym, a: Act): Sym {
     if (a === "relu") return { name: this.g.op("Relu", [x.name]), shape: x.shape };
     if (a === "silu") {

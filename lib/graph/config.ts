@@ -111,6 +111,7 @@ export function configToDict(cfg: ModelConfig): Record<string, unknown> {
     depth_multiple: cfg.depth_multiple,
     width_multiple: cfg.width_multiple,
     ...(cfg.activation ? { activation: cfg.activation } : {}),
+    ...(Array.isArray(cfg.raw.anchors) ? { anchors: structuredClone(cfg.raw.anchors) } : {}),
     backbone: cfg.rows.slice(0, nBackbone).map(row),
     head: cfg.rows.slice(nBackbone).map(row),
   };

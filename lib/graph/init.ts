@@ -1,14 +1,16 @@
 /**
  * Weight initialisation as in the official code: PyTorch defaults for convs (uniform +-1/sqrt(fan_in)
  * for weight and bias), BatchNorm weight 1 / bias 0 / running mean 0 / var 1, the fixed DFL weights
- * 0..15, then the detect-head bias init (`DDetect.bias_init`: box 1.0, class ln(5 / nc / (640/s)^2)).
+ * 0..15, then the detect-head bias init (`DDetect.bias_init`: box 1.0, class ln(5 / nc / (640/s)^2); YOLOv7's
+ * IDetect: `initIDetect`).
  * Seeded: the same seed gives the same weights.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { flattenTree, getPath, leaf, mapTree, type Tree } from "../nn/tree.ts";
 import { branchKeys } from "../head/ddetect.ts";
-import { modelShapes, type ModelSpec } from "./spec.ts";
+import { type IDetectArgs, initIDetect } from "../head/idetect.ts";
+import { isAnchorBased, modelShapes, type ModelSpec } from "./spec.ts";
 
 /** Convert a PyTorch-order shape to the tfjs layout (conv weights OIHW -> HWIO). */
 export function tfShape(shape: number[]): number[] {
@@ -46,7 +48,9 @@ export function initTree(shapes: Tree<number[]>, opts: { seed?: number } = {}): 
 /** Initialise every weight of a model (tfjs layout), with the head bias init. */
 export function initWeights(spec: ModelSpec, opts: { seed?: number } = {}): Tree<tf.Tensor> {
   const tree = initTree(modelShapes(spec), opts);
-  applyHeadBiasInit(spec, tree);
+  const head = spec.layers[spec.layers.length - 1];
+  if (isAnchorBased(spec)) initIDetect(tree, `model.${head.i}`, head.args as unknown as IDetectArgs, spec.strides, opts.seed);
+  else applyHeadBiasInit(spec, tree);
   return tree;
 }
 

@@ -32,6 +32,7 @@ const RULES: Record<string, ScaleRule> = {
   AConv: { channels: [0] },
   ADown: { channels: [0] },
   SPPCSPC: { channels: [0] },
+  RepConv: { channels: [0] },
   RepNCSP: { channels: [0] },
   Bottleneck: { channels: [0] },
   BottleneckBase: { channels: [0] },
@@ -55,6 +56,7 @@ const NO_CHANNELS = new Set([
   "DualDDetect",
   "TripleDDetect",
   "Detect",
+  "IDetect",
 ]);
 
 /** Scaled channel count: `ceil(c * width / divisor) * divisor`, at least `divisor`. */

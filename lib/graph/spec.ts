@@ -48,6 +48,11 @@ function activation(cfg: ModelConfig): Act {
   throw new SyntaxError(`Invalid model config ${cfg.source}: unsupported activation "${a}" (expected nn.SiLU() or nn.ReLU())`);
 }
 
+/** True when the head is YOLOv7's anchor-based IDetect (its own decoding, loss and init). */
+export function isAnchorBased(spec: ModelSpec): boolean {
+  return spec.layers[spec.layers.length - 1].module === "IDetect";
+}
+
 /**
  * Resolve every row of a config with a module table (official `parse_model` semantics); `nc`
  * overrides the config's. The family's table is bound in `lib/models` (`buildModelSpec`).
@@ -64,7 +69,8 @@ export function parseModel(cfg: ModelConfig, modules: ModuleTable, opts: { nc?: 
     const froms = (Array.isArray(row.from) ? row.from : [row.from]).map((f) => (f < 0 ? i + f : f));
     const inCh = froms.map((f) => (f < 0 ? 3 : ch[f]));
     const n = row.n > 1 ? Math.max(Math.round(row.n * cfg.depth_multiple), 1) : row.n;
-    const args = row.args.map((a) => (a === "nc" ? nc : a));
+    // `eval` of parse_model: the names nc and anchors stand for the config's values.
+    const args = row.args.map((a) => (a === "nc" ? nc : a === "anchors" ? cfg.raw.anchors : a));
     const r = def.resolve({ ch: inCh, args, n, nc, width: cfg.width_multiple, act, fail });
     ch.push(r.c2);
     return { i, from: froms, fromRaw: row.from, n: r.n, module: name, yamlArgs: row.args, args: r.args, c2: r.c2, def };

@@ -6,7 +6,7 @@
 import { flattenTree, type Tree } from "../nn/tree.ts";
 import { ShapeOps } from "../nn/shape_ops.ts";
 import { dflFlops } from "../head/ddetect.ts";
-import { layerShapes, type ModelSpec, runLayer } from "./spec.ts";
+import { isAnchorBased, layerShapes, type ModelSpec, runLayer } from "./spec.ts";
 import type { LayerOut } from "./module_def.ts";
 import { fuseTree, SHAPE_FOLDER } from "./fuse.ts";
 
@@ -47,7 +47,7 @@ function run(spec: ModelSpec, img: [number, number], fused: boolean): { flops: n
     const shapes = fused ? fuseTree(layerShapes(l), SHAPE_FOLDER) : layerShapes(l);
     const y = runLayer(o, l, shapes, l.from.map((f) => (f < 0 ? [1, img[0], img[1], 3] : outs[f])));
     outs.push(y);
-    if (l.i === spec.layers.length - 1) {
+    if (l.i === spec.layers.length - 1 && !isAnchorBased(spec)) {
       // The eval-mode head decodes every branch (the last only for TripleDDetect) through the DFL conv.
       const branches = y as number[][][];
       const decoded = spec.branches === 3 ? branches.slice(-1) : branches;

@@ -49,6 +49,12 @@ export class GraphOps implements Ops<number, number[]> {
   act(x: number, _a: Act): number {
     return x;
   }
+  batchNorm(_p: Tree<number[]>, x: number): number {
+    return x;
+  }
+  implicit(x: number, _p: number[], _op: "add" | "mul"): number {
+    return x;
+  }
   add(a: number, b: number): number {
     return this.node("merge", [a, b]);
   }

@@ -10,10 +10,11 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import type { Batch, Dataset, Hyp, LoaderOptions } from "../data/types.ts";
-import { forwardModel } from "../models/model.ts";
+import { decodeOutputs, forwardModel } from "../models/model.ts";
+import { objectiveLoss } from "../models/objective.ts";
 import type { ModelSpec } from "../graph/spec.ts";
-import { decodeHead } from "../head/decode.ts";
-import { computeLoss } from "../loss/compute_loss.ts";
+import type { decodeHead } from "../head/decode.ts";
+import type { computeLoss } from "../loss/compute_loss.ts";
 import { nonMaxSuppression } from "../eval/nms.ts";
 import { processBatch, valIouThresholds } from "../eval/match.ts";
 import { type ApPerClassResult, apPerClass, summarizeApPerClass } from "../eval/metrics.ts";
@@ -136,9 +137,9 @@ export async function validate(
     const [, h, w] = batch.images.shape;
     const [pred, items] = tf.tidy((): tf.Tensor[] => {
       const { heads } = forwardModel(spec, weights, batch.images);
-      const pred = decodeHead(heads[heads.length - 1], { strides: spec.strides });
+      const pred = decodeOutputs(spec, heads[heads.length - 1]);
       if (!(opts.losses ?? true)) return [pred];
-      return [pred, computeLoss(heads, batch.targets, { nc: spec.nc, strides: spec.strides }).items];
+      return [pred, objectiveLoss(spec, heads, batch.targets, { hyp: opts.hyp, img: opts.img }).items];
     });
     const predData = { data: pred.dataSync(), shape: pred.shape };
     if (items) items.dataSync().forEach((v: number, k: number) => (loss[k] += v));

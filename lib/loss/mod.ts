@@ -1,7 +1,8 @@
 /**
  * YOLOv9 training loss: box conversions, IoU variants, the task-aligned assigner and the per-branch /
  * multi-branch loss (`utils/loss_tal.py`, `utils/loss_tal_dual.py`, `utils/loss_tal_triple.py`,
- * `utils/tal/assigner.py`, `utils/metrics.py` of the official code; reference spec §4).
+ * `utils/tal/assigner.py`, `utils/metrics.py` of the official code; reference spec §4), and YOLOv7's
+ * `ComputeLossOTA` (utils/loss.py of WongKinYiu/yolov7).
  * @module
  */
 export { bbox2dist, type Bbox2DistOptions, xywh2xyxy, xyxy2xywh } from "./box_convert.ts";
@@ -24,3 +25,6 @@ export {
   type LossOptions,
   type LossResult,
 } from "./compute_loss.ts";
+export { findCandidates, type LevelCandidates, type LevelGeometry } from "./yolov7_candidates.ts";
+export { assignOta, type LevelMatches, type LevelValues } from "./yolov7_assign.ts";
+export { type Yolov7Gains, yolov7Gains, yolov7Loss, type Yolov7LossOptions, type Yolov7LossResult } from "./yolov7_ota.ts";

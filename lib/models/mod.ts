@@ -9,3 +9,4 @@ export * from "./build.ts";
 export * from "./shipped.ts";
 export * from "./model.ts";
 export * from "./load.ts";
+export * from "./objective.ts";

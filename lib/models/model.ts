@@ -8,7 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import { type BatchStats, TensorOps } from "../nn/tensor_ops.ts";
 import { decodeHead } from "../head/decode.ts";
-import { forwardLayers, type ModelSpec } from "../graph/spec.ts";
+import { decodeIDetect } from "../head/idetect_decode.ts";
+import { forwardLayers, isAnchorBased, type ModelSpec } from "../graph/spec.ts";
 import type { LayerOut } from "../graph/module_def.ts";
 
 /** Options of {@link forwardModel}. */
@@ -45,9 +46,19 @@ export function forwardModel(
   return opts.keepLayers ? { heads, layers } : { heads };
 }
 
+/**
+ * Decode one branch's raw outputs to `(B, 4 + nc, A)` by the model's head: the DDetect family (DFL boxes,
+ * sigmoid class scores) or YOLOv7's anchor-based IDetect (objectness x class score).
+ */
+export function decodeOutputs(spec: ModelSpec, levels: readonly tf.Tensor[]): tf.Tensor3D {
+  const head = spec.layers[spec.layers.length - 1];
+  if (!isAnchorBased(spec)) return decodeHead(levels, { strides: spec.strides });
+  return decodeIDetect(levels, { nc: spec.nc, strides: spec.strides, anchors: head.args.anchors as number[][] });
+}
+
 /** Decode every head branch to `(B, 4 + nc, A)`; the main branch is the last. */
 export function decodeBranches(spec: ModelSpec, heads: tf.Tensor4D[][]): tf.Tensor3D[] {
-  return heads.map((levels) => decodeHead(levels, { strides: spec.strides }));
+  return heads.map((levels) => decodeOutputs(spec, levels));
 }
 
 /**
@@ -62,6 +73,6 @@ export function decodeBranches(spec: ModelSpec, heads: tf.Tensor4D[][]): tf.Tens
 export function predict(spec: ModelSpec, weights: Tree<tf.Tensor>, x: tf.Tensor4D): tf.Tensor3D {
   return tf.tidy(() => {
     const { heads } = forwardModel(spec, weights, x);
-    return decodeHead(heads[heads.length - 1], { strides: spec.strides });
+    return decodeOutputs(spec, heads[heads.length - 1]);
   });
 }

@@ -14,6 +14,8 @@ import { spForward, sppelanForward, sppelanShapes } from "../gelan/sppelan.ts";
 import { mpForward, sppcspcForward, sppcspcShapes } from "../gelan/yolov7_blocks.ts";
 import { as, detectHead, int, type ModuleDef, one, scaled, single } from "../graph/module_def.ts";
 import { PGI_MODULES } from "../pgi/modules.ts";
+import { repConvForward, repConvShapes } from "../nn/rep_conv.ts";
+import { checkAnchors, idetectForward, idetectShapes } from "../head/idetect.ts";
 
 /** The module table, keyed by the names used in config rows. */
 export const MODULES: Record<string, ModuleDef> = {
@@ -95,6 +97,26 @@ MODULES.SPPCSPC = {
   resolve: (r) => ({ ...scaled([1, 1], (_r, c1, c2) => ({ c1, c2 }))(r), n: 1 }),
   shapes: (a) => sppcspcShapes(as(a)),
   forward: (o, p, x, a) => sppcspcForward(o, p, one(x), as(a)),
+};
+
+// The anchor-based YOLOv7 (cfg/training/yolov7.yaml of WongKinYiu/yolov7): RepConv and IDetect.
+MODULES.RepConv = {
+  resolve: scaled([1, 3], (r, c1, c2) => {
+    if ((r.args[1] ?? 3) !== 3) r.fail(`RepConv needs k = 3, got ${r.args[1]}`);
+    return { c1, c2, s: r.args[2] ?? 1 };
+  }),
+  shapes: (a) => repConvShapes(as(a)),
+  forward: (o, p, x, a) => repConvForward(o, p, one(x), as(a)),
+};
+MODULES.IDetect = {
+  head: true,
+  resolve: (r) => {
+    const bad = checkAnchors(r.args[1], r.ch.length);
+    if (bad) r.fail(bad);
+    return { args: { nc: r.nc, anchors: r.args[1], ch: r.ch, branches: 1 }, c2: 0, n: 1 };
+  },
+  shapes: (a) => idetectShapes(as(a)),
+  forward: (o, p, x, a) => idetectForward(o, p, x as never[], as(a)),
 };
 
 // Residual units of models/common.py as standalone layers (used by the ablation configs).

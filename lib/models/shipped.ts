@@ -8,7 +8,7 @@ import { type ModelConfig, parseModelConfig } from "../graph/config.ts";
 /** Names of the configurations shipped in `lib/models/configs/`. */
 export const SHIPPED_CONFIGS = [
   "gelan-t", "gelan-s", "gelan-m", "gelan-c", "gelan-e", "gelan",
-  "yolov9-t", "yolov9-s", "yolov9-m", "yolov9-c", "yolov9-cf", "yolov9-e", "yolov9", "yolov7-af",
+  "yolov9-t", "yolov9-s", "yolov9-m", "yolov9-c", "yolov9-cf", "yolov9-e", "yolov9", "yolov7-af", "yolov7",
 ] as const;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Neural-network primitives: parameter trees, the operation interface with its tensor and
- * shape-only implementations, `Conv` and `RepConvN`.
+ * shape-only implementations, `Conv`, `RepConvN` and YOLOv7's `RepConv`.
  * @module
  */
 export * from "./tree.ts";
@@ -9,3 +9,4 @@ export * from "./tensor_ops.ts";
 export * from "./shape_ops.ts";
 export * from "./conv.ts";
 export * from "./rep_conv_n.ts";
+export * from "./rep_conv.ts";

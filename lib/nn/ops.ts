@@ -23,9 +23,13 @@ export interface ConvOpts {
 export interface Ops<T, P> {
   /** `Conv` of models/common.py: conv, then BatchNorm (or the folded bias), then the activation. */
   convUnit(p: Tree<P>, x: T, o: ConvOpts & { act: Act }): T;
+  /** A `nn.BatchNorm2d` alone (RepConv's identity branch): running statistics, or batch statistics in train mode. */
+  batchNorm(p: Tree<P>, x: T): T;
   /** A plain `nn.Conv2d` with optional bias: `p = {weight[, bias]}`. */
   conv2d(p: Tree<P>, x: T, o?: ConvOpts): T;
   act(x: T, a: Act): T;
+  /** Per-channel parameter added to or multiplied into `x` (YOLOR's ImplicitA / ImplicitM, `p` of C values). */
+  implicit(x: T, p: P, op: "add" | "mul"): T;
   add(a: T, b: T): T;
   cat(xs: T[]): T;
   split(x: T, sizes: number[]): T[];

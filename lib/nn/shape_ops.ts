@@ -33,7 +33,17 @@ export class ShapeOps implements Ops<Shape, number[]> {
   convUnit(p: Tree<number[]>, x: Shape, o: ConvOpts & { act: Act }): Shape {
     return this.conv2d(p.conv as Tree<number[]>, x, o);
   }
+  batchNorm(p: Tree<number[]>, x: Shape): Shape {
+    const c = leaf(p, "weight")[0];
+    if (c !== x[3]) throw new RangeError(`Cannot apply BatchNorm of ${c} channels to [${x}]`);
+    return x;
+  }
   act(x: Shape, _a: Act): Shape {
+    return x;
+  }
+  implicit(x: Shape, p: number[], _op: "add" | "mul"): Shape {
+    const c = p.reduce((a, b) => a * b, 1);
+    if (c !== x[3]) throw new RangeError(`Cannot apply an implicit layer of ${c} channels to [${x}]`);
     return x;
   }
   add(a: Shape, b: Shape): Shape {

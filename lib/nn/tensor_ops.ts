@@ -70,17 +70,24 @@ export class TensorOps implements Ops<tf.Tensor4D, tf.Tensor> {
     }
     const y = this.conv2d(c, x, o);
     if (bn) {
-      const training = !!this.opts.training;
-      const f = fusedBatchNormAct(y, bn as unknown as BatchNormParams, o.act, { training, eps: BN_EPS });
-      if (f) {
-        if (f.mean) this.opts.stats?.set(bn, { mean: f.mean, variance: f.variance!, count: y.shape[0] * y.shape[1] * y.shape[2] });
-        return f.y;
-      }
+      const f = this.nativeBatchNorm(bn, y, o.act);
+      if (f) return f;
     }
-    return applyAct(bn ? this.batchNorm(bn, y) : y, o.act);
+    return applyAct(bn ? this.plainBatchNorm(bn, y) : y, o.act);
   }
 
-  private batchNorm(bn: Tree<tf.Tensor>, y: tf.Tensor4D): tf.Tensor4D {
+  batchNorm(p: Tree<tf.Tensor>, x: tf.Tensor4D): tf.Tensor4D {
+    return this.nativeBatchNorm(p, x, "none") ?? this.plainBatchNorm(p, x);
+  }
+
+  private nativeBatchNorm(bn: Tree<tf.Tensor>, y: tf.Tensor4D, act: Act): tf.Tensor4D | undefined {
+    const f = fusedBatchNormAct(y, bn as unknown as BatchNormParams, act, { training: !!this.opts.training, eps: BN_EPS });
+    if (!f) return undefined;
+    if (f.mean) this.opts.stats?.set(bn, { mean: f.mean, variance: f.variance!, count: y.shape[0] * y.shape[1] * y.shape[2] });
+    return f.y;
+  }
+
+  private plainBatchNorm(bn: Tree<tf.Tensor>, y: tf.Tensor4D): tf.Tensor4D {
     const gamma = leaf(bn, "weight");
     const beta = leaf(bn, "bias");
     if (this.opts.training) {
@@ -96,6 +103,10 @@ export class TensorOps implements Ops<tf.Tensor4D, tf.Tensor> {
 
   act(x: tf.Tensor4D, a: Act): tf.Tensor4D {
     return fusedAct(x, a) ?? applyAct(x, a);
+  }
+  implicit(x: tf.Tensor4D, p: tf.Tensor, op: "add" | "mul"): tf.Tensor4D {
+    const v = tf.reshape(p, [p.size]);
+    return op === "add" ? tf.add(x, v) : tf.mul(x, v);
   }
   add(a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D {
     return tf.add(a, b);

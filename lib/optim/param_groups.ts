@@ -1,7 +1,8 @@
 /**
  * The trainable parameters of a weight tree and their optimizer groups, as `smart_optimizer`
  * (utils/torch_utils.py) builds them (reference spec §5.3): group 0 = every `bias` (conv biases and
- * BatchNorm beta, no decay), group 1 = conv weights (weight decay), group 2 = BatchNorm gamma (no decay).
+ * BatchNorm beta, no decay), group 1 = conv weights (weight decay), group 2 = BatchNorm gamma and YOLOv7's
+ * implicit layers (no decay).
  * Not trained: BatchNorm running statistics, `num_batches_tracked`, the fixed DFL weights.
  * @module
  */
@@ -37,6 +38,7 @@ function collect<L>(tree: Tree<L>, prefix: string, out: ParamGroups): void {
     let g: GroupIndex | undefined;
     if (k === "bias") g = 0;
     else if (k === "weight") g = isBn ? 2 : isFixedDfl(name) ? undefined : 1;
+    else if (k === "implicit") g = 2; // YOLOv7 train.py: ImplicitA / ImplicitM join the BN weights (no decay)
     if (g === undefined) continue;
     out.names.push(name);
     out.groups.push(g);

@@ -12,9 +12,12 @@ export function pad(s: string | number, width = 11): string {
   return String(s).padStart(width);
 }
 
-/** The training header line (without the leading newline). */
-export function trainHeader(): string {
-  return ["Epoch", "GPU_mem", "box_loss", "cls_loss", "dfl_loss", "Instances", "Size"].map((s) => pad(s)).join("");
+/** Names of the three loss items of the YOLOv9 loss (YOLOv7's are box, cls, obj). */
+export const LOSS_NAMES: readonly string[] = ["box_loss", "cls_loss", "dfl_loss"];
+
+/** The training header line (without the leading newline), with the model's loss names. */
+export function trainHeader(losses: readonly string[] = LOSS_NAMES): string {
+  return ["Epoch", "GPU_mem", ...losses, "Instances", "Size"].map((s) => pad(s)).join("");
 }
 
 /** tqdm's `format_interval`: `MM:SS` or `H:MM:SS`. */

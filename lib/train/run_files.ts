@@ -6,6 +6,7 @@
  */
 import { stringify } from "yaml";
 import { formatG } from "../io/format_g.ts";
+import { LOSS_NAMES } from "./progress.ts";
 import type { EpochRow } from "./types.ts";
 import { svgToPng } from "../viz/plots.ts";
 import { pathExists } from "../io/exists.ts";
@@ -28,19 +29,27 @@ export async function writeYaml(path: string, data: Record<string, unknown>): Pr
   await writeAtomic(path, stringify(data, { lineWidth: 0 }));
 }
 
-/** results.csv text for `rows` (official header and `%20.5g` number format). */
-export function resultsCsv(rows: readonly EpochRow[]): string {
+/** Column name of a row key in a model whose loss items are `losses` (the third slot: dfl or YOLOv7's obj). */
+function columnName(key: string, losses: readonly string[]): string {
+  return key.replace(/^(train|val)\/(box|cls|dfl)_loss$/, (_, split, item) => `${split}/${losses[["box", "cls", "dfl"].indexOf(item)]}`);
+}
+
+/** results.csv text for `rows` (official header and `%20.5g` number format), headed with the model's loss names. */
+export function resultsCsv(rows: readonly EpochRow[], losses: readonly string[] = LOSS_NAMES): string {
   const cols = ["epoch", ...RESULT_KEYS];
-  const head = cols.map((c) => String(c).padStart(20)).join(",");
+  const head = cols.map((c) => columnName(String(c), losses).padStart(20)).join(",");
   const body = rows.map((r) => cols.map((c) => formatG(r[c as keyof EpochRow], 5).padStart(20)).join(","));
   return [head, ...body].join("\n") + "\n";
 }
 
-/** Parse a results.csv written by {@link resultsCsv} (or the official loggers) back into rows. */
+/**
+ * Parse a results.csv written by {@link resultsCsv} (or the official loggers) back into rows; YOLOv7's
+ * `obj_loss` columns fill the third loss slot (`dfl_loss`).
+ */
 export function parseResultsCsv(text: string): EpochRow[] {
   const lines = text.split(/\r?\n/).filter((l) => l.trim());
   if (!lines.length) return [];
-  const cols = lines[0].split(",").map((c) => c.trim());
+  const cols = lines[0].split(",").map((c) => c.trim().replace(/^(train|val)\/obj_loss$/, "$1/dfl_loss"));
   return lines.slice(1).map((l) => {
     const v = l.split(",").map((x) => Number(x.trim()));
     return Object.fromEntries(cols.map((c, i) => [c, v[i]])) as unknown as EpochRow;

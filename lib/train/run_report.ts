@@ -4,7 +4,7 @@
  * (results.csv, results.{svg,png}, PR_curve.{svg,png}, confusion_matrix.{svg,png}).
  * @module
  */
-import { type ProgressInfo, progressLine, trainHeader, valHeader, valRow } from "./progress.ts";
+import { LOSS_NAMES, type ProgressInfo, progressLine, trainHeader, valHeader, valRow } from "./progress.ts";
 import { resultsCsv, writePlot } from "./run_files.ts";
 import { writeAtomic } from "../io/atomic.ts";
 import type { ValResult } from "../infer/validate.ts";
@@ -27,7 +27,7 @@ export function makeConsole(quiet = false): Console {
   let lastDraw = 0;
   return {
     info: (msg) => write(msg + "\n"),
-    header: () => write("\n" + trainHeader() + "\n"),
+    header: (losses) => write("\n" + trainHeader(losses) + "\n"),
     progress: (p) => {
       last = p;
       const now = performance.now();
@@ -56,10 +56,10 @@ export function makeConsole(quiet = false): Console {
   };
 }
 
-/** results.csv and results.{svg,png} for the rows so far. */
-export async function recordEpoch(dir: string, rows: readonly EpochRow[]): Promise<void> {
-  await writeAtomic(`${dir}/results.csv`, resultsCsv(rows));
-  await writePlot(`${dir}/results`, resultsSvg(rows as unknown as Record<string, number>[]));
+/** results.csv and results.{svg,png} for the rows so far, with the model's loss names. */
+export async function recordEpoch(dir: string, rows: readonly EpochRow[], losses: readonly string[] = LOSS_NAMES): Promise<void> {
+  await writeAtomic(`${dir}/results.csv`, resultsCsv(rows, losses));
+  await writePlot(`${dir}/results`, resultsSvg(rows as unknown as Record<string, number>[], losses[2]));
 }
 
 /** PR curve and confusion matrix of a validation (val.py with plots). */

@@ -9,10 +9,12 @@ import type { ProgressInfo } from "./progress.ts";
 import { releaseState, type StepConfig, type TrainState, trainStep, zeroGrad } from "./train_step.ts";
 import type { LoaderFn } from "../infer/validate.ts";
 import type { TrainRunOptions } from "./types.ts";
+import { lossNames } from "../models/objective.ts";
 
 /** Console hooks an epoch reports to. */
 export interface EpochConsole {
-  header(): void;
+  /** The header line, with the model's loss names. */
+  header(losses?: readonly string[]): void;
   progress(p: ProgressInfo): void;
   progressEnd(): void;
 }
@@ -50,7 +52,7 @@ export async function runEpoch(start: TrainState, ds: Dataset, e: EpochOptions):
   let lr: [number, number, number] = [0, 0, 0];
   let i = 0;
   const t0 = performance.now();
-  e.log.header();
+  e.log.header(lossNames(cfg.spec));
   const batches = e.loader(ds, {
     batch: e.opts.batch, img: e.opts.img, stride: Math.max(...cfg.spec.strides, 32), augment: true,
     mosaic: e.mosaic, hyp: cfg.schedule.hyp, seed: e.opts.seed, epoch, shuffle: true, onWarning: e.onWarning,

@@ -8,7 +8,7 @@
  */
 import type { Dataset, Hyp } from "../data/types.ts";
 import { buildModelSpec } from "../models/build.ts";
-import type { ModelSpec } from "../graph/spec.ts";
+import { isAnchorBased, type ModelSpec } from "../graph/spec.ts";
 import { loadModelConfig } from "../models/shipped.ts";
 import { type ModelConfig, parseModelConfig } from "../graph/config.ts";
 import { initWeights } from "../graph/init.ts";
@@ -18,6 +18,8 @@ import { loadModel } from "../models/load.ts";
 import { loadWeightsFile } from "../io/weights_file.ts";
 import { fitness } from "../eval/metrics.ts";
 import { loadHyp } from "./hyp.ts";
+import { HYP_SCRATCH_P5 } from "../data/hyp.ts";
+import { lossNames } from "../models/objective.ts";
 import { paramGroups } from "../optim/param_groups.ts";
 import { scaledWeightDecay } from "../optim/schedule.ts";
 import { withTrainDefaults } from "./defaults.ts";
@@ -84,10 +86,13 @@ async function prepare(
   }
   const dir = await incrementPath(`${o.project}/${o.name}`, o.existOk);
   await Deno.mkdir(`${dir}/weights`, { recursive: true });
-  const hyp = await loadHyp(o.hyp);
   const ds = await train(o);
   const config = await resolveConfig(o.cfg);
   const spec = buildModelSpec(config, { nc: ds.names.length });
+  // The anchor-based YOLOv7 trains with its own recipe (hyp.scratch.p5) unless --hyp says otherwise.
+  const hyp = await loadHyp(o.hyp, isAnchorBased(spec) ? { defaults: HYP_SCRATCH_P5 } : {});
+  if (isAnchorBased(spec)) log.info(`${spec.name}: anchor-based IDetect, ComputeLossOTA; losses ${lossNames(spec).join(", ")}`);
+  if ((hyp.paste_in ?? 0) > 0) log.info(`paste_in ${hyp.paste_in}: YOLOv7's paste-in augmentation is not applied by this loader`);
   let weights = initWeights(spec, { seed: o.seed });
   if (o.weights) {
     const file = await loadWeightsFile(o.weights, { ema: true });
@@ -121,7 +126,7 @@ function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, opt
   const o = withTrainDefaults(opts);
   const nb = Math.ceil(ds.length / o.batch);
   return {
-    spec, groups, lhg: o.lhg, weightDecay: scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs),
+    spec, groups, lhg: o.lhg, img: o.img, weightDecay: scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs),
     schedule: { hyp, epochs: o.epochs, batch: o.batch, batchesPerEpoch: nb, nbs: o.nbs },
   };
 }
@@ -182,7 +187,7 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
       const isBest = bestFitness === fi;
       const meta: CheckpointMeta = { ...p.meta, epoch, bestFitness, rows, date: new Date().toISOString() };
       await saveCheckpoint(`${dir}/weights`, { spec, state, groups: cfg.groups, meta, isBest });
-      await recordEpoch(dir, rows);
+      await recordEpoch(dir, rows, lossNames(spec));
       o.onEpoch?.(row);
     }
   } finally {

@@ -1,6 +1,6 @@
 /**
  * One training iteration of `train_dual.py` / `train.py` as a pure state transition:
- * train-mode forward, the loss chosen by the model's head (single, dual or triple branch),
+ * train-mode forward, the loss chosen by the model's head (single, dual or triple branch; YOLOv7's IDetect),
  * gradients of the trainable parameters, BatchNorm running statistics, gradient accumulation,
  * and on optimizer steps (`ni - last_opt_step >= accumulate`) `clip_grad_norm_(10)`, Nesterov SGD
  * and the EMA update. `trainStep(state, batch, ctx, cfg) -> {state, metrics}`; the input state is
@@ -12,7 +12,7 @@ import { flattenTree, type Tree } from "../nn/tree.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 import { forwardModel } from "../models/model.ts";
 import type { ModelSpec } from "../graph/spec.ts";
-import { computeLoss } from "../loss/compute_loss.ts";
+import { objectiveLoss } from "../models/objective.ts";
 import { gatherParams, type ParamGroups, replaceLeaves } from "../optim/param_groups.ts";
 import { clipCoefficient, initSgd, type SgdState, sgdStepGradValues, totalNorm } from "../optim/sgd.ts";
 import { type EmaOptions, type EmaState, initEma, updateEma } from "../optim/ema.ts";
@@ -45,6 +45,8 @@ export interface StepConfig {
   ema?: EmaOptions;
   /** Lead-head guided assignment for the auxiliary branch. */
   lhg?: boolean;
+  /** Training image size (YOLOv7's objectness gain scales with it); default each batch's height. */
+  img?: number;
 }
 
 /** Where in the run an iteration is. */
@@ -58,9 +60,9 @@ export interface StepContext {
 
 /** Metrics of one iteration (plain numbers). */
 export interface StepMetrics {
-  /** [box, cls, dfl] (gains applied, not multiplied by the batch size). */
+  /** [box, cls, dfl] ([box, cls, obj] for YOLOv7), gains applied, not multiplied by the batch size. */
   items: [number, number, number];
-  /** The differentiated loss, (box + cls + dfl) x batch size. */
+  /** The differentiated loss, (sum of the items) x batch size. */
   loss: number;
   instances: number;
   settings: IterationSettings;
@@ -112,7 +114,7 @@ function forwardBackward(
   let items: tf.Tensor1D | undefined;
   const { value, grads } = tf.valueAndGrads((..._ps: tf.Tensor[]) => {
     const { heads } = forwardModel(cfg.spec, state.weights, batch.images, { training: true, stats });
-    const loss = computeLoss(heads, batch.targets, { nc: cfg.spec.nc, strides: cfg.spec.strides, lhg: cfg.lhg });
+    const loss = objectiveLoss(cfg.spec, heads, batch.targets, { hyp: cfg.schedule.hyp, img: cfg.img, lhg: cfg.lhg });
     items = tf.keep(loss.items);
     for (const s of stats.values()) {
       tf.keep(s.mean);

@@ -123,14 +123,18 @@ export function gridSvg(panels: Panel[], cols: number, w = 320, h = 240): string
     `<rect width="${cols * w}" height="${rows * h}" fill="white"/>\n${inner.join("\n")}\n</svg>`;
 }
 
-/** The official results.png layout: train losses, P, R / val losses, mAP50, mAP50-95 (2 x 5), vs epoch. */
-export function resultsSvg(rows: readonly Record<string, number>[]): string {
+/**
+ * The official results.png layout: train losses, P, R / val losses, mAP50, mAP50-95 (2 x 5), vs epoch.
+ * `thirdLoss` titles the third loss panels (`dfl_loss`, or YOLOv7's `obj_loss`).
+ */
+export function resultsSvg(rows: readonly Record<string, number>[], thirdLoss = "dfl_loss"): string {
   const keys = [
     "train/box_loss", "train/cls_loss", "train/dfl_loss", "metrics/precision", "metrics/recall",
     "val/box_loss", "val/cls_loss", "val/dfl_loss", "metrics/mAP_0.5", "metrics/mAP_0.5:0.95",
   ];
   const x = rows.map((r) => r.epoch);
-  return gridSvg(keys.map((k) => ({ title: k, series: [{ x, y: rows.map((r) => r[k]), markers: true }] })), 5);
+  const title = (k: string) => k.replace("dfl_loss", thirdLoss);
+  return gridSvg(keys.map((k) => ({ title: title(k), series: [{ x, y: rows.map((r) => r[k]), markers: true }] })), 5);
 }
 
 /**
