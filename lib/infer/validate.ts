@@ -13,8 +13,6 @@ import type { Batch, Dataset, Hyp, LoaderOptions } from "../data/types.ts";
 import { decodeOutputs, forwardModel } from "../models/model.ts";
 import { objectiveLoss } from "../models/objective.ts";
 import type { ModelSpec } from "../graph/spec.ts";
-import type { decodeHead } from "../head/decode.ts";
-import type { computeLoss } from "../loss/compute_loss.ts";
 import { nonMaxSuppression } from "../eval/nms.ts";
 import { processBatch, valIouThresholds } from "../eval/match.ts";
 import { type ApPerClassResult, apPerClass, summarizeApPerClass } from "../eval/metrics.ts";
