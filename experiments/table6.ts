@@ -56,6 +56,7 @@ export const TABLE6: Ablation = {
     },
   ],
   smoke: ["af", "gelan"],
+  quick: ["af", "gelan"],
   notes: [
     "YOLOv7 (anchor-based) is out of reach: its IDetect head and anchor-based assignment are not implemented. The path starts at YOLOv7-AF, built from the official yolov7-af.yaml (43.6M / 130.5G as printed).",
     "The paper does not describe '+ GELAN'; GELAN-E without the DHLC second backbone reproduces its 41.2M / 126.4G exactly, so that is the variant used. '+ DHLC' is GELAN-E and '+ PGI' is YOLOv9-E (its inference model is GELAN-E).",
