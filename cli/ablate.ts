@@ -30,7 +30,7 @@ const USAGE = `usage: deno task ablate [--preset smoke|quick|full|paper] [--tabl
   EXPERIMENT_NAMES.join(",")
 }] [--seeds N | --seeds a,b,c]
   [--steps N | --epochs N] [--max-minutes N] [--data dataset.yaml] [--jobs N] [--out runs/ablate] [--variants table2:csp,conv;table5:s_gelan]
-  [--area-rule terciles|coco] [--conf 1e-5] [--plan [--step-times bench.json]] [--backend X]
+  [--area-rule terciles|coco] [--conf 1e-5] [--plan [--step-times bench.json]] [--sweep] [--backend X]
 ${CLUSTER_USAGE}`;
 
 /** `--seeds 3` = seeds 0,1,2; `--seeds 0,4` = those seeds. */
@@ -120,6 +120,25 @@ async function printGpuHours(all: Job[], pending: Job[], nc: number, stepTimes?:
   );
 }
 
+/** `--sweep`: the preset's recipe sweep (experiments/recipe_sweep.ts) into `<out>/sweep/`, then its table. */
+async function runSweep(
+  preset: Preset,
+  data: { path: string; trainImages: number; valImages: number },
+  out: string,
+  train: import("../lib/ablate/runner.ts").TrainFn,
+  jobs: number,
+): Promise<void> {
+  const { QUICK_SWEEP } = await import("../experiments/recipe_sweep.ts");
+  const { sweepJobs, sweepMarkdown } = await import("../lib/ablate/sweep.ts");
+  const { runJobs, progressLine } = await import("../lib/ablate/runner.ts");
+  const { writeAtomic } = await import("../lib/io/atomic.ts");
+  const list = await sweepJobs(QUICK_SWEEP, preset, data);
+  const records = await runJobs(list, { root: `${out}/sweep`, train, jobs, onProgress: (p) => console.error(`[sweep] ${progressLine(p)}`) });
+  const md = sweepMarkdown(QUICK_SWEEP, list, records);
+  await writeAtomic(`${out}/sweep/sweep.md`, md);
+  console.log(md);
+}
+
 await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
@@ -138,6 +157,7 @@ await runMain(async () => {
       "area-rule": { type: "string", default: "terciles" },
       conf: { type: "string" },
       plan: { type: "boolean" },
+      sweep: { type: "boolean" },
       "step-times": { type: "string" },
       backend: { type: "string" },
       "run-job": { type: "string" },
@@ -223,6 +243,7 @@ await runMain(async () => {
   const train = jobs > 1
     ? subprocessTrain({ backend: values.backend, areaRule, conf })
     : inProcessTrain({ areaRule, conf });
+  if (values.sweep) return await runSweep(preset, data, out, train, jobs);
   const maxMinutes = numberFlag(values["max-minutes"], "max-minutes", { min: 0 });
   const deadline = maxMinutes === undefined ? undefined : Date.now() + maxMinutes * 60_000;
   const res = await runAblate({ ...common, train, deadline });

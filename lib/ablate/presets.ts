@@ -93,20 +93,31 @@ export interface Preset {
 }
 
 /**
- * Short CPU runs: no mosaic / mixup / copy-paste, milder scale jitter, 1-epoch warm-up (the official
- * floor of 100 iterations still applies) and lr0 0.02. With the official gradient clipping (norm 10;
- * measured norms ~1e5) every step moves the weights by at most lr0 x 10 whatever the model's size.
- * Measured on the quick preset's Table 2 (GELAN-S at 1/4 width, 64 px, 512 images, nominal batch 16,
- * 2 seeds, mean COCO AP of the four variants): 10 epochs at lr0 0.003: 0.1; lr0 0.01: 1.5; 16 epochs at
- * lr0 0.02: 4.1. Batch and nominal batch 32 instead of 16 cost about 15% more per step, so half the
- * steps take 0.57x the time, at about the same AP (lr0 0.01, 10 epochs: 1.5). At batch 32, 12 epochs:
- * width 1/4 2.1-3.1 (spread up to 0.8), width 1/8 2.1-2.2 (spread up to 0.6) at about half the time
- * of a GELAN-C / -E step (S: 80 vs 150 ms, C: 370 vs 600 ms, E: 540 vs 1220 ms, one thread); 9 epochs
- * at 1/4 width: 0.4-1.8. A warm-up floor of 16 iterations instead of the official 100 (which is 6 of
- * the 12 epochs here) lowered it to 0.7-1.4. The whole quick preset at 1/8 width and 12 epochs took
- * 50 min (GELAN-E variants 0.15-0.42); at 10 epochs validated once (`noval`) many runs fell below 0.5
- * (the 100-iteration warm-up leaves 3.75 epochs at full LR instead of 5.75). Losses
- * rise once after warm-up as the assigner starts to align (target scores grow).
+ * The CPU recipe of the quick and full presets, frozen for every variant of every table: no mosaic /
+ * mixup / copy-paste (a 4-image mosaic at 64 px shrinks the digits below the smallest stride), milder
+ * scale jitter, lr0 0.02, the batch as nominal batch (an optimizer step every batch), warm-up in steps.
+ *
+ * Chosen by `deno task ablate --sweep` (experiments/recipe_sweep.ts; 2026-12-03, native backend, two
+ * runs in parallel on the 2-core machine while other work ran, so wall times are high): GELAN-S
+ * (D_ELAN 2, D_CSP 1) at 1/8 width, seed 0, 16,384 fresh MNIST-Det images at 64 px, 256 validation
+ * images, final COCO AP (%):
+ *
+ * | batch | steps | lr0 0.01 | lr0 0.02 | lr0 0.04 | wall (lr0 0.02) |
+ * |---|---|---|---|---|---|
+ * | 32 | 1,536 | 17.8 | 18.4 | 11.4 | 3.8 min |
+ * | 64 | 1,280 | 17.3 | 21.3 | 17.8 | 4.6 min |
+ * | 64 | 2,560 | | 28.0 | | 10.2 min |
+ * | 64 | 3,840 | | 31.2 | | 13.8 min |
+ *
+ * At about equal wall time batch 64 beats batch 32 (a step costs 1.4x, per-op overhead dominates at this
+ * size), lr0 0.02 beats 0.01 and 0.04 at both batches, and 3,840 steps are the shortest length here that
+ * passes 30 % (still rising: val.py mAP50-95 28.7 % at 2,816 steps, 30.7 % at 3,328). Earlier (one epoch
+ * of 512 images repeated, batch 32): 4,608 steps reached 29.6 %; drawing fresh images is worth about
+ * 1,000 steps. The quick preset therefore trains 3,840 steps of batch 64 (15 evaluations, one per
+ * 16,384-image epoch). Its cost at today's speed: `deno task ablate --plan` (about 3 h with two runs in
+ * parallel on this machine, measured step times, loaded); the 90-minute goal needs the training step
+ * about 2x faster (the small-model speed work) or fewer tables per session (`--table`, `--max-minutes`:
+ * every session goes on where the last stopped).
  */
 const CPU_HYP: Record<string, number> = {
   lr0: 0.02,
@@ -117,7 +128,7 @@ const CPU_HYP: Record<string, number> = {
 };
 
 /** Length and batch of the quick preset (see the sweep above). */
-const QUICK_STEPS = 2560;
+const QUICK_STEPS = 3840;
 const QUICK_BATCH = 64;
 
 /** MNIST-Det drawn at 64 px with larger, fewer digits (12-32 px, 1-4 per image) for 64 px training. */
@@ -154,10 +165,10 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
   },
   quick: {
     name: "quick",
-    description: `the main job: each table's representative pairs (Table 2 CSP/Res, Table 3 GELAN-S depths, Table 4 and 5 at GELAN-C, Table 6 YOLOv7 -> AF), 3 paired seeds, ${QUICK_STEPS} steps of batch ${QUICK_BATCH} on fresh MNIST-Det images (64 px) at 1/8 width, 10 evaluations per run, 2 runs in parallel`,
+    description: `the main job: each table's representative pairs (Table 2 CSP/Res, Table 3 GELAN-S depths, Table 4 and 5 at GELAN-C, Table 6 YOLOv7 -> AF), 3 paired seeds, ${QUICK_STEPS} steps of batch ${QUICK_BATCH} on fresh MNIST-Det images (64 px) at 1/8 width, 15 evaluations per run, 2 runs in parallel`,
     seeds: [0, 1, 2],
     steps: QUICK_STEPS,
-    evals: 10,
+    evals: 15,
     warmupSteps: 128,
     batch: QUICK_BATCH,
     img: 64,
