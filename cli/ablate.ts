@@ -9,10 +9,9 @@
 import { parseArgs } from "node:util";
 import { runMain, setupBackend } from "./_common.ts";
 import { intFlag, numberFlag } from "./args.ts";
-import { getPreset, type Preset } from "../lib/ablate/presets.ts";
+import { getPreset, mnistDetTrainImages, type Preset } from "../lib/ablate/presets.ts";
 import type { Job } from "../lib/ablate/plan.ts";
 import type { AreaRule } from "../lib/ablate/coco_stats.ts";
-import { formatDuration } from "../lib/ablate/runner.ts";
 import { pendingJobs, planSession, runAblate } from "../lib/ablate/session.ts";
 import { EXPERIMENT_NAMES, selectExperiments } from "../experiments/mod.ts";
 import { pathExists } from "../lib/io/exists.ts";
@@ -30,8 +29,8 @@ import {
 const USAGE = `usage: deno task ablate [--preset smoke|quick|full|paper] [--table ${
   EXPERIMENT_NAMES.join(",")
 }] [--seeds N | --seeds a,b,c]
-  [--epochs N] [--data dataset.yaml] [--jobs N] [--out runs/ablate] [--variants table2:csp,conv;table5:s_gelan]
-  [--area-rule terciles|coco] [--conf 1e-5] [--plan [--step-times bench.json]] [--backend X]
+  [--steps N | --epochs N] [--max-minutes N] [--data dataset.yaml] [--jobs N] [--out runs/ablate] [--variants table2:csp,conv;table5:s_gelan]
+  [--area-rule terciles|coco] [--conf 1e-5] [--plan [--step-times bench.json]] [--sweep] [--backend X]
 ${CLUSTER_USAGE}`;
 
 /** `--seeds 3` = seeds 0,1,2; `--seeds 0,4` = those seeds. */
@@ -61,6 +60,7 @@ async function resolveData(
   dataFlag: string | undefined,
   preset: Preset,
   out: string,
+  steps: number,
 ): Promise<{ path: string; trainImages: number; valImages: number; nc: number }> {
   const data = await import("../lib/data/mod.ts");
   if (!dataFlag && preset.dataRequired) {
@@ -73,7 +73,8 @@ async function resolveData(
     ]);
     return { path: dataFlag, trainImages: t.length, valImages: v.length, nc: t.names.length };
   }
-  const { train, val, ...gen } = preset.mnistDet;
+  const { val, ...gen } = preset.mnistDet;
+  const train = mnistDetTrainImages(preset, steps);
   const d = data.MNIST_DET_DEFAULTS;
   const isDefault = train === d.train && val === d.val &&
     Object.entries(gen).every(([k, v]) => d[k as keyof typeof d] === v);
@@ -89,13 +90,21 @@ async function runJob(
   backend: string | undefined,
   areaRule: AreaRule,
   conf?: number,
+  deadline = Infinity,
 ): Promise<void> {
   await setupBackend(backend);
-  const { trainJob } = await import("../lib/ablate/train_job.ts");
+  const { trainJob, STOPPED_EXIT } = await import("../lib/ablate/train_job.ts");
+  const { RunStopped } = await import("../lib/ablate/runner.ts");
   const job = JSON.parse(await Deno.readTextFile(path)) as Job;
   const dir = path.replace(/\/[^/]*$/, "");
-  const metrics = await trainJob(job, { dir, onEpoch: (e) => console.log(`epoch ${e}`) }, { areaRule, conf });
-  await Deno.writeTextFile(`${dir}/metrics.json`, JSON.stringify(metrics));
+  const ctx = { dir, onEpoch: (e: number) => console.log(`epoch ${e}`), shouldStop: () => Date.now() > deadline, deadline };
+  try {
+    const metrics = await trainJob(job, ctx, { areaRule, conf });
+    await Deno.writeTextFile(`${dir}/metrics.json`, JSON.stringify(metrics));
+  } catch (e) {
+    if (e instanceof RunStopped) Deno.exit(STOPPED_EXIT);
+    throw e;
+  }
 }
 
 /** `--plan` at GPU scale: GPU-hours of the plan and of what is still to train, and their basis. */
@@ -111,6 +120,25 @@ async function printGpuHours(all: Job[], pending: Job[], nc: number, stepTimes?:
   );
 }
 
+/** `--sweep`: the preset's recipe sweep (experiments/recipe_sweep.ts) into `<out>/sweep/`, then its table. */
+async function runSweep(
+  preset: Preset,
+  data: { path: string; trainImages: number; valImages: number },
+  out: string,
+  train: import("../lib/ablate/runner.ts").TrainFn,
+  jobs: number,
+): Promise<void> {
+  const { QUICK_SWEEP } = await import("../experiments/recipe_sweep.ts");
+  const { sweepJobs, sweepMarkdown } = await import("../lib/ablate/sweep.ts");
+  const { runJobs, progressLine } = await import("../lib/ablate/runner.ts");
+  const { writeAtomic } = await import("../lib/io/atomic.ts");
+  const list = await sweepJobs(QUICK_SWEEP, preset, data);
+  const records = await runJobs(list, { root: `${out}/sweep`, train, jobs, onProgress: (p) => console.error(`[sweep] ${progressLine(p)}`) });
+  const md = sweepMarkdown(QUICK_SWEEP, list, records);
+  await writeAtomic(`${out}/sweep/sweep.md`, md);
+  console.log(md);
+}
+
 await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
@@ -119,6 +147,9 @@ await runMain(async () => {
       table: { type: "string" },
       seeds: { type: "string" },
       epochs: { type: "string" },
+      steps: { type: "string" },
+      "max-minutes": { type: "string" },
+      deadline: { type: "string" },
       data: { type: "string" },
       jobs: { type: "string" },
       out: { type: "string", default: "runs/ablate" },
@@ -126,6 +157,7 @@ await runMain(async () => {
       "area-rule": { type: "string", default: "terciles" },
       conf: { type: "string" },
       plan: { type: "boolean" },
+      sweep: { type: "boolean" },
       "step-times": { type: "string" },
       backend: { type: "string" },
       "run-job": { type: "string" },
@@ -139,12 +171,15 @@ await runMain(async () => {
     throw new RangeError(`--area-rule must be terciles or coco, got "${areaRule}"`);
   }
   const conf = numberFlag(values.conf, "conf", { min: 0, max: 1, belowMax: true });
-  if (values["run-job"]) return await runJob(values["run-job"], values.backend, areaRule, conf);
+  if (values["run-job"]) {
+    const deadline = values.deadline === undefined ? Infinity : numberFlag(values.deadline, "deadline", { min: 0 })!;
+    return await runJob(values["run-job"], values.backend, areaRule, conf, deadline);
+  }
   if (values["run-index"] !== undefined) {
     return await runIndexCli(values.out!, values["run-index"], values.backend);
   }
   if (values.emit !== undefined) checkScheduler(values.emit);
-  const planFlags = ["preset", "table", "seeds", "epochs", "data", "variants"] as const;
+  const planFlags = ["preset", "table", "seeds", "epochs", "steps", "data", "variants"] as const;
   const emitted = !values.plan && values.emit === undefined && await pathExists(`${values.out}/plan.json`);
   if (values.collect || emitted) {
     // A folder of an emitted plan: a plain session over it collects (it never trains behind the scheduler).
@@ -162,14 +197,20 @@ await runMain(async () => {
   const preset = getPreset(values.preset ?? "quick");
   const jobs = values.jobs === undefined ? preset.jobs : intFlag(values.jobs, "jobs", 1);
   const out = values.emit !== undefined ? absoluteOut(values.out!) : values.out!.replace(/\/+$/, "");
+  if (values.plan && jobs > 1 && !Deno.env.get("YOLO_NATIVE_THREADS")) {
+    // Time steps as the runs will take them: each of the parallel runs gets its share of the cores.
+    Deno.env.set("YOLO_NATIVE_THREADS", String(Math.max(1, Math.floor(navigator.hardwareConcurrency / jobs))));
+  }
   const backend = await setupBackend(values.backend);
   const tables = values.table?.split(",").map((s) => s.trim());
   selectExperiments(tables); // unknown names fail before any data is generated
-  const data = await resolveData(values.data, preset, out);
+  const steps = values.steps === undefined ? preset.steps : intFlag(values.steps, "steps", 1);
+  const data = await resolveData(values.data, preset, out, steps);
   const common = {
     preset,
     experiments: selectExperiments(tables),
     seeds: values.seeds ? parseSeeds(values.seeds) : undefined,
+    steps,
     epochs: values.epochs ? intFlag(values.epochs, "epochs", 1) : undefined,
     data,
     out,
@@ -190,18 +231,21 @@ await runMain(async () => {
     if (preset.name === "paper" || values["step-times"]) {
       return await printGpuHours(plan.jobs, pending, data.nc, values["step-times"]);
     }
-    const cost = pending.reduce((s, j) => s + j.cost, 0);
-    console.log(
-      `${plan.jobs.length} unique runs for ${plan.entries.length} cells (${pending.length} still to train); estimated ${
-        formatDuration(cost / jobs)
-      } (prior fitted on one wasm thread per job, unloaded machine; the native backend takes about half)`,
-    );
+    const st = await import("../lib/ablate/step_times.ts");
+    const threads = Number(Deno.env.get("YOLO_NATIVE_THREADS")) || navigator.hardwareConcurrency;
+    const times = await st.measureStepTimes(plan, { backend, threads, nc: data.nc }, `${out}/step_times.json`, {
+      log: (l) => console.error(l),
+    });
+    console.log(st.planTable(plan, times, jobs, new Set(pending.map((j) => j.key))));
     return;
   }
   const { inProcessTrain, subprocessTrain } = await import("../lib/ablate/train_job.ts");
   const train = jobs > 1
     ? subprocessTrain({ backend: values.backend, areaRule, conf })
     : inProcessTrain({ areaRule, conf });
-  const res = await runAblate({ ...common, train });
+  if (values.sweep) return await runSweep(preset, data, out, train, jobs);
+  const maxMinutes = numberFlag(values["max-minutes"], "max-minutes", { min: 0 });
+  const deadline = maxMinutes === undefined ? undefined : Date.now() + maxMinutes * 60_000;
+  const res = await runAblate({ ...common, train, deadline });
   console.log(res.report);
 });

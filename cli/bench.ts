@@ -24,8 +24,7 @@ import { summarizeModel } from "../lib/graph/summary.ts";
 import { runMain, setupBackend } from "./_common.ts";
 import { imgFlag, intFlag, numberFlag } from "./args.ts";
 import { benchCompare, benchSpec, setThreads } from "./bench_compare.ts";
-import { paramGroups } from "../lib/optim/mod.ts";
-import { DEFAULT_HYP, initTrainState, releaseState, trainStep } from "../lib/train/mod.ts";
+import { median, timeTrainSteps } from "../lib/train/step_timer.ts";
 
 /** What every benchmark row of a model carries: timings in seconds over `runs` runs. */
 interface TimedRow {
@@ -52,13 +51,6 @@ interface TrainRow extends TimedRow {
   path: "tfjs";
 }
 
-/** Random images with two boxes per image (the loss needs targets), classes below `nc`. */
-function syntheticBatch(batch: number, img: number, nc: number): { images: tf.Tensor4D; targets: Float32Array } {
-  const t: number[] = [];
-  for (let b = 0; b < batch; b++) t.push(b, b % nc, 0.3, 0.4, 0.2, 0.3, b, (7 * b + 3) % nc, 0.65, 0.6, 0.4, 0.35);
-  return { images: tf.randomUniform([batch, img, img, 3], 0, 1, "float32", 5) as tf.Tensor4D, targets: Float32Array.from(t) };
-}
-
 async function benchTrain(
   name: string,
   o: { img: number; batch: number; runs: number; json: boolean; width: number; nc?: number; threads: number },
@@ -66,26 +58,7 @@ async function benchTrain(
   const { img, batch, runs, json } = o;
   const spec = await benchSpec(name, o);
   const cost = summarizeModel(spec, img);
-  const weights = initWeights(spec, { seed: 0 });
-  const groups = paramGroups(weights);
-  let state = initTrainState(weights, groups);
-  const cfg = {
-    spec, groups, weightDecay: 5e-4,
-    schedule: { hyp: { ...DEFAULT_HYP }, epochs: 100, batch, batchesPerEpoch: 1000, nbs: batch },
-  };
-  const data = syntheticBatch(batch, img, spec.nc);
-  const times: number[] = [];
-  let peak = Deno.memoryUsage().rss;
-  for (let r = 0; r <= runs; r++) {
-    const t0 = performance.now();
-    const res = trainStep(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
-    releaseState(state, res.state);
-    state = res.state;
-    if (r > 0) times.push((performance.now() - t0) / 1000);
-    peak = Math.max(peak, Deno.memoryUsage().rss);
-  }
-  releaseState(state);
-  data.images.dispose();
+  const { seconds: times, peakRssBytes: peak } = timeTrainSteps(spec, { batch, img, steps: runs });
   const m = median(times);
   const row: TrainRow = {
     model: name, mode: "train", img, batch, median_s: +m.toFixed(4), min_s: +Math.min(...times).toFixed(4),
@@ -108,10 +81,6 @@ interface Row extends TimedRow {
   fused: boolean;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 await runMain(async () => {
   const { values, positionals } = parseArgs({

@@ -34,6 +34,7 @@ export const TABLE2: Ablation = {
     row("CSP", "CSP", 5.9, 22.4, 45.5),
   ],
   smoke: ["conv", "csp"],
+  quick: ["csp", "res"],
   notes: [
     "The paper does not say which GELAN-S Table 2 uses; its CSP row equals Table 3's GELAN-S (D_ELAN 2, D_CSP 1), so every block is built inside that model (the first ELAN1 of GELAN-S is kept).",
     "Res = Conv 1x1 -> Conv 3x3 -> Conv 1x1 with a residual; Dark = Conv 1x1 -> Conv 3x3 with a residual (YOLOv3); Conv = one Conv 3x3; CSP = RepNCSP (official). Whether the paper's Res/Dark used RepConv 3x3s does not change fused counts.",

@@ -48,6 +48,7 @@ export const TABLE3: Ablation = {
     row("C", 2, 3, 31.9, 126.7, 53.3),
   ],
   smoke: ["s_e2_c1", "s_e2_c3"],
+  quick: ["s_e2_c1", "s_e2_c3"],
   notes: [
     "GELAN-S keeps its first ELAN1 block; only the RepNCSPELAN4 blocks take the (D_ELAN, D_CSP) of the row.",
     "The paper prints 77.5G for GELAN-C (1,1); the model computes 77.44G (reference spec §1.15), so that cell differs by 0.1 after rounding.",

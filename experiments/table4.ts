@@ -66,6 +66,7 @@ export const TABLE4: Ablation = {
     ]),
   ],
   smoke: ["c_base", "c_icn"],
+  quick: ["c_base", "c_icn"],
   notes: [
     "PFH = conventional deep supervision (the paper: 'the role of PFH is equivalent to the traditional deep supervision'): auxiliary heads directly on the backbone's P3/P4/P5 (GELAN-E: on its first backbone, where yolov9-e's auxiliary branch reads). The acronym is never expanded in the paper.",
     "FPN = an auxiliary top-down neck (a copy of the main neck's SPPELAN and two up-merge CSP-ELANs) on the backbone levels, feeding the auxiliary heads: yolov9-t/s style; for GELAN-E it is exactly yolov9-e (Table 4's GELAN-E + FPN row equals YOLOv9-E in Table 1). PAN = the whole main neck (top-down and bottom-up) copied as the auxiliary neck.",

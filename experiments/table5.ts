@@ -54,6 +54,7 @@ export const TABLE5: Ablation = {
     ...rows("e", [[55.0, 71.9, 60.0], [55.3, 72.3, 60.2], [55.6, 72.8, 60.6]]),
   ],
   smoke: ["s_gelan", "s_pgi"],
+  quick: ["c_gelan", "c_pgi"],
   notes: [
     "+DS is the paper's 'deep supervision' (its Fig. 3c), built as auxiliary detect heads directly on the backbone's P3/P4/P5 (GELAN-E: its first backbone); it is the same model as Table 4's PFH rows, whose C and E numbers agree with this table.",
     "+PGI is the official training config of each size (yolov9-s/m/c/e), trained with the official loss (auxiliary branch weight 0.25, separate assignment). The paper's C + PGI (53.0) equals Table 4's LHG-ICN row; its AP50 here (70.3) differs from Table 1's YOLOv9-C (70.2).",

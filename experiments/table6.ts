@@ -56,6 +56,7 @@ export const TABLE6: Ablation = {
     },
   ],
   smoke: ["yolov7", "af"],
+  quick: ["yolov7", "af"],
   notes: [
     "'+ AF' compares the anchor-based YOLOv7 (official yolov7.yaml: IDetect with 3 anchors per level, ComputeLossOTA, hyp.scratch.p5) with YOLOv7-AF (official yolov9 yolov7-af.yaml: DDetect-style Detect head, TAL assignment, hyp.scratch-high), both scaled by the preset's one width rule. The anchors stay the official pixel sizes (no autoanchor), whatever the preset's image size.",
     "YOLOv7's FLOPs: our count is 2 x conv multiply-adds, the convention that reproduces every other printed value; for YOLOv7 the paper's 104.7G is thop's count of the fused model with bias adds (104.68G), ours 104.51G.",

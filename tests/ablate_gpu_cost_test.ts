@@ -29,7 +29,7 @@ async function cocoJob(model: string): Promise<Job> {
     uses: [],
     settings: {
       data: "coco.yaml",
-      epochs: p.epochs,
+      epochs: p.steps / Math.ceil(118287 / p.batch),
       batch: p.batch,
       img: p.img,
       hyp: p.hyp,
@@ -45,7 +45,8 @@ async function cocoJob(model: string): Promise<Job> {
 Deno.test("--preset paper: the paper's recipe on the official configs, unchanged", async () => {
   const p = getPreset("paper");
   equal(p.img, 640);
-  equal(p.epochs, 500);
+  equal(p.steps / Math.ceil(118287 / p.batch), 500, "500 epochs of COCO train2017");
+  equal(p.warmupSteps / Math.ceil(118287 / p.batch), 3, "the official 3 warm-up epochs");
   equal(p.batch, 128);
   equal(p.nbs, 64);
   equal(p.closeMosaic, 15);

@@ -75,7 +75,10 @@ Deno.test("run lock: of 4 processes racing for one stale lock exactly one wins, 
     await new Promise((r) => setTimeout(r, go - Date.now()));
     const r = await acquireLock(${JSON.stringify(path)});
     console.log(r.acquired ? "acquired" : "held");
-    await new Promise((r) => setTimeout(r, 1500));
+    await Deno.writeTextFile(${JSON.stringify(dir)} + "/tried." + Deno.pid, "");
+    // The winner holds the lock until every process has tried (a late start under load must not find it free).
+    const tried = () => [...Deno.readDirSync(${JSON.stringify(dir)})].filter((e) => e.name.startsWith("tried.")).length;
+    for (let i = 0; r.acquired && tried() < 4 && i < 600; i++) await new Promise((r) => setTimeout(r, 100));
     if (r.acquired) await r.lock.release();`;
   await Deno.writeTextFile(`${dir}/race.ts`, code);
   const go = String(Date.now() + 4000); // every process starts its attempt at the same instant

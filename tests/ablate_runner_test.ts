@@ -45,7 +45,8 @@ function fakeTrain(
 }
 
 const base = (out: string, train: TrainFn, log: string[] = []) => ({
-  preset: { ...PRESETS.quick, epochs: 2 },
+  // Every variant, 2 seeds; 10 images at batch 64 are one step per epoch, so 2 steps = 2 epochs.
+  preset: { ...PRESETS.quick, variants: "all" as const, seeds: [0, 1], steps: 2 },
   experiments: selectExperiments(TABLE_NAMES),
   data: { path: "fake/data.yaml", trainImages: 10 },
   out,
@@ -93,7 +94,7 @@ Deno.test("runAblate(): shared runs trained once; reports with paper numbers, co
   const report = await Deno.readTextFile(`${out}/report.md`);
   match(
     report,
-    /\[Table 2 — computational blocks in GELAN-S\]\(table2\/results\.md\) — paper ordering holds: \*\*yes\*\*/,
+    /\[Table 2 — computational blocks in GELAN-S\]\(table2\/results\.md\) — paper ordering: \*\*holds\*\* — 6 hold, 0 reversed, 0 ties of 6 pairs the paper orders; 2 paired seeds/,
   );
   match(report, /Table 6 .* Counts: 2\/5 rows match the paper\./);
   match(report, /Auxiliary branches removed = base GELAN: 12\/12/);
@@ -163,18 +164,40 @@ Deno.test("runAblate(): --jobs runs independent jobs concurrently", async () => 
 
 Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when they end inside the warm-up, with its own 4 seeds", async () => {
   const data = { path: "fake/data.yaml", trainImages: 128, valImages: 32 };
-  const quick = await planSession({ preset: PRESETS.quick, experiments: selectExperiments(["table4", "fig7"]), data, out: "unused" });
-  // Table 4's 12 variants x seeds 0, 1; Fig. 7 shares their seeds 0, 1 and adds seeds 2, 3 of its 2 models.
-  equal(quick.plan.jobs.length, 12 * 2 + 2 * 2);
+  // 128 images at batch 64: 2 steps per epoch; 4 steps end inside the 100-iteration warm-up.
+  const short = { ...PRESETS.quick, steps: 4 };
+  const quick = await planSession({ preset: short, experiments: selectExperiments(["table4", "fig7"]), data, out: "unused" });
+  // Table 4's quick pair x seeds 0, 1, 2; Fig. 7 shares those seeds and adds seed 3 of its 2 models.
+  equal(quick.plan.jobs.length, 2 * 3 + 2 * 1);
   deepEqual([...new Set(quick.plan.entries.filter((e) => e.table === "fig7").map((e) => e.seed))], [0, 1, 2, 3]);
   ok(quick.plan.entries.some((e) => e.table === "fig7" && e.variant === "yolov9_c"));
   const long = await planSession({
-    preset: PRESETS.quick,
-    epochs: 40, // 40 x ceil(128 / 32) = 160 iterations > the 100 of the warm-up
+    preset: short,
+    epochs: 100, // 100 x 2 = 200 iterations > the 128 of the warm-up
     experiments: selectExperiments(["table4", "fig7"]),
     data,
     out: "unused",
   });
-  equal(long.plan.jobs.length, 12 * 2 + 2 * 4);
+  equal(long.plan.jobs.length, 2 * 3 + 2 * 4);
   equal(long.plan.jobs.filter((j) => j.uses.some((u) => u.table === "fig7"))[0].settings.epochs, 1);
+});
+
+Deno.test("quick preset: each table trains its representative pair (shared across tables), 3 seeds, the rest is 'full only'", async () => {
+  const out = await Deno.makeTempDir();
+  const calls: string[] = [];
+  const res = await runAblate({
+    ...base(out, fakeTrain(calls)),
+    preset: { ...PRESETS.quick, steps: 2 },
+    experiments: selectExperiments(["table2", "table3", "table4", "table5"]),
+  });
+  const trained = (t: string) => [...new Set(res.plan.entries.filter((e) => e.table === t).map((e) => e.variant))];
+  for (const t of TABLES.filter((t) => ["table2", "table3", "table4", "table5"].includes(t.name))) deepEqual(trained(t.name).sort(), [...t.quick!].sort());
+  // Table 2's CSP is Table 3's (2, 1); Table 4's GELAN-C and YOLOv9-C are Table 5's C rows: 3 + 2 models x 3 seeds.
+  equal(res.plan.jobs.length, 5 * 3);
+  equal(calls.length, 15);
+  const t3 = await Deno.readTextFile(`${out}/table3/results.md`);
+  match(t3, /\| GELAN-M · D_ELAN 2, D_CSP 1 \|.*\| full only \|/);
+  match(t3, /\*\*Paper ordering \(AP\):\*\* holds — 1 hold, 0 reversed, 0 ties of 1 pair the paper orders; 3 paired seeds/);
+  match(t3, /\| s_e2_c3 vs s_e2_c1 \| \+1\.2 \| 1\.20 \[1\.20, 1\.20\] \| 1\.20, 1\.20, 1\.20 \| 3 \| holds \|/);
+  ok((await Deno.stat(`${out}/table3/curves.png`)).size > 0 && (await Deno.stat(`${out}/table3/curves.svg`)).size > 0);
 });

@@ -178,7 +178,7 @@ Deno.test({
       ok(!/training \d+ epochs/.test(fin.err), "collect trains nothing");
       const report = await Deno.readTextFile(`${out}/report.md`);
       for (const t of TABLES.split(",")) {
-        match(report, new RegExp(`\\(${t}/results\\.md\\) — paper ordering holds`));
+        match(report, new RegExp(`\\(${t}/results\\.md\\) — paper ordering: \\*\\*`));
       }
 
       // The same numbers as a local smoke session (same seeds, one wasm thread per run).

@@ -105,7 +105,7 @@ export async function measuredBasis(bench: unknown, source: string): Promise<Gpu
  * import { getPreset } from "./presets.ts";
  * import { TABLE5 } from "../../experiments/table5.ts";
  * const p = getPreset("paper");
- * const settings = { data: "coco.yaml", epochs: p.epochs, batch: p.batch, img: p.img, hyp: p.hyp,
+ * const settings = { data: "coco.yaml", epochs: 500, batch: p.batch, img: p.img, hyp: p.hyp,
  *   closeMosaic: p.closeMosaic, nbs: p.nbs, noval: p.noval, trainImages: 118287, valImages: 5000 };
  * const plan = await buildPlan([TABLE5], { settings, seeds: p.seeds, scale: p.scale, variants: "all" });
  * console.log(gpuHours(plan.jobs, await documentedBasis()).total.toFixed(0), "RTX 3090 hours");

@@ -9,7 +9,7 @@ import { summarizeModel } from "../graph/summary.ts";
 import { modelShapes } from "../graph/spec.ts";
 import { flattenTree } from "../nn/tree.ts";
 import type { Ablation, Variant } from "./spec.ts";
-import { smokeVariants } from "./spec.ts";
+import { quickVariants, smokeVariants } from "./spec.ts";
 import { scaledConfig, specOf, variantConfig } from "./variants.ts";
 import type { ScaleOptions } from "../graph/scale.ts";
 
@@ -108,15 +108,19 @@ export interface PlanOptions {
   settings: RunSettings;
   seeds: number[];
   scale: ScaleOptions;
-  /** Train every buildable variant, or only the smoke variants. */
-  variants: "all" | "smoke";
+  /** Train every buildable variant, the quick subset, or only the smoke variants. */
+  variants: "all" | "quick" | "smoke";
   /** Restrict to these variant ids per table (from `--variants`). */
   only?: Record<string, string[]>;
 }
 
 /** Variants of an ablation that a plan trains. */
 export function trainedVariants(a: Ablation, o: Pick<PlanOptions, "variants" | "only">): Variant[] {
-  const list = o.variants === "smoke" ? smokeVariants(a) : a.variants.filter((v) => v.base !== null);
+  const list = o.variants === "smoke"
+    ? smokeVariants(a)
+    : o.variants === "quick"
+    ? quickVariants(a)
+    : a.variants.filter((v) => v.base !== null);
   const only = o.only?.[a.name];
   return only ? list.filter((v) => only.includes(v.id)) : list;
 }

@@ -10,9 +10,12 @@
  */
 import type { ScaleOptions } from "../graph/scale.ts";
 
-/** MNIST-Det generator settings of a preset (a prefix of the default dataset when only counts change). */
+/**
+ * MNIST-Det generator settings of a preset (a prefix of the default dataset when only counts change).
+ * The training images are drawn fresh for the preset's length: steps x batch / evals distinct images
+ * (see {@link mnistDetTrainImages}), so a run never repeats an image within an evaluation period.
+ */
 export interface MnistDetSpec {
-  train: number;
   val: number;
   /** Generated image side (the default dataset: 160). */
   img?: number;
@@ -51,7 +54,17 @@ export interface Preset {
   name: "smoke" | "quick" | "full" | "paper";
   description: string;
   seeds: number[];
-  epochs: number;
+  /**
+   * Length of every run in optimizer steps (one length for every variant of every table, so a run
+   * several tables use is trained once). The epochs follow from the data: MNIST-Det is drawn with
+   * `steps x batch / evals` training images (`evals` epochs); another dataset (`--data`) gets
+   * `max(1, round(steps / batches per epoch))` epochs.
+   */
+  steps: number;
+  /** Evaluations on the validation split per run (= epochs on MNIST-Det): the points of the training curves. */
+  evals: number;
+  /** Warm-up length in steps (converted to hyp warmup_epochs for the data; the official 100-iteration floor applies). */
+  warmupSteps: number;
   batch: number;
   /** Training / validation image size. */
   img: number;
@@ -68,8 +81,11 @@ export interface Preset {
   noval: boolean;
   /** Runs in parallel (`--jobs`; each its own process). */
   jobs: number;
-  /** Train every variant, or only each ablation's smoke variants. */
-  variants: "all" | "smoke";
+  /**
+   * Train every variant (`all`), each ablation's representative subset (`quick`: `Ablation.quick`, the
+   * others are marked "full only"), or its two smoke variants (`smoke`).
+   */
+  variants: "all" | "quick" | "smoke";
   ib: IbSettings;
   fig7: Fig7Settings;
   /** The preset trains on a dataset the user names (`--data`), never on MNIST-Det: what it expects. */
@@ -77,29 +93,43 @@ export interface Preset {
 }
 
 /**
- * Short CPU runs: no mosaic / mixup / copy-paste, milder scale jitter, 1-epoch warm-up (the official
- * floor of 100 iterations still applies) and lr0 0.02. With the official gradient clipping (norm 10;
- * measured norms ~1e5) every step moves the weights by at most lr0 x 10 whatever the model's size.
- * Measured on the quick preset's Table 2 (GELAN-S at 1/4 width, 64 px, 512 images, nominal batch 16,
- * 2 seeds, mean COCO AP of the four variants): 10 epochs at lr0 0.003: 0.1; lr0 0.01: 1.5; 16 epochs at
- * lr0 0.02: 4.1. Batch and nominal batch 32 instead of 16 cost about 15% more per step, so half the
- * steps take 0.57x the time, at about the same AP (lr0 0.01, 10 epochs: 1.5). At batch 32, 12 epochs:
- * width 1/4 2.1-3.1 (spread up to 0.8), width 1/8 2.1-2.2 (spread up to 0.6) at about half the time
- * of a GELAN-C / -E step (S: 80 vs 150 ms, C: 370 vs 600 ms, E: 540 vs 1220 ms, one thread); 9 epochs
- * at 1/4 width: 0.4-1.8. A warm-up floor of 16 iterations instead of the official 100 (which is 6 of
- * the 12 epochs here) lowered it to 0.7-1.4. The whole quick preset at 1/8 width and 12 epochs took
- * 50 min (GELAN-E variants 0.15-0.42); at 10 epochs validated once (`noval`) many runs fell below 0.5
- * (the 100-iteration warm-up leaves 3.75 epochs at full LR instead of 5.75). Losses
- * rise once after warm-up as the assigner starts to align (target scores grow).
+ * The CPU recipe of the quick and full presets, frozen for every variant of every table: no mosaic /
+ * mixup / copy-paste (a 4-image mosaic at 64 px shrinks the digits below the smallest stride), milder
+ * scale jitter, lr0 0.02, the batch as nominal batch (an optimizer step every batch), warm-up in steps.
+ *
+ * Chosen by `deno task ablate --sweep` (experiments/recipe_sweep.ts; 2026-12-03, native backend, two
+ * runs in parallel on the 2-core machine while other work ran, so wall times are high): GELAN-S
+ * (D_ELAN 2, D_CSP 1) at 1/8 width, seed 0, 16,384 fresh MNIST-Det images at 64 px, 256 validation
+ * images, final COCO AP (%):
+ *
+ * | batch | steps | lr0 0.01 | lr0 0.02 | lr0 0.04 | wall (lr0 0.02) |
+ * |---|---|---|---|---|---|
+ * | 32 | 1,536 | 17.8 | 18.4 | 11.4 | 3.8 min |
+ * | 64 | 1,280 | 17.3 | 21.3 | 17.8 | 4.6 min |
+ * | 64 | 2,560 | | 28.0 | | 10.2 min |
+ * | 64 | 3,840 | | 31.2 | | 13.8 min |
+ *
+ * At about equal wall time batch 64 beats batch 32 (a step costs 1.4x, per-op overhead dominates at this
+ * size), lr0 0.02 beats 0.01 and 0.04 at both batches, and 3,840 steps are the shortest length here that
+ * passes 30 % (still rising: val.py mAP50-95 28.7 % at 2,816 steps, 30.7 % at 3,328). Earlier (one epoch
+ * of 512 images repeated, batch 32): 4,608 steps reached 29.6 %; drawing fresh images is worth about
+ * 1,000 steps. The quick preset therefore trains 3,840 steps of batch 64 (15 evaluations, one per
+ * 16,384-image epoch). Its cost at today's speed: `deno task ablate --plan` (about 3 h with two runs in
+ * parallel on this machine, measured step times, loaded); the 90-minute goal needs the training step
+ * about 2x faster (the small-model speed work) or fewer tables per session (`--table`, `--max-minutes`:
+ * every session goes on where the last stopped).
  */
 const CPU_HYP: Record<string, number> = {
   lr0: 0.02,
-  warmup_epochs: 1,
   mosaic: 0,
   mixup: 0,
   copy_paste: 0,
   scale: 0.5,
 };
+
+/** Length and batch of the quick preset (see the sweep above). */
+const QUICK_STEPS = 3840;
+const QUICK_BATCH = 64;
 
 /** MNIST-Det drawn at 64 px with larger, fewer digits (12-32 px, 1-4 per image) for 64 px training. */
 const MNIST_DET_64 = { img: 64, minSize: 12, maxSize: 32, maxDigits: 4 };
@@ -115,13 +145,15 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
   smoke: {
     name: "smoke",
     description:
-      "every table and figure end to end in a few minutes: 2 variants per table, 1 seed, 1 epoch of 16 images at 32 px",
+      "every table and figure end to end in a few minutes: 2 variants per table, 1 seed, 2 steps of 8 images at 32 px",
     seeds: [0],
-    epochs: 1,
+    steps: 2,
+    evals: 1,
+    warmupSteps: 0,
     batch: 8,
     img: 32,
     scale: { width: 1 / 16, depth: 1, divisor: 8 },
-    mnistDet: { train: 16, val: 8 },
+    mnistDet: { val: 8 },
     hyp: CPU_HYP,
     closeMosaic: 0,
     nbs: 8,
@@ -133,36 +165,39 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
   },
   quick: {
     name: "quick",
-    description:
-      "all tables and figures: every variant, 2 seeds, 11 epochs of 512 MNIST-Det images (64 px) at 1/8 width, an optimizer step every batch of 32, validation after the last epoch only, 2 runs in parallel",
-    seeds: [0, 1],
-    epochs: 11,
-    batch: 32,
+    description: `the main job: each table's representative pairs (Table 2 CSP/Res, Table 3 GELAN-S depths, Table 4 and 5 at GELAN-C, Table 6 YOLOv7 -> AF), 3 paired seeds, ${QUICK_STEPS} steps of batch ${QUICK_BATCH} on fresh MNIST-Det images (64 px) at 1/8 width, 15 evaluations per run, 2 runs in parallel`,
+    seeds: [0, 1, 2],
+    steps: QUICK_STEPS,
+    evals: 15,
+    warmupSteps: 128,
+    batch: QUICK_BATCH,
     img: 64,
     scale: { width: 1 / 8, depth: 1, divisor: 8 },
-    mnistDet: { train: 512, val: 64, ...MNIST_DET_64 },
+    mnistDet: { val: 256, ...MNIST_DET_64 },
     hyp: CPU_HYP,
     closeMosaic: 0,
-    nbs: 32,
-    noval: true,
+    nbs: QUICK_BATCH,
+    noval: false,
     jobs: 2,
-    variants: "all",
+    variants: "quick",
     ib: { depths: [25, 50, 100], seeds: 4, width: 16, size: 64, images: 8, miSamples: 512 },
     fig7: { images: 16, seeds: 4 },
   },
   full: {
     name: "full",
     description:
-      "every variant, 3 seeds, 40 epochs of 1024 MNIST-Det images (64 px) at 1/4 width, 2 runs in parallel: a long night (several hours on the native backend)",
+      "every row of every table, 3 paired seeds, 8192 steps of batch 64 on fresh MNIST-Det images (64 px) at 1/4 width, 16 evaluations per run, 2 runs in parallel: several nights here (see `--plan`), or a GPU; resumable in pieces with --table and --max-minutes",
     seeds: [0, 1, 2],
-    epochs: 40,
-    batch: 16,
+    steps: 8192,
+    evals: 16,
+    warmupSteps: 256,
+    batch: 64,
     img: 64,
     scale: { width: 1 / 4, depth: 1, divisor: 8 },
-    mnistDet: { train: 1024, val: 256, ...MNIST_DET_64 },
-    hyp: { ...CPU_HYP, warmup_epochs: 3 },
+    mnistDet: { val: 512, ...MNIST_DET_64 },
+    hyp: CPU_HYP,
     closeMosaic: 0,
-    nbs: 16,
+    nbs: 64,
     noval: false,
     jobs: 2,
     variants: "all",
@@ -173,11 +208,13 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     description:
       "the paper's recipe on GPUs: every full-size variant, 1 seed, 500 epochs of COCO at 640 px, batch 128 at nominal batch 64, hyp.scratch-high unchanged, close-mosaic 15",
     seeds: [0],
-    epochs: 500,
+    steps: 500 * Math.ceil(118287 / 128), // 500 epochs of COCO train2017 at batch 128
+    evals: 500,
+    warmupSteps: 3 * Math.ceil(118287 / 128), // the official 3 warm-up epochs
     batch: 128,
     img: 640,
     scale: { width: 1, depth: 1, divisor: 1 }, // divisor 1: the official configs unchanged
-    mnistDet: { train: 0, val: 0 },
+    mnistDet: { val: 0 },
     hyp: {},
     closeMosaic: 15,
     nbs: 64,
@@ -197,4 +234,9 @@ export function getPreset(name: string): Preset {
     throw new RangeError(`Unknown preset "${name}": expected one of ${Object.keys(PRESETS).join(", ")}`);
   }
   return p;
+}
+
+/** Distinct MNIST-Det training images a preset draws: `evals` epochs of `steps / evals` batches. */
+export function mnistDetTrainImages(p: Pick<Preset, "batch" | "evals">, steps: number): number {
+  return Math.ceil(steps / p.evals) * p.batch;
 }

@@ -8,6 +8,7 @@ import type { Preset } from "./presets.ts";
 import { METRIC_TITLES } from "./spec.ts";
 import type { TableResult, VariantResult } from "./results.ts";
 import type { Summary } from "../stats/stats.ts";
+import { HYP_SCRATCH_HIGH } from "../data/hyp.ts";
 
 /** One line of `sessions.jsonl`: when a session ran, for how long, and what it trained. */
 export interface SessionLog {
@@ -25,8 +26,13 @@ export interface SessionLog {
  * epochs and jobs may come from flags), the data and the backend.
  */
 export interface SessionInfo extends
-  Pick<Preset, "description" | "seeds" | "epochs" | "batch" | "img" | "scale" | "hyp" | "closeMosaic" | "nbs" | "noval" | "jobs"> {
+  Pick<Preset, "description" | "seeds" | "batch" | "img" | "scale" | "hyp" | "closeMosaic" | "nbs" | "noval" | "jobs" | "variants"> {
   preset: string;
+  epochs: number;
+  /** Optimizer steps of every run (epochs x batches per epoch). */
+  steps: number;
+  trainImages: number;
+  valImages: number;
   data: string;
   backend: string;
   /** APS/APM/APL bucket rule. */
@@ -39,6 +45,8 @@ export interface SessionInfo extends
   trained?: number;
   skipped?: number;
   failed?: number;
+  /** Runs of the plan not finished at the time limit (`--max-minutes`): the next session trains them. */
+  pending?: number;
 }
 
 const f1 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(1));
@@ -54,18 +62,25 @@ export function formatSummary(s: Summary): string {
 /** The settings block of a session. */
 export function settingsMarkdown(s: SessionInfo): string {
   const sc = s.scale;
-  const hyp = Object.entries(s.hyp).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+  const official = HYP_SCRATCH_HIGH as unknown as Record<string, number>;
+  const hyp = Object.entries(s.hyp).map(([k, v]) =>
+    `${k} ${v}${official[k] !== undefined && official[k] !== v ? ` (official ${official[k]})` : ""}`
+  ).join(", ") || "none";
+  const nb = Math.ceil(Math.max(s.trainImages, 1) / s.batch);
+  const warm = Math.round((s.hyp.warmup_epochs ?? official.warmup_epochs) * nb);
   return [
     `- Preset **${s.preset}**: ${s.description}.`,
     `- Seeds ${
       s.seeds.join(", ")
-    }; ${s.epochs} epochs, batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}, nominal batch ${s.nbs}${s.noval ? ", validation after the last epoch only (--noval)" : ""}; data \`${s.data}\`.`,
+    }; every run ${s.steps} optimizer steps = ${s.epochs} epochs of ${s.trainImages} distinct training images (evaluated on ${s.valImages} validation images after each epoch), batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}, nominal batch ${s.nbs}${s.noval ? ", validation after the last epoch only (--noval)" : ""}; data \`${s.data}\`.`,
     `- One scaling rule for every variant: every channel argument x ${+sc.width.toFixed(
       4,
     )} rounded up to a multiple of ${sc.divisor ?? 8}; D_CSP x ${
       sc.depth ?? 1
     }; D_ELAN and the layer graph unchanged.`,
-    `- Hyperparameters: hyp.scratch-high (the anchor-based YOLOv7: hyp.scratch.p5) with ${hyp}. Backend ${s.backend}, ${s.jobs} job(s) in parallel.`,
+    `- Hyperparameters: hyp.scratch-high (the anchor-based YOLOv7: hyp.scratch.p5) with ${hyp}. Warm-up: ${Math.max(warm, 100)} steps${
+      warm < 100 ? ` (the official floor of 100 iterations applies; ${warm} asked)` : ""
+    }. Departures from the official recipe (Sec. 5.1: 500 epochs at 640 px, batch 128 at nominal batch 64): the run length, the image size, the nominal batch ${s.nbs}, and every "(official ...)" value above. Backend ${s.backend}, ${s.jobs} job(s) in parallel.`,
     `- APS/APM/APL: ${
       s.areaRule === "coco"
         ? "COCO's areas (32², 96² px)"
@@ -74,7 +89,7 @@ export function settingsMarkdown(s: SessionInfo): string {
     `- COCO AP of each run's best weights on the validation split, predictions down to confidence ${
       s.conf ?? 1e-5
     } (the official 0.001 hides every box of a briefly trained model: class scores start near 1e-4).`,
-    `- A difference smaller than the spread (the larger seed standard deviation) is a tie; 'clear' means more than twice the spread.`,
+    `- Verdicts are paired: the same seed gives every variant the same data order and augmentation draws; a pair the paper orders holds or is reversed when the 95 % t interval of the mean per-seed difference excludes 0, and is a tie otherwise.`,
   ].join("\n");
 }
 
@@ -97,13 +112,10 @@ function countCell(v: VariantResult, k: "params" | "gflops"): [string, string] {
 }
 
 /** The `results.md` of one table. */
-export function resultsMarkdown(t: TableResult, s: SessionInfo, plot?: string): string {
+export function resultsMarkdown(t: TableResult, s: SessionInfo, plots: { bars?: string; curves?: string } = {}): string {
   const a = t.ablation;
   const out: string[] = [`# ${a.title}`, "", a.caption, "", settingsMarkdown(s), ""];
-  out.push(
-    `**Paper ordering (AP):** ${t.verdict.holds} — confidence ${t.verdict.confidence}: ${t.verdict.line}.`,
-    "",
-  );
+  out.push(`**Paper ordering (AP):** ${t.verdict.summary} — ${t.verdict.line}.`, "");
   // Counts.
   out.push("## Model size at 640 x 640 (inference model, fused; nc 80)", "");
   out.push(
@@ -148,26 +160,32 @@ export function resultsMarkdown(t: TableResult, s: SessionInfo, plot?: string): 
           r.record?.status === "failed" ? " failed" : r.record ? "" : " pending"
         }`
       ).join(" ")
-      : "not trained";
+      : s.variants === "all" ? "not trained" : "full only";
     out.push(`| ${v.variant.label} | ${cells.join(" | ")} | ${cpu} | ${runs} |`);
   }
   out.push(
     "",
     "CPU-scale model: the training model with the dataset's classes. DDetect's box branch keeps at least 4 x reg_max = 64 channels at any width, so at small widths the head dominates and the variants differ less in size than at 640.",
   );
-  if (plot) out.push("", `![${a.title}](${plot})`);
+  if (plots.bars) out.push("", `![${a.title}](${plots.bars})`);
+  if (plots.curves) {
+    out.push("", "Validation mAP50-95 at each evaluation (mean ± std over seeds; [SVG](curves.svg)):", "", `![training curves](${plots.curves})`);
+  }
   // Ordering.
-  out.push("", "## Ordering check (AP, pairs within a group)", "");
+  out.push("", "## Ordering check (AP, pairs the paper orders within a group)", "");
+  out.push(
+    "Per seed, the better variant (by the paper) minus the other; with the same seed both saw the same batches and augmentations. " +
+      "The pair holds (or is reversed) when the 95 % t interval of the mean paired difference excludes 0; otherwise it is a tie.",
+    "",
+  );
   for (const g of t.groups) {
     if (!g.pairs.length) continue;
     out.push(`**${g.group}** — best: paper ${g.paperBest ?? "–"}, ours ${g.oursBest ?? "–"}.`, "");
-    out.push("| pair | paper Δ | ours Δ | spread | outcome |", "|---|---|---|---|---|");
+    out.push("| pair (paper: first > second) | paper Δ | ours Δ (mean, 95 % interval) | per seed | seeds | outcome |", "|---|---|---|---|---|---|");
     for (const p of g.pairs) {
-      out.push(
-        `| ${p.a} vs ${p.b} | ${sgn(p.paperDiff)} | ${f2(p.ours.diff)} | ${f2(p.ours.spread)} | ${p.outcome}${
-          p.ours.clear ? " (clear)" : ""
-        } |`,
-      );
+      const d = p.diff;
+      const iv = d.n > 1 ? `${f2(d.mean)} [${f2(d.lo)}, ${f2(d.hi)}]` : d.n ? `${f2(d.mean)} (1 seed)` : "–";
+      out.push(`| ${p.better} vs ${p.worse} | +${p.paperDiff.toFixed(1)} | ${iv} | ${d.diffs.map(f2).join(", ") || "–"} | ${d.n} | ${p.outcome} |`);
     }
     out.push("");
   }

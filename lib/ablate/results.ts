@@ -1,23 +1,16 @@
 /**
  * Results of one ablation table as data: per variant the counts at 640 against the paper's columns,
  * the check that removing the auxiliary branches gives the base GELAN, the runs of every seed and the
- * mean / spread of each metric; per comparison group whether the paper's AP ordering holds. Pure.
+ * mean / spread of each metric; per comparison group every pair the paper orders, judged by the mean
+ * paired (same-seed) AP difference and its 95 % t interval (lib/stats/paired.ts). Pure.
  * @module
  */
 import type { Cost } from "../graph/summary.ts";
 import type { Entry } from "./plan.ts";
 import type { RunRecord } from "./runner.ts";
 import { type Ablation, type Metric, METRICS, type Variant } from "./spec.ts";
-import {
-  best,
-  checkPairs,
-  type OrderingSummary,
-  orderingVerdict,
-  type PairCheck,
-  summarize,
-  type Summary,
-  tallyPairs,
-} from "../stats/stats.ts";
+import { best, summarize, type Summary } from "../stats/stats.ts";
+import { type PairVerdict, pairVerdicts, tableVerdict, type TableVerdict } from "../stats/paired.ts";
 import { checkCount, type CountCheck, type VariantCounts } from "./variants.ts";
 
 /** One seed's run of a variant. */
@@ -44,8 +37,7 @@ export interface VariantResult {
 /** Ordering of one comparison group (on AP). */
 export interface GroupResult {
   group: string;
-  pairs: PairCheck[];
-  tally: OrderingSummary;
+  pairs: PairVerdict[];
   paperBest?: string;
   oursBest?: string;
 }
@@ -55,8 +47,8 @@ export interface TableResult {
   ablation: Ablation;
   variants: VariantResult[];
   groups: GroupResult[];
-  tally: OrderingSummary;
-  verdict: ReturnType<typeof orderingVerdict>;
+  verdict: TableVerdict;
+  /** Fewest finished seeds of a trained variant. */
   seeds: number;
   /** Highest mean AP of the table's variants (NaN before training). */
   maxAp: number;
@@ -77,6 +69,11 @@ export interface VariantInputs {
 export const MIN_AP = 0.5;
 
 const pct = (x: number) => (x < 0 ? NaN : x);
+
+/** AP of the finished runs of a variant by seed. */
+function apBySeed(v: VariantResult): Map<number, number> {
+  return new Map(v.runs.filter((r) => r.record?.status === "done" && r.record.metrics).map((r) => [r.seed, pct(r.record!.metrics!.ap)]));
+}
 
 /** Assemble a table's results from counts, plan entries and run records. */
 export function tableResult(
@@ -115,43 +112,35 @@ export function tableResult(
   const groups: GroupResult[] = [];
   for (const g of new Set(a.variants.map((v) => v.group))) {
     const vs = variants.filter((r) => r.variant.group === g && r.runs.length);
-    const pairs = checkPairs(
-      vs.map((r) => ({ id: r.variant.id, paper: r.variant.paper.ap, ours: r.metrics.ap })),
-    );
+    const pairs = pairVerdicts(vs.map((r) => ({ id: r.variant.id, paper: r.variant.paper.ap, values: apBySeed(r) })));
     groups.push({
       group: g,
       pairs,
-      tally: tallyPairs(pairs),
       paperBest: best(vs.map((r) => ({ id: r.variant.id, value: r.variant.paper.ap ?? NaN }))),
       oursBest: best(vs.map((r) => ({ id: r.variant.id, value: r.metrics.ap.mean }))),
     });
   }
-  const tally = tallyPairs(groups.flatMap((g) => g.pairs));
   const seeds = Math.min(...variants.filter((r) => r.runs.length).map((r) => r.metrics.ap.n), Infinity);
   const countRows = variants.filter((r) => r.checks.params || r.checks.gflops).length;
   const countMismatches =
     variants.filter((r) => r.checks.params?.match === false || r.checks.gflops?.match === false).length;
-  const nSeeds = Number.isFinite(seeds) ? seeds : 0;
   const aps = variants.map((r) => r.metrics.ap.mean).filter(Number.isFinite);
   const maxAp = aps.length ? Math.max(...aps) : NaN;
-  let verdict = orderingVerdict(tally, nSeeds);
+  let verdict = tableVerdict(groups.flatMap((g) => g.pairs));
   if (aps.length && maxAp < MIN_AP) {
     verdict = {
-      holds: "untested",
-      confidence: "low",
-      line: `every mean AP is below ${MIN_AP} (max ${
-        maxAp.toFixed(2)
-      }): the runs are too short to separate the variants (${verdict.line})`,
+      ...verdict,
+      summary: "untested",
+      line: `every mean AP is below ${MIN_AP} (max ${maxAp.toFixed(2)}): the runs are too short to separate the variants (${verdict.line})`,
     };
   }
   return {
     ablation: a,
     variants,
     groups,
-    tally,
     verdict,
     maxAp,
-    seeds: nSeeds,
+    seeds: Number.isFinite(seeds) ? seeds : 0,
     countMismatches,
     countRows,
   };

@@ -46,6 +46,18 @@ export interface TrainContext {
   dir: string;
   /** Call after every epoch (0-based epoch just finished). */
   onEpoch(epoch: number): void;
+  /** True once the session's time is up (`--max-minutes`): stop at the next checkpoint and throw {@link RunStopped}. */
+  shouldStop(): boolean;
+  /** The session's deadline (ms since the epoch; Infinity without one), for child processes. */
+  deadline: number;
+}
+
+/** Thrown by a train function that stopped at the session's deadline: resumable, no record is written. */
+export class RunStopped extends Error {
+  constructor(what: string) {
+    super(`${what}: stopped at the session's time limit (resumable)`);
+    this.name = "RunStopped";
+  }
 }
 
 /** Runs one job; throws on failure. */
@@ -53,7 +65,7 @@ export type TrainFn = (job: Job, ctx: TrainContext) => Promise<RunMetrics>;
 
 /** A progress event. */
 export interface Progress {
-  kind: "skip" | "start" | "epoch" | "done" | "fail";
+  kind: "skip" | "start" | "epoch" | "done" | "fail" | "stop";
   job: Job;
   epoch?: number;
   error?: string;
@@ -74,6 +86,11 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** Run again jobs whose record says "failed" (default true). */
   retryFailed?: boolean;
+  /**
+   * Start no job after this time (ms since the epoch) and ask running ones to stop at their next
+   * checkpoint (`--max-minutes`); the next session resumes them. Default: no limit.
+   */
+  deadline?: number;
 }
 
 /** Folder of a job. */
@@ -124,6 +141,7 @@ class Clock {
  */
 export async function runJobs(jobs: readonly Job[], o: RunOptions): Promise<Map<string, RunRecord>> {
   const lanes = Math.max(1, Math.floor(o.jobs ?? 1));
+  const deadline = o.deadline ?? Infinity;
   const records = new Map<string, RunRecord>();
   const clock = new Clock(1, jobs.reduce((s, j) => s + j.cost, 0), Math.min(lanes, jobs.length || 1));
   let finished = 0;
@@ -159,6 +177,8 @@ export async function runJobs(jobs: readonly Job[], o: RunOptions): Promise<Map<
           tick((epoch + 1) / job.settings.epochs);
           emit("epoch", job, { epoch });
         },
+        shouldStop: () => Date.now() > deadline,
+        deadline,
       });
       tick(1);
       rec = {
@@ -169,6 +189,10 @@ export async function runJobs(jobs: readonly Job[], o: RunOptions): Promise<Map<
         finished: new Date().toISOString(),
       };
     } catch (e) {
+      if (e instanceof RunStopped) {
+        emit("stop", job);
+        return;
+      }
       tick(1);
       const error = (e as Error).message ?? String(e);
       rec = {
@@ -186,7 +210,7 @@ export async function runJobs(jobs: readonly Job[], o: RunOptions): Promise<Map<
   };
   let next = 0;
   const lane = async () => {
-    while (next < todo.length) await runOne(todo[next++]);
+    while (next < todo.length && Date.now() <= deadline) await runOne(todo[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(lanes, todo.length) }, lane));
   return records;
@@ -208,6 +232,8 @@ export function progressLine(p: Progress): string {
       return `${head} ${what}: epoch ${p.epoch! + 1}/${p.job.settings.epochs} · ETA ${eta}`;
     case "done":
       return `${head} ${what}: done · ETA ${eta}`;
+    case "stop":
+      return `${head} ${what}: stopped at the time limit, resumes next session`;
     default:
       return `${head} ${what}: FAILED (${p.error}) · ETA ${eta}`;
   }

@@ -2,7 +2,8 @@
  * One ablation session (the I/O around lib/ablate): counts of every variant at 640 against the paper,
  * the run plan of the selected tables and figures under a preset, the runs (resumed: finished runs are
  * not repeated), and the outputs `out/<table>/{results.md,results.csv,runs.csv,plot.svg}`, the
- * figures' folders and `out/report.md` linking everything. The train function is injected (the CLI
+ * figures' folders and `out/report.md` linking everything; per table also `curves.{svg,png}` (mAP50-95
+ * at each evaluation, mean over seeds, one line per variant). The train function is injected (the CLI
  * passes real training; tests a fake).
  * @module
  */
@@ -19,6 +20,11 @@ import { buildConfig, countsOf, scaledConfig, specOf, variantConfig } from "./va
 import { summarizeModel } from "../graph/summary.ts";
 import { writeAtomic } from "../io/atomic.ts";
 import { recordedJobs } from "./collect.ts";
+import { trainingCurves } from "./curves.ts";
+import { errorBarPlotSvg } from "../viz/measure_plot.ts";
+import { svgToPng } from "../viz/plots.ts";
+import { parseResultsCsv } from "../train/run_files.ts";
+import type { EpochRow } from "../train/types.ts";
 
 /** Options of {@link runAblate}. */
 export interface AblateOptions {
@@ -26,6 +32,9 @@ export interface AblateOptions {
   /** The tables and figures to reproduce (the registry `experiments/mod.ts` selects them by name). */
   experiments: { tables: readonly Ablation[]; figures: readonly Figure[] };
   seeds?: number[];
+  /** Optimizer steps of every run (default: the preset's). */
+  steps?: number;
+  /** Epochs of every run instead of steps (`--epochs`). */
   epochs?: number;
   /** Dataset YAML and its numbers of training and validation images. */
   data: { path: string; trainImages: number; valImages?: number; nc?: number };
@@ -39,6 +48,8 @@ export interface AblateOptions {
   conf?: number;
   /** Only these variant ids per table (`--variants table2:csp,conv`). */
   only?: Record<string, string[]>;
+  /** Start no run after this time and stop running ones at their next checkpoint (ms since the epoch; `--max-minutes`). */
+  deadline?: number;
   /** Train nothing: report only the runs that have a record (`--collect`). */
   collect?: boolean;
   log?: (line: string) => void;
@@ -102,13 +113,14 @@ export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
   const p = o.preset;
   const tables = [...o.experiments.tables], figures = [...o.experiments.figures];
   const seeds = o.seeds ?? p.seeds;
-  const epochs = o.epochs ?? p.epochs;
+  const nb = Math.ceil(Math.max(o.data.trainImages, 1) / p.batch);
+  const epochs = o.epochs ?? Math.max(1, Math.round((o.steps ?? p.steps) / nb));
   const settings: RunSettings = {
     data: o.data.path,
     epochs,
     batch: p.batch,
     img: p.img,
-    hyp: p.hyp,
+    hyp: { ...p.hyp, warmup_epochs: Math.round((p.warmupSteps / nb) * 1e4) / 1e4 },
     closeMosaic: Math.min(p.closeMosaic, Math.max(0, epochs - 1)),
     nbs: p.nbs,
     noval: p.noval,
@@ -146,17 +158,18 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
     }; ` +
       `${plan.jobs.length} unique runs for ${plan.entries.length} (table, variant, seed) cells; seeds ${
         seeds.join(",")
-      }, ${settings.epochs} epochs, ${settings.img} px`,
+      }, ${settings.epochs * Math.ceil(Math.max(o.data.trainImages, 1) / settings.batch)} steps (${settings.epochs} epochs of ${o.data.trainImages} images), ${settings.img} px`,
   );
   await Deno.mkdir(o.out, { recursive: true });
-  const kinds = { skip: 0, done: 0, fail: 0 };
+  const kinds = { skip: 0, done: 0, fail: 0, stop: 0 };
   const records = await runJobs(o.collect ? await recordedJobs(o.out, plan.jobs) : plan.jobs, {
     root: o.out,
     train: o.train,
     jobs: o.jobs ?? 1,
     retryFailed: !o.collect,
+    deadline: o.deadline,
     onProgress: (ev) => {
-      if (ev.kind === "skip" || ev.kind === "done" || ev.kind === "fail") kinds[ev.kind]++;
+      if (ev.kind !== "start" && ev.kind !== "epoch") kinds[ev.kind]++;
       log(`[ablate] ${progressLine(ev)}`);
     },
   });
@@ -165,6 +178,10 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
     description: p.description,
     seeds,
     epochs: settings.epochs,
+    steps: settings.epochs * Math.ceil(Math.max(settings.trainImages, 1) / settings.batch),
+    trainImages: settings.trainImages,
+    valImages: settings.valImages ?? 0,
+    variants: p.variants,
     batch: settings.batch,
     img: settings.img,
     scale: p.scale,
@@ -192,14 +209,18 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
       values: v.runs.map((r) => r.record?.metrics?.ap ?? NaN).filter(Number.isFinite),
     }));
     await writeAtomic(`${dir}/plot.svg`, barChartSvg(a.title, "AP", rows));
-    await writeAtomic(`${dir}/results.md`, resultsMarkdown(t, session, "plot.svg"));
+    const curves = errorBarPlotSvg(trainingCurves(t, await runRows(o.out, t), session.steps / settings.epochs));
+    await writeAtomic(`${dir}/curves.svg`, curves);
+    await writeAtomic(`${dir}/curves.png`, await svgToPng(curves));
+    await writeAtomic(`${dir}/results.md`, resultsMarkdown(t, session, { bars: "plot.svg", curves: "curves.png" }));
     await writeAtomic(`${dir}/results.csv`, resultsCsv(t));
     await writeAtomic(`${dir}/runs.csv`, runsCsv(t));
   }
   const figOut: Record<string, FigureOutcome> = {};
   for (const f of figures) figOut[f.name] = await runFigure(f, o, plan.entries, records, settings, log);
   const wallSeconds = (performance.now() - t0) / 1000;
-  Object.assign(session, { wallSeconds, trained: kinds.done, skipped: kinds.skip, failed: kinds.fail });
+  const pending = plan.jobs.length - kinds.done - kinds.skip - kinds.fail;
+  Object.assign(session, { wallSeconds, trained: kinds.done, skipped: kinds.skip, failed: kinds.fail, pending });
   const logPath = `${o.out}/sessions.jsonl`;
   const history = (await Deno.readTextFile(logPath).catch(() => "")).split("\n").filter(Boolean)
     .map((l) => JSON.parse(l) as SessionLog);
@@ -252,6 +273,16 @@ async function runFigure(
   } catch (e) {
     return { status: "failed", line: (e as Error).message };
   }
+}
+
+/** The per-epoch rows (results.csv) of a table's runs that have them, by run key. */
+async function runRows(out: string, t: TableResult): Promise<Map<string, EpochRow[]>> {
+  const rows = new Map<string, EpochRow[]>();
+  for (const r of t.variants.flatMap((v) => v.runs)) {
+    const text = await Deno.readTextFile(`${jobDir(out, r.key)}/results.csv`).catch(() => "");
+    if (text) rows.set(r.key, parseResultsCsv(text));
+  }
+  return rows;
 }
 
 /** Jobs of a plan that a session would still have to run (no done record). */

@@ -1,6 +1,6 @@
 /**
- * The session report `report.md`: settings, one line per table (does the paper's ordering hold, how
- * confident, do the counts match) and per figure, with links. Pure string functions.
+ * The session report `report.md`: settings, one line per table (how many of the pairs the paper orders
+ * hold, are reversed or tie, with how many seeds; do the counts match) and per figure, with links. Pure string functions.
  * @module
  */
 import type { Figure, FigureOutcome } from "./spec.ts";
@@ -16,14 +16,16 @@ export function tableLine(t: TableResult, link: string): string {
   const main = t.variants.filter((v) => v.main).length;
   const mainOk = t.variants.filter((v) => v.main?.ok).length;
   const strip = main ? ` Auxiliary branches removed = base GELAN: ${mainOk}/${main}.` : "";
-  return `- [${t.ablation.title}](${link}) — paper ordering holds: **${t.verdict.holds}** (confidence ${t.verdict.confidence}): ${t.verdict.line}.${counts}${strip}`;
+  return `- [${t.ablation.title}](${link}) — paper ordering: **${t.verdict.summary}** — ${t.verdict.line}.${counts}${strip}`;
 }
 
 /** Wall time lines: this session, and the earlier sessions that trained runs in the same folder. */
 export function wallLine(s: SessionInfo): string {
   const now = `- This session: wall time ${formatDuration(s.wallSeconds ?? NaN)}; runs trained ${
     s.trained ?? 0
-  }, reused from earlier sessions ${s.skipped ?? 0}, failed ${s.failed ?? 0}.`;
+  }, reused from earlier sessions ${s.skipped ?? 0}, failed ${s.failed ?? 0}.${
+    s.pending ? ` ${s.pending} runs not finished at the time limit: the same command goes on where this one stopped.` : ""
+  }`;
   const past = (s.history ?? []).filter((h) => h.trained > 0).map((h) =>
     `- Session ${h.date} (${h.preset}: ${h.tables.join(", ")}): wall time ${
       formatDuration(h.wallSeconds)

@@ -77,6 +77,11 @@ export interface Ablation {
   variants: Variant[];
   /** Variant ids trained by the smoke preset (default: the first two of the first group). */
   smoke?: string[];
+  /**
+   * Variant ids the quick preset trains (default: every buildable variant): a representative subset
+   * whose pairs the paper orders, chosen so that runs are shared across tables; the rest is "full only".
+   */
+  quick?: string[];
   /** Interpretation notes (where the paper leaves a variant undefined), printed in the report. */
   notes: string[];
 }
@@ -154,11 +159,11 @@ export function validateAblation(a: Ablation): void {
       throw new SyntaxError(`${where}: unknown metric "${m}" (expected one of ${METRICS.join(", ")})`);
     }
   }
-  for (const id of a.smoke ?? []) {
-    if (!seen.has(id)) {
-      throw new SyntaxError(
-        `${where}: smoke variant "${id}" is not a variant id (have ${[...seen].join(", ")})`,
-      );
+  for (const [kind, ids] of [["smoke", a.smoke], ["quick", a.quick]] as const) {
+    for (const id of ids ?? []) {
+      if (!seen.has(id)) {
+        throw new SyntaxError(`${where}: ${kind} variant "${id}" is not a variant id (have ${[...seen].join(", ")})`);
+      }
     }
   }
 }
@@ -167,4 +172,9 @@ export function validateAblation(a: Ablation): void {
 export function smokeVariants(a: Ablation): Variant[] {
   if (a.smoke) return a.variants.filter((v) => a.smoke!.includes(v.id));
   return a.variants.filter((v) => v.base !== null).slice(0, 2);
+}
+
+/** The variants the quick preset trains: `a.quick`, else every buildable variant. */
+export function quickVariants(a: Ablation): Variant[] {
+  return a.variants.filter((v) => v.base !== null && (!a.quick || a.quick.includes(v.id)));
 }

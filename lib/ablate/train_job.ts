@@ -17,7 +17,7 @@ import { disposeWeights } from "../graph/weights.ts";
 import { createLoader, loadDataset } from "../data/mod.ts";
 import { type AreaRule, cocoStats } from "./coco_stats.ts";
 import type { Job } from "./plan.ts";
-import type { RunMetrics, TrainContext, TrainFn } from "./runner.ts";
+import { type RunMetrics, RunStopped, type TrainContext, type TrainFn } from "./runner.ts";
 import { pathExists } from "../io/exists.ts";
 
 /** Options of the real train function. */
@@ -59,7 +59,9 @@ export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions =
       nbs: s.nbs,
       noval: s.noval,
       onEpoch: (row) => ctx.onEpoch(row.epoch),
+      shouldStop: ctx.shouldStop,
     });
+    if (res.stopped) throw new RunStopped(`run ${job.key}`);
     rows = res.rows;
   }
   const model = await loadModel(`${dir}/weights/best.safetensors`);
@@ -99,6 +101,9 @@ export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions =
   }
 }
 
+/** Exit status of a `--run-job` child that stopped at the deadline (resumable). */
+export const STOPPED_EXIT = 75;
+
 /** The in-process train function. */
 export function inProcessTrain(o: TrainJobOptions = {}): TrainFn {
   return (job, ctx) => trainJob(job, ctx, o);
@@ -107,10 +112,10 @@ export function inProcessTrain(o: TrainJobOptions = {}): TrainFn {
 /**
  * A train function that runs each job in its own `deno run -A cli/ablate.ts --run-job <dir>/job.json`
  * process (for `--jobs N`): epochs are reported through the child's stdout (`epoch N` lines), metrics
- * through `<dir>/metrics.json`.
+ * through `<dir>/metrics.json`; a child stopped at the session's deadline exits with {@link STOPPED_EXIT}.
  */
 export function subprocessTrain(o: TrainJobOptions & { backend?: string } = {}): TrainFn {
-  return async (_job, ctx) => {
+  return async (job, ctx) => {
     const cli = new URL("../../cli/ablate.ts", import.meta.url).pathname;
     const args = [
       "run",
@@ -122,6 +127,7 @@ export function subprocessTrain(o: TrainJobOptions & { backend?: string } = {}):
       o.areaRule ?? "terciles",
     ];
     if (o.backend) args.push("--backend", o.backend);
+    if (Number.isFinite(ctx.deadline)) args.push("--deadline", String(ctx.deadline));
     if (o.conf !== undefined) args.push("--conf", String(o.conf));
     const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" }).spawn();
     const errChunks: string[] = [];
@@ -140,6 +146,7 @@ export function subprocessTrain(o: TrainJobOptions & { backend?: string } = {}):
     }
     const status = await child.status;
     await readErr;
+    if (status.code === STOPPED_EXIT) throw new RunStopped(`run ${job.key}`);
     if (!status.success) {
       const tail = errChunks.join("").trim().split("\n").slice(-3).join(" | ");
       throw new Error(`training process exited with ${status.code}: ${tail}`);

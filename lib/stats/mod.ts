@@ -5,3 +5,4 @@
  */
 export * from "./stats.ts";
 export * from "./bootstrap.ts";
+export * from "./paired.ts";

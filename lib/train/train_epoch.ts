@@ -24,7 +24,7 @@ export interface EpochOptions {
   epoch: number;
   mosaic: boolean;
   cfg: StepConfig;
-  opts: Pick<TrainRunOptions, "batch" | "img" | "seed" | "epochs">;
+  opts: Pick<TrainRunOptions, "batch" | "img" | "seed" | "epochs" | "onBatch">;
   loader: LoaderFn;
   log: EpochConsole;
   /** Receives the loader's warnings (an image that cannot be decoded is left out). */
@@ -61,6 +61,7 @@ export async function runEpoch(start: TrainState, ds: Dataset, e: EpochOptions):
     for await (const batch of batches) {
       let r;
       try {
+        e.opts.onBatch?.(batch, { epoch, index: i });
         r = trainStep(state, batch, { epoch, batch: i, ni: i + nb * epoch }, cfg);
       } finally {
         batch.images.dispose();

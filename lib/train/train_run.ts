@@ -162,6 +162,7 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
   const { patience } = withTrainDefaults(o);
   log.info(`Image sizes ${o.img} train, ${o.img} val\nLogging results to ${dir}\nStarting training for ${o.epochs} epochs...`);
   if (rows.length) await recordEpoch(dir, rows); // a resumed run may have been stopped before writing them
+  let stopped = false;
   try {
     for (let epoch = p.startEpoch; epoch < o.epochs; epoch++) {
       if (rows.length && rows[rows.length - 1].epoch - bestRow(rows).epoch >= patience) {
@@ -189,9 +190,17 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
       await saveCheckpoint(`${dir}/weights`, { spec, state, groups: cfg.groups, meta, isBest });
       await recordEpoch(dir, rows, lossNames(spec));
       o.onEpoch?.(row);
+      if (epoch < o.epochs - 1 && opts.shouldStop?.()) {
+        stopped = true;
+        break;
+      }
     }
   } finally {
     releaseState(state);
+  }
+  if (stopped) {
+    log.info(`Stopped after epoch ${rows[rows.length - 1].epoch}: resume with --resume (${dir})`);
+    return { dir, rows, best: bestRow(rows), seconds: (performance.now() - t0) / 1000, stopped };
   }
   const hours = (performance.now() - t0) / 3.6e6;
   log.info(`\n${rows.length - p.meta.rows.length} epochs completed in ${hours.toFixed(3)} hours.`);

@@ -3,6 +3,7 @@
  * notebooks: options in, per-epoch metrics and the run folder out.
  * @module
  */
+import type { Batch } from "../data/types.ts";
 
 /** Options of one training run (flags of `deno task train`). */
 export interface TrainRunOptions {
@@ -46,6 +47,13 @@ export interface TrainRunOptions {
   lhg?: boolean;
   /** Callback per epoch (progress for notebooks / the ablation runner). */
   onEpoch?: (row: EpochRow) => void;
+  /**
+   * Asked after each epoch's checkpoint (not after the last): true stops the run there, resumable, and
+   * the result says `stopped` (the ablation runner's `--max-minutes`).
+   */
+  shouldStop?: () => boolean;
+  /** Sees every training batch (as the loader made it, augmented) before its step, with its epoch and index. */
+  onBatch?: (b: Batch, at: { epoch: number; index: number }) => void;
   /** Silence the console progress bar. */
   quiet?: boolean;
 }
@@ -75,4 +83,6 @@ export interface TrainRunResult {
   best: EpochRow;
   /** Seconds of wall time. */
   seconds: number;
+  /** The run stopped early at `shouldStop` (resumable; no final validation yet). */
+  stopped?: boolean;
 }

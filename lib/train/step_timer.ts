@@ -1,0 +1,67 @@
+/**
+ * Timing of training steps on a synthetic batch (random images, two boxes each): the measurement
+ * behind `deno task bench train` and the ablation plan's time estimates. One untimed step first
+ * (kernels compile, buffers are allocated), then `steps` timed ones.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ModelSpec } from "../graph/spec.ts";
+import { initWeights } from "../graph/init.ts";
+import { paramGroups } from "../optim/param_groups.ts";
+import { DEFAULT_HYP } from "./hyp.ts";
+import { initTrainState, releaseState, trainStep } from "./train_step.ts";
+
+/** Random images with two boxes per image (the loss needs targets), classes below `nc`. */
+export function syntheticBatch(batch: number, img: number, nc: number): { images: tf.Tensor4D; targets: Float32Array } {
+  const t: number[] = [];
+  for (let b = 0; b < batch; b++) t.push(b, b % nc, 0.3, 0.4, 0.2, 0.3, b, (7 * b + 3) % nc, 0.65, 0.6, 0.4, 0.35);
+  return { images: tf.randomUniform([batch, img, img, 3], 0, 1, "float32", 5) as tf.Tensor4D, targets: Float32Array.from(t) };
+}
+
+/** Seconds of each timed step, and the peak resident memory seen. */
+export interface StepTimes {
+  seconds: number[];
+  peakRssBytes: number;
+}
+
+/**
+ * Time `steps` training steps of `spec` at batch `batch`, `img` px (after one untimed step).
+ * @example
+ * ```ts
+ * import { buildModelSpec, loadModelConfig } from "../../mod.ts";
+ * const spec = buildModelSpec(await loadModelConfig("gelan-t"), { nc: 10 });
+ * const { seconds } = timeTrainSteps(spec, { batch: 2, img: 64, steps: 2 });
+ * ```
+ */
+export function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: number; steps: number }): StepTimes {
+  const weights = initWeights(spec, { seed: 0 });
+  const groups = paramGroups(weights);
+  let state = initTrainState(weights, groups);
+  const cfg = {
+    spec, groups, weightDecay: 5e-4,
+    schedule: { hyp: { ...DEFAULT_HYP }, epochs: 100, batch: o.batch, batchesPerEpoch: 1000, nbs: o.batch },
+  };
+  const data = syntheticBatch(o.batch, o.img, spec.nc);
+  const seconds: number[] = [];
+  let peakRssBytes = Deno.memoryUsage().rss;
+  try {
+    for (let r = 0; r <= o.steps; r++) {
+      const t0 = performance.now();
+      const res = trainStep(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
+      releaseState(state, res.state);
+      state = res.state;
+      if (r > 0) seconds.push((performance.now() - t0) / 1000);
+      peakRssBytes = Math.max(peakRssBytes, Deno.memoryUsage().rss);
+    }
+  } finally {
+    releaseState(state);
+    data.images.dispose();
+  }
+  return { seconds, peakRssBytes };
+}
+
+/** Median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
