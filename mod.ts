@@ -142,6 +142,17 @@ export {
   summarizePaths,
 } from "./lib/ib/mod.ts";
 
+// Statistics of seeds: summaries, paired verdicts (the ablations), the crossed bootstrap (the IB figures).
+export {
+  crossedMeanInterval,
+  pairedDifference,
+  type PairVerdict,
+  pairVerdicts,
+  summarize,
+  tableVerdict,
+  tQuantile,
+} from "./lib/stats/mod.ts";
+
 // Golden-parity cases against the official PyTorch code.
 export { CASE_HANDLERS, CORRUPT_SIDECAR, listCases, runCase } from "./lib/golden/runner.ts";
 export type { CaseReport, TensorCheck } from "./lib/golden/types.ts";
