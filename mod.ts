@@ -71,6 +71,10 @@ export {
 export { assignTargets, bboxIou, computeLoss, type LossOptions, type LossResult } from "./lib/loss/mod.ts";
 export { apPerClass, cocoEvaluate, fitness, nonMaxSuppression } from "./lib/eval/mod.ts";
 
+// YOLOv7 (anchor-based, Table 6's first row): IDetect with implicit layers and ComputeLossOTA.
+export { decodeIDetect } from "./lib/head/mod.ts";
+export { yolov7Loss, type Yolov7LossResult } from "./lib/loss/mod.ts";
+
 // Weights files: safetensors and PyTorch checkpoints read safely.
 export { loadWeightsFile, readSafetensors, readTorchCheckpoint, writeSafetensors } from "./lib/io/mod.ts";
 

@@ -10,6 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { gatherRows } from "../nn/gather_rows.ts";
 import { bboxIou } from "./bbox_iou.ts";
 import { stopGradient } from "./stop_gradient.ts";
 import { findCandidates, type LevelGeometry } from "./yolov7_candidates.ts";
@@ -123,7 +124,7 @@ export function yolov7Loss(
       const tobj = new Float32Array(batch * v.h * v.w * v.na);
       if (n) {
         const idx = Array.from(m.b, (b, k) => ((b * v.h + m.gj[k]) * v.w + m.gi[k]) * v.na + m.a[k]);
-        const ps = tf.gather(flat, tf.tensor1d(idx, "int32"));
+        const ps = gatherRows(flat as tf.Tensor2D, idx);
         const [pxy, pwh, , pcls] = tf.split(ps, [2, 2, 1, nc], 1);
         const xy = tf.sub(tf.mul(tf.sigmoid(pxy), 2), 0.5);
         const wh = tf.mul(tf.square(tf.mul(tf.sigmoid(pwh), 2)), tf.tensor2d(m.anchor, [n, 2]));

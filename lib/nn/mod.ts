@@ -10,3 +10,4 @@ export * from "./shape_ops.ts";
 export * from "./conv.ts";
 export * from "./rep_conv_n.ts";
 export * from "./rep_conv.ts";
+export * from "./gather_rows.ts";
