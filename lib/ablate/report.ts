@@ -8,7 +8,7 @@ import type { Preset } from "./presets.ts";
 import { METRIC_TITLES } from "./spec.ts";
 import type { TableResult, VariantResult } from "./results.ts";
 import type { Summary } from "../stats/stats.ts";
-import { HYP_SCRATCH_HIGH } from "../data/hyp.ts";
+import { HYP_SCRATCH_HIGH, HYP_SCRATCH_P5 } from "../data/hyp.ts";
 
 /** One line of `sessions.jsonl`: when a session ran, for how long, and what it trained. */
 export interface SessionLog {
@@ -59,13 +59,19 @@ export function formatSummary(s: Summary): string {
   return s.n > 1 ? `${f2(s.mean)} ± ${f2(s.std)}` : `${f2(s.mean)} (1 seed)`;
 }
 
+/** `key value (official v)` for each override, the official value taken from `table` where it differs. */
+function overrides(hyp: Record<string, number>, table: Record<string, number>): string {
+  return Object.entries(hyp).map(([k, v]) =>
+    `${k} ${v}${table[k] !== undefined && table[k] !== v ? ` (official ${table[k]})` : ""}`
+  ).join(", ") || "none";
+}
+
 /** The settings block of a session. */
 export function settingsMarkdown(s: SessionInfo): string {
   const sc = s.scale;
   const official = HYP_SCRATCH_HIGH as unknown as Record<string, number>;
-  const hyp = Object.entries(s.hyp).map(([k, v]) =>
-    `${k} ${v}${official[k] !== undefined && official[k] !== v ? ` (official ${official[k]})` : ""}`
-  ).join(", ") || "none";
+  const hyp = overrides(s.hyp, official);
+  const p5 = overrides(s.hyp, HYP_SCRATCH_P5 as unknown as Record<string, number>);
   const nb = Math.ceil(Math.max(s.trainImages, 1) / s.batch);
   const warm = Math.round((s.hyp.warmup_epochs ?? official.warmup_epochs) * nb);
   return [
@@ -78,7 +84,7 @@ export function settingsMarkdown(s: SessionInfo): string {
     )} rounded up to a multiple of ${sc.divisor ?? 8}; D_CSP x ${
       sc.depth ?? 1
     }; D_ELAN and the layer graph unchanged.`,
-    `- Hyperparameters: hyp.scratch-high (the anchor-based YOLOv7: hyp.scratch.p5) with ${hyp}. Warm-up: ${Math.max(warm, 100)} steps${
+    `- Hyperparameters: hyp.scratch-high with ${hyp}; the anchor-based YOLOv7 trains with its own hyp.scratch.p5 (ComputeLossOTA's box ${HYP_SCRATCH_P5.box}, cls ${HYP_SCRATCH_P5.cls}, obj ${HYP_SCRATCH_P5.obj}, anchor_t ${HYP_SCRATCH_P5.anchor_t}) under the same overrides: ${p5}. Warm-up: ${Math.max(warm, 100)} steps${
       warm < 100 ? ` (the official floor of 100 iterations applies; ${warm} asked)` : ""
     }. Departures from the official recipe (Sec. 5.1: 500 epochs at 640 px, batch 128 at nominal batch 64): the run length, the image size, the nominal batch ${s.nbs}, and every "(official ...)" value above. Backend ${s.backend}, ${s.jobs} job(s) in parallel.`,
     `- APS/APM/APL: ${
