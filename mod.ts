@@ -72,8 +72,11 @@ export { assignTargets, bboxIou, computeLoss, type LossOptions, type LossResult 
 export { apPerClass, cocoEvaluate, fitness, nonMaxSuppression } from "./lib/eval/mod.ts";
 
 // YOLOv7 (anchor-based, Table 6's first row): IDetect with implicit layers and ComputeLossOTA.
-export { decodeIDetect } from "./lib/head/mod.ts";
-export { yolov7Loss, type Yolov7LossResult } from "./lib/loss/mod.ts";
+export { decodeIDetect, type DecodeIDetectOptions } from "./lib/head/mod.ts";
+export { yolov7Loss, type Yolov7LossOptions, type Yolov7LossResult } from "./lib/loss/mod.ts";
+export { lossNames, objectiveLoss } from "./lib/models/mod.ts";
+export { isAnchorBased } from "./lib/graph/spec.ts";
+export { HYP_SCRATCH_P5 } from "./lib/data/hyp.ts";
 
 // Weights files: safetensors and PyTorch checkpoints read safely.
 export { loadWeightsFile, readSafetensors, readTorchCheckpoint, writeSafetensors } from "./lib/io/mod.ts";
