@@ -66,7 +66,7 @@ await runMain(async () => {
   for (const file of await listSources(values.source)) {
     const t0 = performance.now();
     const image = await decodeImage(file);
-    const d = detectImage(model.spec, model.weights, image, opts);
+    const d = await detectImage(model.spec, model.weights, image, opts);
     const boxes: number[] = Array.from({ length: d.n }, (_, i) => Array.from(d.rows.subarray(6 * i, 6 * i + 4))).flat();
     const labels = Array.from({ length: d.n }, (_, i) => `${names[d.rows[6 * i + 5]]} ${d.rows[6 * i + 4].toFixed(2)}`);
     const colors = Array.from({ length: d.n }, (_, i) => classColor(d.rows[6 * i + 5]));

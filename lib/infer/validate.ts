@@ -13,7 +13,7 @@ import type { Batch, Dataset, Hyp, LoaderOptions } from "../data/types.ts";
 import { forwardModel } from "../models/model.ts";
 import type { ModelSpec } from "../graph/spec.ts";
 import { decodeHead } from "../head/decode.ts";
-import { computeLoss } from "../loss/compute_loss.ts";
+import { assignLoss, computeLoss } from "../loss/compute_loss.ts";
 import { nonMaxSuppression } from "../eval/nms.ts";
 import { processBatch, valIouThresholds } from "../eval/match.ts";
 import { type ApPerClassResult, apPerClass, summarizeApPerClass } from "../eval/metrics.ts";
@@ -131,14 +131,19 @@ export async function validate(
   for await (const batch of opts.loader(dataset, loaderOpts)) {
     const t1 = performance.now();
     const [, h, w] = batch.images.shape;
+    const heads = tf.tidy(() => forwardModel(spec, weights, batch.images).heads);
+    const lossOpts = { nc: spec.nc, strides: spec.strides };
+    // Values are read with await (the assignment too): no synchronous read stalls or breaks a GPU backend.
+    const assignments = opts.losses ?? true ? await assignLoss(heads, batch.targets, lossOpts) : undefined;
     const [pred, items] = tf.tidy((): tf.Tensor[] => {
-      const { heads } = forwardModel(spec, weights, batch.images);
       const pred = decodeHead(heads[heads.length - 1], { strides: spec.strides });
-      if (!(opts.losses ?? true)) return [pred];
-      return [pred, computeLoss(heads, batch.targets, { nc: spec.nc, strides: spec.strides }).items];
+      if (!assignments) return [pred];
+      return [pred, computeLoss(heads, batch.targets, { ...lossOpts, assignments }).items];
     });
-    const predData = { data: pred.dataSync(), shape: pred.shape };
-    if (items) items.dataSync().forEach((v: number, k: number) => (loss[k] += v));
+    tf.dispose(heads);
+    const [predValues, itemValues] = await Promise.all([pred.data(), items?.data()]);
+    const predData = { data: predValues, shape: pred.shape };
+    itemValues?.forEach((v: number, k: number) => (loss[k] += v));
     tf.dispose([pred, ...(items ? [items] : []), batch.images]);
     const t2 = performance.now();
     const dets = nonMaxSuppression(predData, {

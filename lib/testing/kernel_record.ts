@@ -55,9 +55,9 @@ function signature(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrM
 
 /**
  * Run `f` on the current backend (one whose reads are synchronous) and record the first call of each
- * distinct kernel signature. Returns `f`'s result and the calls.
+ * distinct kernel signature (every call with `every`). Returns `f`'s result and the calls.
  */
-export function recordKernels<T>(f: () => T): { result: T; calls: KernelCall[] } {
+export function recordKernels<T>(f: () => T, opts: { every?: boolean } = {}): { result: T; calls: KernelCall[] } {
   const engine = tf.engine() as unknown as { runKernel: RunKernel };
   const stock = engine.runKernel;
   const seen = new Set<string>();
@@ -65,7 +65,7 @@ export function recordKernels<T>(f: () => T): { result: T; calls: KernelCall[] }
   engine.runKernel = function (name, inputs, attrs) {
     const out = stock.call(this, name, inputs, attrs);
     const sig = signature(name, inputs, attrs);
-    if (!seen.has(sig)) {
+    if (opts.every || !seen.has(sig)) {
       seen.add(sig);
       const named: Record<string, RecordedTensor> = {};
       for (const [k, t] of Object.entries(inputs)) if (t) named[k] = plain(t);
