@@ -97,7 +97,18 @@ export {
   trainStep,
 } from "./lib/train/mod.ts";
 export { initEma, initSgd, paramGroups, sgdStep, updateEma } from "./lib/optim/mod.ts";
-export { detectImage, validate, type ValResult } from "./lib/infer/mod.ts";
+export { detectImage, drawDetections, validate, type ValResult } from "./lib/infer/mod.ts";
+
+// Models leave the project: ONNX, official .pt, safetensors.
+export {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  type ExportOptions,
+  exportModel,
+  exportOnnx,
+  inferenceModel,
+  torchCheckpointBytes,
+} from "./lib/export/mod.ts";
 
 // Pictures: boxes, grids, plots, heatmaps.
 export {
@@ -114,7 +125,10 @@ export {
 // Information-bottleneck analysis (paper Sec. 3) and Fig. 7's maps.
 export {
   buildConvGraph,
+  DEPTH_MEASURES,
+  depthPlots,
   figureGrid,
+  formatDepth,
   gradientPathTable,
   type IbResult,
   type IbRow,
@@ -129,5 +143,5 @@ export {
 } from "./lib/ib/mod.ts";
 
 // Golden-parity cases against the official PyTorch code.
-export { CASE_HANDLERS, listCases, runCase } from "./lib/golden/runner.ts";
+export { CASE_HANDLERS, CORRUPT_SIDECAR, listCases, runCase } from "./lib/golden/runner.ts";
 export type { CaseReport, TensorCheck } from "./lib/golden/types.ts";

@@ -5,7 +5,9 @@
  * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStep`:
  *   train-mode forward, dual/single loss, backward, clip, SGD, EMA, BatchNorm statistics; an optimizer step
  *   every iteration), median and spread after one warm-up step, images/s, GFLOP/s counted as 3 x the
- *   training graph's forward FLOPs, and the peak resident memory.
+ *   training graph's forward FLOPs, and the peak resident memory. `--width F` applies the ablations'
+ *   scaling rule to the configs, `--nc N` sets the classes, `--threads N` the native backend's threads.
+ * - `compare`: ours beside PyTorch on the same YAML, interleaved (cli/bench_compare.ts).
  * A benchmark prints figures; it asserts nothing.
  * @module
  */
@@ -20,7 +22,8 @@ import { disposeWeights } from "../lib/graph/weights.ts";
 import { predict } from "../lib/models/model.ts";
 import { summarizeModel } from "../lib/graph/summary.ts";
 import { runMain, setupBackend } from "./_common.ts";
-import { imgFlag, intFlag } from "./args.ts";
+import { imgFlag, intFlag, numberFlag } from "./args.ts";
+import { benchCompare, benchSpec, setThreads } from "./bench_compare.ts";
 import { paramGroups } from "../lib/optim/mod.ts";
 import { DEFAULT_HYP, initTrainState, releaseState, trainStep } from "../lib/train/mod.ts";
 
@@ -41,6 +44,12 @@ interface TrainRow extends TimedRow {
   mode: "train";
   images_per_s: number;
   peak_rss_mb: number;
+  threads: number;
+  /** The ablation width multiple applied to the config (1: as shipped). */
+  width: number;
+  gflop_per_step: number;
+  /** How the step ran: the plain tfjs path. */
+  path: "tfjs";
 }
 
 /** Random images with two boxes per image (the loss needs targets), classes below `nc`. */
@@ -50,8 +59,12 @@ function syntheticBatch(batch: number, img: number, nc: number): { images: tf.Te
   return { images: tf.randomUniform([batch, img, img, 3], 0, 1, "float32", 5) as tf.Tensor4D, targets: Float32Array.from(t) };
 }
 
-async function benchTrain(name: string, img: number, batch: number, runs: number, json: boolean): Promise<TrainRow> {
-  const spec = buildModelSpec(await loadModelConfig(name));
+async function benchTrain(
+  name: string,
+  o: { img: number; batch: number; runs: number; json: boolean; width: number; nc?: number; threads: number },
+): Promise<TrainRow> {
+  const { img, batch, runs, json } = o;
+  const spec = await benchSpec(name, o);
   const cost = summarizeModel(spec, img);
   const weights = initWeights(spec, { seed: 0 });
   const groups = paramGroups(weights);
@@ -78,10 +91,11 @@ async function benchTrain(name: string, img: number, batch: number, runs: number
     model: name, mode: "train", img, batch, median_s: +m.toFixed(4), min_s: +Math.min(...times).toFixed(4),
     max_s: +Math.max(...times).toFixed(4), runs, images_per_s: +(batch / m).toFixed(3),
     gflops_per_s: +((3 * cost.gflops * batch) / m).toFixed(2), peak_rss_mb: Math.round(peak / 2 ** 20),
+    threads: o.threads, width: o.width, gflop_per_step: +(3 * cost.gflops * batch).toFixed(4), path: "tfjs",
   };
   if (!json) {
     console.log(
-      `${name.padEnd(9)} train ${img}x${img} b${batch}: median ${m.toFixed(3)} s/step (min ${row.min_s}, max ${row.max_s}, ` +
+      `${name.padEnd(9)} train ${img}x${img} b${batch} width ${o.width} ${o.threads}t: median ${m.toFixed(3)} s/step (min ${row.min_s}, max ${row.max_s}, ` +
         `${runs} steps), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, peak RSS ${row.peak_rss_mb} MB`,
     );
   }
@@ -105,11 +119,16 @@ await runMain(async () => {
     allowPositionals: true,
     options: {
       backend: { type: "string" }, json: { type: "boolean" }, models: { type: "string" },
-      img: { type: "string" }, runs: { type: "string", default: "5" }, batch: { type: "string", default: "4" },
+      img: { type: "string" }, runs: { type: "string", default: "5" }, batch: { type: "string" },
+      width: { type: "string" }, nc: { type: "string" }, threads: { type: "string" }, anchor: { type: "string" }, rounds: { type: "string" },
     },
   });
   const mode = positionals[0] ?? "forward";
-  if (!["forward", "train", "ops"].includes(mode)) throw new Error(`Unknown bench mode "${mode}": expected forward, train or ops`);
+  if (!["forward", "train", "ops", "compare"].includes(mode)) {
+    throw new Error(`Unknown bench mode "${mode}": expected forward, train, ops or compare`);
+  }
+  if (mode === "compare") return void (await benchCompare(values));
+  const threads = setThreads(values.threads);
   if (mode === "ops") return void (await benchOps({ backend: values.backend, json: !!values.json, runs: Math.max(intFlag(values.runs, "runs", 1), 20) }));
   const backend = await setupBackend(values.backend);
   const train = mode === "train";
@@ -118,7 +137,12 @@ await runMain(async () => {
   const models = (values.models ?? (train ? "gelan-s,yolov9-s" : "gelan-s,gelan-c")).split(",");
   if (train) {
     const rows: TrainRow[] = [];
-    for (const name of models) rows.push(await benchTrain(name, img, intFlag(values.batch, "batch", 1), runs, !!values.json));
+    const o = {
+      img, batch: intFlag(values.batch ?? "4", "batch", 1), runs, json: !!values.json, threads,
+      width: numberFlag(values.width, "width", { min: 0.01, max: 1 }) ?? 1,
+      nc: numberFlag(values.nc, "nc", { int: true, min: 1 }),
+    };
+    for (const name of models) rows.push(await benchTrain(name, o));
     if (values.json) console.log(JSON.stringify({ backend, results: rows }));
     return;
   }

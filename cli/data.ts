@@ -5,7 +5,8 @@
  *   deno task data check --data D [--split train|val|test|all] [--max-warnings 50] [--json]
  *
  * `mnist-det` generates the default dataset (MNIST digits on photo / texture backgrounds) in the YOLO layout;
- * `check` loads a dataset YAML and prints every label / image problem with file:line and a summary.
+ * `check` loads a dataset YAML and prints every label / image / YAML problem with file:line and a summary per
+ * split, and exits 1 when it found any (0 with `--warn`).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -13,7 +14,7 @@ import * as path from "node:path";
 import { runMain } from "./_common.ts";
 import { COUNT, numberFlag } from "./args.ts";
 import { DEFAULT_MNIST_DET_DIR, generateMnistDet, MNIST_DET_DEFAULTS } from "../lib/data/mnist_det_build.ts";
-import { formatDatasetSummary, loadDataset } from "../lib/data/dataset.ts";
+import { datasetReport, loadDataset } from "../lib/data/dataset.ts";
 import type { SplitName } from "../lib/data/dataset_yaml.ts";
 
 const USAGE = `usage: deno task data <command> [options]
@@ -30,7 +31,8 @@ const USAGE = `usage: deno task data <command> [options]
     --data D        dataset YAML (or "mnist-det")
     --split S       train, val, test or all (default all present)
     --max-warnings N  print at most N warnings per split (default 50; all with --json)
-    --json          print {split: {summary, warnings}} as JSON`;
+    --json          print {split: {summary, warnings}} as JSON
+    --warn          exit 0 even when problems are found (default: exit 1 on any problem)`;
 
 async function mnistDet(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -86,6 +88,7 @@ async function check(args: string[]): Promise<number> {
       split: { type: "string", default: "all" },
       "max-warnings": { type: "string", default: "50" },
       json: { type: "boolean", default: false },
+      warn: { type: "boolean", default: false },
     },
   });
   if (!values.data) {
@@ -95,24 +98,36 @@ async function check(args: string[]): Promise<number> {
   const splits: SplitName[] = values.split === "all" ? ["train", "val", "test"] : [values.split as SplitName];
   const report: Record<string, unknown> = {};
   const max = numberFlag(values["max-warnings"], "max-warnings", COUNT)!;
+  let problems = 0, loaded = 0;
+  const said = new Set<string>(); // YAML-level warnings are found by every split: say them once
   for (const split of splits) {
     let ds;
     try {
       ds = await loadDataset(values.data, split);
     } catch (e) {
-      if (values.split === "all" && /has no `/.test((e as Error).message)) continue;
-      throw e;
-    }
-    if (values.json) {
-      report[split] = { summary: ds.summary, warnings: ds.warnings };
+      const msg = (e as Error).message;
+      if (values.split !== "all" || !/has no `/.test(msg)) throw e;
+      if (/it has the key/.test(msg)) { // a misspelled split is a problem, an absent one is not
+        problems++;
+        if (values.json) report[split] = { error: msg };
+        else console.log(`error: ${msg}`);
+      }
       continue;
     }
-    for (const w of ds.warnings.slice(0, max)) console.log(`warning: ${w.message}`);
-    if (ds.warnings.length > max) console.log(`... ${ds.warnings.length - max} more warnings`);
-    console.log(formatDatasetSummary(ds));
+    loaded++;
+    const warnings = ds.warnings.filter((w) => w.kind !== "yaml" || !said.has(w.message));
+    for (const w of warnings) if (w.kind === "yaml") said.add(w.message);
+    problems += warnings.length;
+    if (values.json) {
+      report[split] = { summary: ds.summary, warnings };
+      continue;
+    }
+    for (const line of datasetReport({ ...ds, warnings }, max)) console.log(line);
   }
+  if (!loaded) throw new Error(`data check: ${values.data} has none of the splits ${splits.join(", ")}`);
   if (values.json) console.log(JSON.stringify(report, null, 1));
-  return 0;
+  else console.log(`${problems} problem${problems === 1 ? "" : "s"} found${problems && values.warn ? " (--warn: exit 0)" : ""}`);
+  return problems && !values.warn ? 1 : 0;
 }
 
 /** Run the CLI on `args`; returns the exit code. */

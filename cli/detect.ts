@@ -1,9 +1,9 @@
 /**
  * `deno task detect`: run a model on an image or a folder of images as `detect.py` / `detect_dual.py`;
  * writes each image with labelled boxes, `labels/<stem>.txt` (YOLO format `cls cx cy w h conf`) and
- * `detections.json` into the output folder.
+ * `detections.json` into the output folder. An image that cannot be decoded is skipped with a warning naming it.
  *
- *   deno task detect --weights W --source <image|folder> [--conf 0.25] [--iou 0.45] [--img 640]
+ *   deno task detect --weights W --source <image|folder> [--cfg C] [--conf 0.25] [--iou 0.45] [--img 640]
  *     [--max-det 1000] [--out runs/detect/exp] [--backend X]
  * @module
  */
@@ -12,14 +12,16 @@ import * as path from "node:path";
 import { loadModel } from "../lib/models/load.ts";
 import { disposeWeights } from "../lib/graph/weights.ts";
 import { decodeImage, encodeJpeg, IMG_FORMATS } from "../lib/data/image_io.ts";
-import { classColor, drawBoxes } from "../lib/viz/draw.ts";
+import { drawDetections } from "../lib/infer/draw_detections.ts";
 import { encodePng } from "../lib/viz/png.ts";
 import { detectImage, detectionRecords, yoloTxtLines } from "../lib/infer/mod.ts";
 import { incrementPath } from "../lib/train/mod.ts";
 import { runMain, setupBackend } from "./_common.ts";
 import { BACKEND_HELP, imgFlag, intFlag, needNumber, UNIT } from "./args.ts";
+import { writeJsonAtomic } from "../lib/io/atomic.ts";
 
 const USAGE = `usage: deno task detect --weights W --source <image|folder> [options]
+  --cfg C           model config name or YAML, for weights that carry none
   --conf X (0.25)   --iou X (0.45)   --img N (640)   --max-det N (1000)
   --out DIR         output folder (default runs/detect/exp, incremented when it exists)
   ${BACKEND_HELP}`;
@@ -39,7 +41,7 @@ await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      weights: { type: "string" }, source: { type: "string" }, conf: { type: "string", default: "0.25" },
+      weights: { type: "string" }, cfg: { type: "string" }, source: { type: "string" }, conf: { type: "string", default: "0.25" },
       iou: { type: "string", default: "0.45" }, img: { type: "string", default: "640" }, imgsz: { type: "string" },
       "max-det": { type: "string", default: "1000" }, out: { type: "string" }, backend: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -48,7 +50,7 @@ await runMain(async () => {
   if (values.help) return console.log(USAGE);
   if (!values.weights || !values.source) throw new Error(`--weights and --source are required\n${USAGE}`);
   await setupBackend(values.backend);
-  const model = await loadModel(values.weights);
+  const model = await loadModel(values.weights, { cfg: values.cfg });
   let names: string[] = Array.from({ length: model.spec.nc }, (_, i) => String(i));
   try {
     const n = JSON.parse(model.metadata.names ?? "null");
@@ -62,15 +64,19 @@ await runMain(async () => {
     img: imgFlag(values.imgsz ?? values.img), conf: needNumber(values.conf, "conf", UNIT), iou: needNumber(values.iou, "iou", UNIT),
     maxDet: intFlag(values["max-det"], "max-det", 1),
   };
-  const records = [];
+  const records = [], skipped: string[] = [];
   for (const file of await listSources(values.source)) {
     const t0 = performance.now();
-    const image = await decodeImage(file);
+    let image;
+    try {
+      image = await decodeImage(file);
+    } catch (e) {
+      console.error(`warning: ${file}: cannot decode the image, skipped: ${(e as Error).message.split("\n")[0]}`);
+      skipped.push(file);
+      continue;
+    }
     const d = await detectImage(model.spec, model.weights, image, opts);
-    const boxes: number[] = Array.from({ length: d.n }, (_, i) => Array.from(d.rows.subarray(6 * i, 6 * i + 4))).flat();
-    const labels = Array.from({ length: d.n }, (_, i) => `${names[d.rows[6 * i + 5]]} ${d.rows[6 * i + 4].toFixed(2)}`);
-    const colors = Array.from({ length: d.n }, (_, i) => classColor(d.rows[6 * i + 5]));
-    const drawn = { pixels: drawBoxes(image.pixels, image.width, image.height, boxes, labels, colors), width: image.width, height: image.height };
+    const drawn = drawDetections(image, d, names);
     const stem = path.basename(file).replace(/\.[^.]*$/, "");
     const isJpeg = /\.jpe?g$/i.test(file);
     await Deno.writeFile(`${out}/${stem}${isJpeg ? ".jpg" : ".png"}`, isJpeg ? await encodeJpeg(drawn, 95) : await encodePng(drawn));
@@ -82,6 +88,7 @@ await runMain(async () => {
     console.error(`${file}: ${image.width}x${image.height} ${summary}, ${(performance.now() - t0).toFixed(0)}ms`);
   }
   disposeWeights(model.weights);
-  await Deno.writeTextFile(`${out}/detections.json`, JSON.stringify(records, null, 1));
+  await writeJsonAtomic(`${out}/detections.json`, records);
+  if (skipped.length) console.error(`${skipped.length} of ${records.length + skipped.length} images could not be decoded and were skipped`);
   console.log(`Results saved to ${out}`);
 });

@@ -1,6 +1,6 @@
 /**
  * `deno task golden <dir> [--backend X] [--case kind,...] [--json]`: run every reference case of a
- * folder (the layout of ../shared/golden) and print, per case and tensor, the error against the
+ * folder (the layout of tests/golden) and print, per case and tensor, the error against the
  * reference and PASS/FAIL. Exits non-zero when any check fails.
  * @module
  */

@@ -7,12 +7,14 @@
  *     [--resume] [--close-mosaic 0] [--min-items 0] [--workers 8] [--patience 100] [--nbs 64] [--noval] [--lhg] [--backend X]
  *
  * `--resume` continues `project/name` (or, without `--name`, the most recently saved run under `project`)
- * from `weights/last.safetensors` with the run's saved options.
+ * from `weights/last.safetensors` with the run's saved options (data, hyp, image size, batch, nbs, ...);
+ * a flag given again must agree with the run's value, else the resume is refused naming it.
  * @module
  */
 import { parseArgs } from "node:util";
 import { trainRun } from "../lib/train/train_run.ts";
 import { TRAIN_DEFAULTS } from "../lib/train/defaults.ts";
+import type { TrainRunOptions } from "../lib/train/types.ts";
 import { runMain, setupBackend } from "./_common.ts";
 import { BACKEND_HELP, imgFlag, intFlag } from "./args.ts";
 
@@ -24,7 +26,8 @@ const USAGE = `usage: deno task train --cfg CFG [--data DATA] [options]
   --weights W       initial weights (.safetensors or .pt; matching names and shapes are copied)
   --epochs N        (${D.epochs})   --batch N (${D.batch})   --img N (${D.img})   --seed N (${D.seed})
   --project P       (${D.project})   --name N (${D.name})   --exist-ok   reuse project/name
-  --resume          continue project/name (or the latest run) from weights/last.safetensors
+  --resume          continue project/name (or the latest run) from weights/last.safetensors with the run's
+                    options (a flag given again must agree with the run's value)
   --close-mosaic N  turn mosaic off for the last N epochs (${D.closeMosaic})
   --min-items N     drop training images with fewer labels (${D.minItems})
   --workers N       accepted for compatibility (data loading runs in-process; ${D.workers})
@@ -45,44 +48,52 @@ async function latestRun(project: string): Promise<string> {
   }
   for (const e of entries) {
     if (!e.isDirectory) continue;
-    const st = await Deno.stat(`${project}/${e.name}/weights/last.state.safetensors`).catch(() => null);
+    const w = `${project}/${e.name}/weights`; // a pending commit (killed mid-save) counts as its state
+    const st = await Deno.stat(`${w}/last.state.safetensors`).catch(() => Deno.stat(`${w}/commit.json`)).catch(() => null);
     if (st?.mtime && (!best || st.mtime.getTime() > best.t)) best = { name: e.name, t: st.mtime.getTime() };
   }
   if (!best) throw new Error(`Cannot resume: no run with weights/last.state.safetensors under ${project}`);
   return best.name;
 }
 
+/** Flag -> option name, for the flags a resume checks against the run (`explicit`). */
+const FLAG_OPTIONS: Record<string, keyof TrainRunOptions> = {
+  cfg: "cfg", data: "data", hyp: "hyp", weights: "weights", epochs: "epochs", batch: "batch", "batch-size": "batch",
+  img: "img", imgsz: "img", seed: "seed", "close-mosaic": "closeMosaic", "min-items": "minItems", workers: "workers",
+  patience: "patience", lhg: "lhg", nbs: "nbs", noval: "noval",
+};
+
 await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      cfg: { type: "string" }, data: { type: "string", default: D.data }, hyp: { type: "string" }, weights: { type: "string" },
-      epochs: { type: "string", default: `${D.epochs}` }, batch: { type: "string", default: `${D.batch}` },
-      "batch-size": { type: "string" }, img: { type: "string", default: `${D.img}` }, imgsz: { type: "string" },
-      seed: { type: "string", default: `${D.seed}` }, project: { type: "string", default: D.project },
+      cfg: { type: "string" }, data: { type: "string" }, hyp: { type: "string" }, weights: { type: "string" },
+      epochs: { type: "string" }, batch: { type: "string" }, "batch-size": { type: "string" }, img: { type: "string" },
+      imgsz: { type: "string" }, seed: { type: "string" }, project: { type: "string", default: D.project },
       name: { type: "string" }, "exist-ok": { type: "boolean" }, resume: { type: "boolean" },
-      "close-mosaic": { type: "string", default: `${D.closeMosaic}` }, "min-items": { type: "string", default: `${D.minItems}` },
-      workers: { type: "string", default: `${D.workers}` }, patience: { type: "string", default: `${D.patience}` }, lhg: { type: "boolean" },
-      nbs: { type: "string", default: `${D.nbs}` }, noval: { type: "boolean" },
+      "close-mosaic": { type: "string" }, "min-items": { type: "string" }, workers: { type: "string" },
+      patience: { type: "string" }, lhg: { type: "boolean" }, nbs: { type: "string" }, noval: { type: "boolean" },
       backend: { type: "string" }, help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return console.log(USAGE);
   if (!values.resume && !values.cfg) throw new Error(`--cfg is required\n${USAGE}`);
+  const explicit = Object.keys(values).flatMap((k) => (FLAG_OPTIONS[k] ? [FLAG_OPTIONS[k]] : []));
   await setupBackend(values.backend);
   const project = values.project!;
   const name = values.name ?? (values.resume ? await latestRun(project) : D.name);
+  const v = (flag: keyof typeof values, d: string | number) => (values[flag] as string | undefined) ?? `${d}`;
   const res = await trainRun({
-    cfg: values.cfg ?? "", data: values.data!, hyp: values.hyp, weights: values.weights,
-    epochs: intFlag(values.epochs, "epochs", 1),
-    batch: intFlag(values["batch-size"] ?? values.batch, "batch", 1),
-    img: imgFlag(values.imgsz ?? values.img),
-    seed: intFlag(values.seed, "seed", -Infinity), project, name, existOk: values["exist-ok"], resume: values.resume,
-    closeMosaic: intFlag(values["close-mosaic"], "close-mosaic"),
-    minItems: intFlag(values["min-items"], "min-items"),
-    workers: intFlag(values.workers, "workers"),
-    patience: intFlag(values.patience, "patience", 1), lhg: values.lhg,
-    nbs: intFlag(values.nbs, "nbs", 1), noval: values.noval,
+    cfg: values.cfg ?? "", data: v("data", D.data), hyp: values.hyp, weights: values.weights,
+    epochs: intFlag(v("epochs", D.epochs), "epochs", 1),
+    batch: intFlag(values["batch-size"] ?? v("batch", D.batch), "batch", 1),
+    img: imgFlag(values.imgsz ?? v("img", D.img)),
+    seed: intFlag(v("seed", D.seed), "seed", -Infinity), project, name, existOk: values["exist-ok"], resume: values.resume,
+    closeMosaic: intFlag(v("close-mosaic", D.closeMosaic), "close-mosaic"),
+    minItems: intFlag(v("min-items", D.minItems), "min-items"),
+    workers: intFlag(v("workers", D.workers), "workers"),
+    patience: intFlag(v("patience", D.patience), "patience", 1), lhg: values.lhg,
+    nbs: intFlag(v("nbs", D.nbs), "nbs", 1), noval: values.noval, explicit,
   });
   const b = res.best;
   console.log(

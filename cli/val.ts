@@ -5,14 +5,14 @@
  * pycocotools semantics); writes the confusion matrix and PR curve (PNG + SVG) and, with `--save-json`,
  * the predictions in COCO format.
  *
- *   deno task val --weights W --data D [--img 640] [--batch 32] [--conf 0.001] [--iou 0.7] [--max-det 300]
+ *   deno task val --weights W --data D [--cfg C] [--img 640] [--batch 32] [--conf 0.001] [--iou 0.7] [--max-det 300]
  *     [--split val] [--save-json] [--project runs/val] [--name exp] [--json] [--backend X]
  * @module
  */
 import { parseArgs } from "node:util";
 import { loadModel } from "../lib/models/load.ts";
 import { disposeWeights } from "../lib/graph/weights.ts";
-import { loadDataset } from "../lib/data/dataset.ts";
+import { datasetReport, loadDataset } from "../lib/data/dataset.ts";
 import { createLoader } from "../lib/data/loader.ts";
 import type { SplitName } from "../lib/data/dataset_yaml.ts";
 import { cocoEvaluate, loadCocoResults, parseCocoGroundTruth } from "../lib/eval/mod.ts";
@@ -23,6 +23,7 @@ import { BACKEND_HELP, imgFlag, intFlag, needNumber, UNIT } from "./args.ts";
 
 const USAGE = `usage: deno task val --weights W --data D [options]
   --weights W     model file (.safetensors with embedded config, or an official .pt)
+  --cfg C         model config name or YAML, for weights that carry none
   --data D        dataset YAML, or "mnist-det"
   --split S       val (default), train or test
   --img N (640)   --batch N (32)   --conf X (0.001)   --iou X (0.7)   --max-det N (300)
@@ -34,7 +35,7 @@ await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      weights: { type: "string" }, data: { type: "string" }, split: { type: "string", default: "val" },
+      weights: { type: "string" }, cfg: { type: "string" }, data: { type: "string" }, split: { type: "string", default: "val" },
       img: { type: "string", default: "640" }, imgsz: { type: "string" }, batch: { type: "string", default: "32" },
       "batch-size": { type: "string" }, conf: { type: "string", default: "0.001" }, iou: { type: "string", default: "0.7" },
       "max-det": { type: "string", default: "300" }, "save-json": { type: "boolean" }, json: { type: "boolean" },
@@ -46,15 +47,16 @@ await runMain(async () => {
   if (!values.weights || !values.data) throw new Error(`--weights and --data are required\n${USAGE}`);
   await setupBackend(values.backend);
   const img = imgFlag(values.imgsz ?? values.img), batch = intFlag(values["batch-size"] ?? values.batch, "batch", 1);
-  const model = await loadModel(values.weights);
+  const model = await loadModel(values.weights, { cfg: values.cfg });
   const ds = await loadDataset(values.data, values.split as SplitName);
+  for (const line of datasetReport(ds)) console.error(line);
   if (model.spec.nc !== ds.names.length) {
     throw new Error(`${values.weights} (${model.spec.nc} classes) was trained on a different dataset than ${values.data} (${ds.names.length} classes)`);
   }
   const log = makeConsole(!!values.json);
   const v = await validate(model.spec, model.weights, ds, {
     loader: createLoader, batch, img, hyp: { ...DEFAULT_HYP }, conf: needNumber(values.conf, "conf", UNIT), iou: needNumber(values.iou, "iou", UNIT),
-    maxDet: intFlag(values["max-det"], "max-det", 1), losses: false,
+    maxDet: intFlag(values["max-det"], "max-det", 1), losses: false, onWarning: (w) => console.error(`warning: ${w.message}`),
   });
   disposeWeights(model.weights);
   log.valTable(v, true);

@@ -13,6 +13,7 @@ import {
 } from "../lib/ablate/gpu_cost.ts";
 import { buildConfig, scaledConfig } from "../lib/ablate/variants.ts";
 import { canonicalJson, type Job } from "../lib/ablate/plan.ts";
+import { runCli } from "../lib/testing/run_cli.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -94,41 +95,28 @@ Deno.test("GPU-hours: measured webgpu step times are used; other backends are re
   );
 });
 
-Deno.test({
-  name: "deno task ablate --preset paper: --data required; --plan prints GPU-hours and their basis",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const work = await Deno.makeTempDir({ prefix: "ablate_paper_" });
-    const run = async (args: string[]) => {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", `${root}cli/ablate.ts`, "--backend", "wasm", ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return {
-        code: r.code,
-        out: new TextDecoder().decode(r.stdout),
-        err: new TextDecoder().decode(r.stderr),
-      };
-    };
-    const noData = await run(["--preset", "paper", "--plan", "--out", work]);
-    equal(noData.code, 1);
-    match(noData.err, /--preset paper needs --data: a COCO dataset YAML/);
-    // A small YOLO dataset stands in for COCO (the plan only counts its images).
-    const smoke = await run(["--preset", "smoke", "--table", "table2", "--plan", "--out", work]);
-    equal(smoke.code, 0, smoke.err);
-    const data = `${work}/data/mnist-det-16-8/mnist-det.yaml`;
-    const plan = await run(["--preset", "paper", "--table", "fig7", "--data", data, "--plan", "--out", work]);
-    equal(plan.code, 0, plan.err);
-    // Fig. 7's two one-epoch runs (GELAN-C, YOLOv9-C) on 16 images: 480 h x (1 + 0.43) / 500 x 16 / 118287.
-    const m =
-      /^2 unique runs: ([\d.e-]+) GPU-hours \(2 still to train: ([\d.e-]+)\); from documented figures/m.exec(
-        plan.out,
-      );
-    ok(m, plan.out);
-    const expected = (480 * (1 + 102.8 / 238.7) / 500) * 16 / 118287;
-    ok(Math.abs(Number(m[1]) / expected - 1) < 0.01, `${m[1]} vs ${expected}`);
-    await Deno.remove(work, { recursive: true });
-  },
+Deno.test("deno task ablate --preset paper: --data required; --plan prints GPU-hours and their basis", async () => {
+  const work = await Deno.makeTempDir({ prefix: "ablate_paper_" });
+  const run = async (args: string[]) => {
+    const r = await runCli("ablate.ts", ["--backend", "wasm", ...args]);
+    return { code: r.code, out: r.stdout, err: r.stderr };
+  };
+  const noData = await run(["--preset", "paper", "--plan", "--out", work]);
+  equal(noData.code, 1);
+  match(noData.err, /--preset paper needs --data: a COCO dataset YAML/);
+  // A small YOLO dataset stands in for COCO (the plan only counts its images).
+  const smoke = await run(["--preset", "smoke", "--table", "table2", "--plan", "--out", work]);
+  equal(smoke.code, 0, smoke.err);
+  const data = `${work}/data/mnist-det-16-8/mnist-det.yaml`;
+  const plan = await run(["--preset", "paper", "--table", "fig7", "--data", data, "--plan", "--out", work]);
+  equal(plan.code, 0, plan.err);
+  // Fig. 7's one-epoch runs (GELAN-C, YOLOv9-C) for its 4 seeds on 16 images: 4 x 480 h x (1 + 0.43) / 500 x 16 / 118287.
+  const m =
+    /^8 unique runs: ([\d.e-]+) GPU-hours \(8 still to train: ([\d.e-]+)\); from documented figures/m.exec(
+      plan.out,
+    );
+  ok(m, plan.out);
+  const expected = 4 * (480 * (1 + 102.8 / 238.7) / 500) * 16 / 118287;
+  ok(Math.abs(Number(m[1]) / expected - 1) < 0.01, `${m[1]} vs ${expected}`);
+  await Deno.remove(work, { recursive: true });
 });

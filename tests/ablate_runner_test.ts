@@ -161,10 +161,12 @@ Deno.test("runAblate(): --jobs runs independent jobs concurrently", async () => 
   equal(peak, 3);
 });
 
-Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when they end inside the warm-up", async () => {
+Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when they end inside the warm-up, with its own 4 seeds", async () => {
   const data = { path: "fake/data.yaml", trainImages: 128, valImages: 32 };
   const quick = await planSession({ preset: PRESETS.quick, experiments: selectExperiments(["table4", "fig7"]), data, out: "unused" });
-  equal(quick.plan.jobs.length, 12 * 2);
+  // Table 4's 12 variants x seeds 0, 1; Fig. 7 shares their seeds 0, 1 and adds seeds 2, 3 of its 2 models.
+  equal(quick.plan.jobs.length, 12 * 2 + 2 * 2);
+  deepEqual([...new Set(quick.plan.entries.filter((e) => e.table === "fig7").map((e) => e.seed))], [0, 1, 2, 3]);
   ok(quick.plan.entries.some((e) => e.table === "fig7" && e.variant === "yolov9_c"));
   const long = await planSession({
     preset: PRESETS.quick,
@@ -173,6 +175,6 @@ Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when
     data,
     out: "unused",
   });
-  equal(long.plan.jobs.length, 12 * 2 + 2 * 2);
+  equal(long.plan.jobs.length, 12 * 2 + 2 * 4);
   equal(long.plan.jobs.filter((j) => j.uses.some((u) => u.table === "fig7"))[0].settings.epochs, 1);
 });

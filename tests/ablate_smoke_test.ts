@@ -1,67 +1,53 @@
 // `deno task ablate --preset smoke` end to end with real training (tiny MNIST-Det, 1 epoch, 2 variants
 // per table) and both figures, then a resumed session that trains nothing again.
 import { equal, match, ok } from "node:assert/strict";
+import { runCli } from "../lib/testing/run_cli.ts";
 
-const root = new URL("../", import.meta.url).pathname;
 
 async function ablate(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const res = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli/ablate.ts", ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: res.code,
-    out: new TextDecoder().decode(res.stdout),
-    err: new TextDecoder().decode(res.stderr),
-  };
+  const r = await runCli("ablate.ts", args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
-Deno.test({
-  name: "deno task ablate --preset smoke: every table and figure, real training, report; a rerun resumes",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const out = await Deno.makeTempDir({ prefix: "ablate_smoke_" });
-    const t0 = performance.now();
-    const first = await ablate(["--preset", "smoke", "--out", out, "--backend", "wasm"]);
-    equal(first.code, 0, first.err.slice(-2000));
-    const report = await Deno.readTextFile(`${out}/report.md`);
-    for (const t of ["table2", "table3", "table4", "table5", "table6"]) {
-      match(
-        report,
-        new RegExp(`\\(${t}/results\\.md\\) — paper ordering holds: \\*\\*(yes|mostly|no|tie|untested)\\*\\*`),
-        t,
-      );
-      const md = await Deno.readTextFile(`${out}/${t}/results.md`);
-      match(md, /## Accuracy: paper \(COCO\) and ours/);
-      ok(!/pending|failed\b/.test(md.split("## Ordering")[0]), `${t}: every smoke run finished`);
-    }
+Deno.test("deno task ablate --preset smoke: every table and figure, real training, report; a rerun resumes", async () => {
+  const out = await Deno.makeTempDir({ prefix: "ablate_smoke_" });
+  const t0 = performance.now();
+  const first = await ablate(["--preset", "smoke", "--out", out, "--backend", "wasm"]);
+  equal(first.code, 0, first.err.slice(-2000));
+  const report = await Deno.readTextFile(`${out}/report.md`);
+  for (const t of ["table2", "table3", "table4", "table5", "table6"]) {
     match(
-      await Deno.readTextFile(`${out}/table2/results.md`),
-      /\| GELAN-S · CSP \| 45\.5 \| \d+\.\d\d \(1 seed\) \|/,
+      report,
+      new RegExp(`\\(${t}/results\\.md\\) — paper ordering holds: \\*\\*(yes|mostly|no|tie|untested)\\*\\*`),
+      t,
     );
-    match(report, /\[Fig\. 2 \/ Fig\. 6 .*\]\(fig2_6\/results\.md\) — done: ordering at depth 8/);
-    match(report, /\[Fig\. 7 .*\]\(fig7\/results\.md\) — done: focus ratio/);
-    ok((await Deno.stat(`${out}/fig7/fig7_pan_maps.png`)).size > 0);
-    // Progress names table, variant, seed, epoch and the ETA.
-    match(first.err, /\[ablate\] \[\d+\/\d+\] table2 conv seed 0: epoch 1\/1 · ETA/);
-    const seconds = (performance.now() - t0) / 1000;
-    console.log(`smoke preset: ${seconds.toFixed(0)} s wall`);
-    // Resume: nothing is trained again.
-    const second = await ablate([
-      "--preset",
-      "smoke",
-      "--out",
-      out,
-      "--backend",
-      "wasm",
-      "--table",
-      "table2,table5",
-    ]);
-    equal(second.code, 0, second.err.slice(-2000));
-    equal((second.err.match(/finished earlier, skipped/g) ?? []).length, 4);
-    ok(!/training \d+ epochs/.test(second.err), "no run trained again");
-  },
+    const md = await Deno.readTextFile(`${out}/${t}/results.md`);
+    match(md, /## Accuracy: paper \(COCO\) and ours/);
+    ok(!/pending|failed\b/.test(md.split("## Ordering")[0]), `${t}: every smoke run finished`);
+  }
+  match(
+    await Deno.readTextFile(`${out}/table2/results.md`),
+    /\| GELAN-S · CSP \| 45\.5 \| \d+\.\d\d \(1 seed\) \|/,
+  );
+  match(report, /\[Fig\. 2 \/ Fig\. 6 .*\]\(fig2_6\/results\.md\) — done: information depth \(r2 < 0\.5\): /);
+  match(report, /\[Fig\. 7 .*\]\(fig7\/results\.md\) — done: BN running: focus ratio .* BN batch: focus ratio/);
+  ok((await Deno.stat(`${out}/fig7/fig7_pan_maps.png`)).size > 0);
+  // Progress names table, variant, seed, epoch and the ETA.
+  match(first.err, /\[ablate\] \[\d+\/\d+\] table2 conv seed 0: epoch 1\/1 · ETA/);
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(`smoke preset: ${seconds.toFixed(0)} s wall`);
+  // Resume: nothing is trained again.
+  const second = await ablate([
+    "--preset",
+    "smoke",
+    "--out",
+    out,
+    "--backend",
+    "wasm",
+    "--table",
+    "table2,table5",
+  ]);
+  equal(second.code, 0, second.err.slice(-2000));
+  equal((second.err.match(/finished earlier, skipped/g) ?? []).length, 4);
+  ok(!/training \d+ epochs/.test(second.err), "no run trained again");
 });

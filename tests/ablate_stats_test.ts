@@ -1,13 +1,12 @@
 // Statistics and scoring of the ablation: mean / spread, the tie rule, the paper-ordering check and its
 // verdict, COCO statistics with area terciles, the Fig. 7 focus ratio, and the plan's run keys.
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { checkPairs, compare, orderingVerdict, summarize, tallyPairs } from "../lib/ablate/stats.ts";
+import { checkPairs, compare, orderingVerdict, summarize, tallyPairs } from "../lib/stats/stats.ts";
 import { areaThresholds, cocoStats } from "../lib/ablate/coco_stats.ts";
 import { focusRatio, targetBoxes } from "../lib/ablate/focus.ts";
 import { canonicalJson, estimateSeconds } from "../lib/ablate/plan.ts";
 import { barChartSvg } from "../lib/ablate/plot.ts";
 import { formatDuration } from "../lib/ablate/runner.ts";
-import { ibOrdering, parseCsv } from "../experiments/fig2_6.ts";
 
 Deno.test("summarize() and compare(): a difference within the larger seed std is a tie; > 2 std is clear", () => {
   const a = summarize([10, 12, NaN]);
@@ -109,7 +108,7 @@ Deno.test("plan keys hash canonical JSON; time estimates grow with convs, GFLOPs
   deepEqual([formatDuration(42), formatDuration(185), formatDuration(3725)], ["42s", "3m05s", "1h02m"]);
 });
 
-Deno.test("barChartSvg() draws the paper's and our values; fig2_6 reads the IB study's CSV ordering", () => {
+Deno.test("barChartSvg() draws the paper's and our values", () => {
   const svg = barChartSvg("T", "AP", [{ label: "A <1>", paper: 45.5, mean: 12, std: 1, values: [11, 13] }, {
     label: "B",
     mean: NaN,
@@ -117,9 +116,4 @@ Deno.test("barChartSvg() draws the paper's and our values; fig2_6 reads the IB s
     values: [],
   }]);
   ok(svg.startsWith("<svg") && svg.includes("A &lt;1&gt;") && svg.includes("45.5") && svg.includes("n/a"));
-  const csv =
-    "family,depth,layers,r2_mean,r2_std,n\nPlainNet,8,8,0.1,0.01,4\nResNet,8,8,0.3,0.01,4\nCSPNet,8,8,0.5,0.01,4\nGELAN,8,8,0.6,0.01,4\nGELAN,4,4,0.9,0.01,4\n";
-  const o = ibOrdering(parseCsv(csv));
-  equal(o.depth, 8);
-  equal(o.holds, "yes");
 });

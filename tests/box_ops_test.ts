@@ -9,19 +9,12 @@ import { makeAnchors } from "../lib/head/anchors.ts";
 import { decodeHead, dflExpectation, dist2bbox } from "../lib/head/decode.ts";
 import { bbox2dist, bboxIou, bboxIouPlain, type IouKind, xywh2xyxy, xyxy2xywh } from "../lib/loss/mod.ts";
 import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
+import { seededUniform } from "../lib/testing/random_model.ts";
 
 const GOLDEN = `${GOLDEN_DIR}/`;
 const KINDS: IouKind[] = ["iou", "giou", "diou", "ciou"];
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededUniform;
 
 /** n random xyxy boxes inside [0, 100]^2 with sides in [1, 41). */
 function randomBoxes(n: number, next: () => number): Float32Array {

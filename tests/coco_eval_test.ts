@@ -15,6 +15,7 @@ import {
   loadCocoResults,
   parseCocoGroundTruth,
 } from "../lib/eval/mod.ts";
+import { runCli } from "../lib/testing/run_cli.ts";
 
 const FIX = new URL("./fixtures/eval/", import.meta.url).pathname;
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -254,18 +255,7 @@ Deno.test("coco-eval CLI: summary lines, --json, and exit code 1 naming the bad 
     stats: number[];
     summary_stdout: string[];
   };
-  const run = async (...args: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}/cli/coco_eval.ts`, ...args],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
-  };
+  const run = (...args: string[]) => runCli("coco_eval.ts", args);
   const gt = `${GOLDEN_DIR}/${c.gt_file}`, dt = `${GOLDEN_DIR}/${c.dt_file}`;
   const plain = await run("--gt", gt, "--dt", dt);
   assert.equal(plain.code, 0, plain.stderr);

@@ -37,6 +37,7 @@ Deno.test("parseModelConfig() errors name the file, the row and the problem", ()
     [badRow("[-1, 1, AConv]"), /backbone row 2 \(layer 2\): expected \[from, repeats, module, args\] \(4 fields\)/],
     [badRow("[-1, 0, AConv, [64]]"), /bad repeats 0/],
     [badRow("[-1, 1, AConv, [sixty]]"), /output channels must be an integer, got "sixty"/],
+    [badRow("[-1, 1, Conv, [0, 3, 2]]"), /tiny\.yaml, backbone row 2 \(layer 2\) Conv: output channels must be at least 1, got 0/],
     [GOOD.replace("nc: 3", "nc: -1"), /tiny\.yaml, nc: expected a positive number, got -1/],
     [GOOD.replace("head:\n  - [[1, 2, 3], 1, DDetect, [nc]]", "head: 5"), /tiny\.yaml, head: expected a list/],
     ["backbone: [unclosed", /tiny\.yaml: not valid YAML/],

@@ -150,3 +150,13 @@ Deno.test("parseCocoJson() maps sorted category ids to classes, normalises boxes
   assert.deepEqual(c.warnings.map((w) => w.kind).sort(), ["annotation", "class", "size"]);
   assert.ok(c.warnings.every((w) => w.message.startsWith("ann.json: annotation ")));
 });
+
+Deno.test("parseDatasetYaml() names keys that look like a misspelled dataset key, and only those", () => {
+  const cfg = parseDatasetYaml("path: .\ntrian: a\nvla: b\nTest: c\ngenerator: {seed: 0}\nnames: [x]\n", "/d/x.yaml");
+  assert.deepEqual(cfg.misspelledKeys, [
+    { key: "trian", like: "train" },
+    { key: "vla", like: "val" },
+    { key: "Test", like: "test" },
+  ]);
+  assert.deepEqual(cfg.splits, {});
+});

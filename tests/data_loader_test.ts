@@ -111,6 +111,7 @@ Deno.test("loadDataset() skips corrupt images with warnings and reports label pr
       droppedRows: 1,
       duplicateRows: 1,
       filteredImages: 0,
+      orphanLabels: 0,
     },
   );
   assert.deepEqual(ds.sizes, [[30, 40], [40, 30], [32, 32], [20, 50]]);
@@ -186,17 +187,23 @@ Deno.test("validation batches letterbox without augmentation; shapes map boxes b
   assert.deepEqual(batch.shapes[3].pad, [0, 19]);
 });
 
-Deno.test("createLoader() keeps tensor memory flat and replaces an undecodable image with a warning", async () => {
+Deno.test("createLoader() keeps tensor memory flat and leaves an undecodable image out with a warning", async () => {
   const ds = await loadDataset(`${root}/d.yaml`, "train", { verify: "none" });
   assert.equal(ds.length, 6);
   const warnings: DataWarning[] = [];
   const before = tf.memory().numTensors;
   const counts: number[] = [];
-  for (const epoch of [0, 1, 2]) {
-    for await (const b of createLoader(ds, { ...opts({ epoch }), onWarning: (w) => warnings.push(w) })) {
+  for (const [epoch, augment] of [[0, true], [1, true], [2, true], [0, false]] as const) {
+    const paths: string[] = [];
+    for await (const b of createLoader(ds, { ...opts({ epoch, augment }), onWarning: (w) => warnings.push(w) })) {
+      assert.equal(b.images.shape[0], b.paths.length);
+      paths.push(...b.paths);
       b.images.dispose();
       counts.push(tf.memory().numTensors);
     }
+    const names = paths.map((p) => p.split("/").pop()!);
+    assert.deepEqual([names.length, new Set(names).size], [4, 4], `epoch ${epoch}: the 4 readable images once each: ${names}`);
+    assert.ok(!names.includes("bad.jpg") && !names.includes("trunc.jpg"), `epoch ${epoch}: ${names}`);
   }
   assert.equal(tf.memory().numTensors, before);
   assert.ok(counts.every((c) => c === before));

@@ -4,7 +4,7 @@ import { registerNativeBackend } from "../lib/backend/native/mod.ts";
 import { listCases, runCase } from "../lib/golden/runner.ts";
 import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
 
-// Every reference case of ../shared/golden on the default offline backend (wasm), and the
+// Every reference case of tests/golden on the default offline backend (wasm), and the
 // model cases on the cpu backend too.
 // Every case on the native backend too when its shim is built (scripts/setup_native.sh).
 const native = registerNativeBackend();

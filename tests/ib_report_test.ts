@@ -2,8 +2,8 @@ import * as tf from "@tensorflow/tfjs";
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
 import { runIbAnalysis } from "../lib/ib/analysis.ts";
-import { summarize } from "../lib/ablate/stats.ts";
-import { CSV_COLUMNS, figureGrid, measurePlots, PLOTTED, resultToJson, rowsToCsv } from "../lib/ib/report.ts";
+import { summarize } from "../lib/stats/stats.ts";
+import { CSV_COLUMNS, DEPTH_CSV_COLUMNS, depthCsv, depthPlots, figureGrid, measurePlots, PLOTTED, resultToJson, rowsToCsv } from "../lib/ib/report.ts";
 import { centreSquare } from "../lib/ib/images.ts";
 import { heatmapImage, upscaleNearest, viridis } from "../lib/viz/heatmap.ts";
 import { base64, imageGridSvg } from "../lib/viz/image_grid.ts";
@@ -45,7 +45,7 @@ Deno.test("runIbAnalysis end to end on a tiny setting: rows, spreads, maps, CSV 
   const progress: string[] = [];
   const before = tf.memory().numTensors;
   const r = await runIbAnalysis([{ name: "synthetic", image }], {
-    families: ["plain", "resnet"], depths: [1, 6], seeds: 2, width: 8,
+    families: ["plain", "resnet"], depths: [1, 6], seeds: 2, width: 8, grid: [2, 4, 6], replicates: 100,
     reversibility: { block: 4 }, information: { samples: 128 },
     onProgress: (done, total, label) => progress.push(`${done}/${total} ${label}`),
   });
@@ -74,5 +74,25 @@ Deno.test("runIbAnalysis end to end on a tiny setting: rows, spreads, maps, CSV 
   equal(grid.images[1][0], null);
   equal(grid.images[0][1]?.width, 64);
   equal(measurePlots(r).length, PLOTTED.length);
+  // Curves on the grid (the stem added): PlainNet at every layer, ResNet at its block boundaries.
+  deepEqual(r.curves.map((c) => c.layers), [[1, 2, 4, 6], [1, 4, 7]]);
+  deepEqual(r.curves.map((c) => c.shortest), [[1, 2, 4, 6], [1, 1, 1]]);
+  for (const c of r.curves) {
+    deepEqual([c.r2.length, c.r2[0].length, c.r2[0][0].length], [2, 1, c.layers.length]);
+    deepEqual(c.mi.map((s) => s[0][0]), [1, 1], "MI is a fraction of the stem's");
+  }
+  // The grid's stem equals the row at depth 1; PSNR gain and R² agree in sign.
+  equal(summarize(r.curves[0].r2.map((s) => s[0][0])).mean, plain1.r2.mean);
+  ok(r.curves.every((c) => c.psnr.flat(2).every((g, k) => Math.sign(g) === Math.sign(c.r2.flat(2)[k]))));
+  deepEqual(r.information_depth.map((d) => `${d.name} ${d.measure} ${d.depths.length}`), [
+    "PlainNet r2 2", "ResNet r2 2", "PlainNet psnr 2", "ResNet psnr 2", "PlainNet mi 2", "ResNet mi 2",
+  ]);
+  equal(r.depthStudy.orderings.length, 6);
+  equal(r.depthStudy.floors.length, 3 * 2);
+  equal(json.information_depth.length, 6);
+  const dcsv = depthCsv(r.information_depth).trim().split("\n");
+  deepEqual([dcsv[0], dcsv.length], [DEPTH_CSV_COLUMNS.join(","), 13]);
+  deepEqual(depthPlots(r).map((p) => p.key), ["r2", "psnr", "mi"]);
+  ok(depthPlots(r, "shortest")[0].svg.includes(">threshold 0.5<"));
   deepEqual(summarize([1, 2, 3, NaN]), { mean: 2, std: 1, n: 3 });
 });

@@ -16,18 +16,12 @@ import {
   preprocessTargets,
 } from "../lib/loss/mod.ts";
 import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
+import { seededUniform } from "../lib/testing/random_model.ts";
 
 const GOLDEN = `${GOLDEN_DIR}/`;
 const BACKENDS = ["cpu", "wasm"];
 
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededUniform;
 
 /** Random raw head outputs [B, H, W, 64 + nc] per level: box logits in +-2, class logits in [-4, 0). */
 function randomPreds(seed: number, batch: number, shapes: [number, number][], nc: number): tf.Tensor4D[] {

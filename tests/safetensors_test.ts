@@ -1,4 +1,4 @@
-import { deepEqual, equal, match, throws } from "node:assert/strict";
+import { deepEqual, equal, match, rejects, throws } from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from "../lib/io/safetensors.ts";
 import { f16ToF32, f32ToF16, type RawTensor } from "../lib/io/raw_tensor.ts";
@@ -8,6 +8,10 @@ import { buildModelSpec } from "../lib/models/build.ts";
 import { initWeights } from "../lib/graph/init.ts";
 import { stateDictFromWeights, weightsFromStateDict } from "../lib/graph/weights.ts";
 import { flattenTree } from "../lib/nn/tree.ts";
+import { loadWeightsBytes } from "../lib/io/weights_file.ts";
+import { loadModel, saveModel } from "../lib/models/load.ts";
+import { parseModelConfig } from "../lib/graph/config.ts";
+import { tinyConfig } from "./fixtures/train_data.ts";
 
 Deno.test("safetensors round-trips F32, F16, I64, BOOL, 0-d and zero-size tensors with metadata", async () => {
   const tensors = new Map<string, RawTensor>([
@@ -46,7 +50,7 @@ Deno.test("parseSafetensors() rejects truncated and inconsistent files with the 
   throws(() => parseSafetensors(good.subarray(0, good.length - 4), "x.safetensors"), /tensor "w" F32\[4\] needs 16 bytes/);
   const bad = good.slice();
   new DataView(bad.buffer).setBigUint64(0, 1n << 40n, true);
-  throws(() => parseSafetensors(bad, "x.safetensors"), /header length .* exceeds file size/);
+  throws(() => parseSafetensors(bad, "x.safetensors"), /truncated or bad header: header length .* exceeds file size/);
 });
 
 Deno.test("weightsFromStateDict() round-trips and lists missing, unexpected and mis-shaped keys", async () => {
@@ -71,4 +75,42 @@ Deno.test("weightsFromStateDict() round-trips and lists missing, unexpected and 
     return true;
   });
   tf.disposeVariables();
+});
+
+Deno.test("safetensors: overlapping data_offsets and a header length beyond the file are refused as such", async () => {
+  const two = serializeSafetensors(new Map<string, RawTensor>([
+    ["a", { dtype: "F32", shape: [4], data: new Float32Array(4) }],
+    ["b", { dtype: "F32", shape: [4], data: new Float32Array(4) }],
+  ]));
+  const hlen = Number(new DataView(two.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(two.subarray(8, 8 + hlen)));
+  header.b.data_offsets = [8, 24]; // b starts inside a
+  const json = new TextEncoder().encode(JSON.stringify(header).padEnd(hlen, " "));
+  const overlapping = two.slice();
+  overlapping.set(json, 8);
+  throws(() => parseSafetensors(overlapping, "o.safetensors"), /o\.safetensors: tensors "a" \[0, 16\) and "b" \[8, 24\) overlap/);
+  const truncated = two.subarray(0, 8 + (hlen >> 1));
+  await rejects(loadWeightsBytes(truncated, "t.safetensors"), /t\.safetensors: truncated or bad header: header length \d+ exceeds file size/);
+});
+
+Deno.test("loadModel() refuses weights with a non-finite value or a non-float dtype, naming the tensor", async () => {
+  await initBackend("cpu", { quiet: true });
+  const spec = buildModelSpec(parseModelConfig(tinyConfig(2), "tiny"));
+  const dir = await Deno.makeTempDir();
+  const sd = stateDictFromWeights(initWeights(spec, { seed: 1 }));
+  await saveModel(`${dir}/ok.safetensors`, spec, weightsFromStateDict(spec, sd));
+  const file = await readSafetensors(`${dir}/ok.safetensors`);
+  const v = file.tensors.get("model.1.bn.running_var")!;
+  (v.data as Float32Array)[3] = Infinity;
+  await writeSafetensors(`${dir}/inf.safetensors`, file.tensors, file.metadata);
+  await rejects(loadModel(`${dir}/inf.safetensors`), /inf\.safetensors: tensor model\.1\.bn\.running_var \[16\] holds Infinity at element 3/);
+  (v.data as Float32Array)[3] = 1;
+  const w = file.tensors.get("model.0.conv.weight")!;
+  file.tensors.set("model.0.conv.weight", { ...w, dtype: "I32", data: new Int32Array(w.data.buffer as ArrayBuffer) });
+  await writeSafetensors(`${dir}/i32.safetensors`, file.tensors, file.metadata);
+  await rejects(loadModel(`${dir}/i32.safetensors`), /i32\.safetensors: tensor model\.0\.conv\.weight has dtype I32, expected F32/);
+  // weights without a configuration: the message names the flag that exists where they are loaded
+  await writeSafetensors(`${dir}/nocfg.safetensors`, sd);
+  await rejects(loadModel(`${dir}/nocfg.safetensors`), /nocfg\.safetensors: it carries no model configuration .*--cfg \(val, detect and reparam take one\)/);
+  await Deno.remove(dir, { recursive: true });
 });

@@ -5,6 +5,7 @@ import { modelShapes } from "../lib/graph/spec.ts";
 import { summarizeLayers, summarizeModel } from "../lib/graph/summary.ts";
 import { flattenTree } from "../lib/nn/tree.ts";
 import { parseModelConfig } from "../lib/graph/config.ts";
+import { STATE_DICT_KEYS_DIR } from "../lib/testing/golden_dir.ts";
 
 // Exact counts of the official implementation (nc = 80, 640 x 640), from the project's issue / reference notes.
 // [params, GFLOPs, fused params, fused GFLOPs, decimals the GFLOPs are given to]
@@ -39,7 +40,7 @@ Deno.test("summarizeModel() reproduces the official parameter counts and GFLOPs 
 });
 
 Deno.test("modelShapes() gives exactly the official state_dict keys and shapes", async () => {
-  const dir = new URL("../../shared/notes/state-dict-keys/", import.meta.url).pathname;
+  const dir = STATE_DICT_KEYS_DIR;
   let files = 0;
   for await (const e of Deno.readDir(dir)) {
     const m = /^keys-(.+)\.tsv$/.exec(e.name);

@@ -5,7 +5,7 @@
  * CLI round trip.
  */
 import assert from "node:assert/strict";
-import { GOLDEN_DIR } from "../lib/testing/golden_dir.ts";
+import { GOLDEN_DIR, STATE_DICT_KEYS_DIR } from "../lib/testing/golden_dir.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import type { RawTensor } from "../lib/io/raw_tensor.ts";
 import { crc32, ZipArchive, ZipError } from "../lib/io/zip/mod.ts";
@@ -181,12 +181,13 @@ async function ptZip(
   pkl: Uint8Array,
   records: [string, Uint8Array][] = [],
   prefix = "archive",
+  deflate = false,
 ): Promise<Uint8Array> {
   return await makeZip([
     [`${prefix}/data.pkl`, pkl],
     ...records.map(([n, b]) => [`${prefix}/${n}`, b] as [string, Uint8Array]),
     [`${prefix}/version`, enc.encode("3\n")],
-  ]);
+  ], deflate);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ Deno.test("readTorchCheckpoint() reads the golden yolov9-t checkpoint bit-identi
   assertSameTensors(sd.tensors, (await readSafetensors(GOLDEN_ST)).tensors);
   // official state_dict order and parameter count (reference-spec §8: yolov9-t 3,717,680)
   const tsv =
-    (await Deno.readTextFile(new URL("../../shared/notes/state-dict-keys/keys-yolov9-t.tsv", import.meta.url))
+    (await Deno.readTextFile(`${STATE_DICT_KEYS_DIR}keys-yolov9-t.tsv`)
       .catch(() => ""))
       .trim().split("\n").map((l) => l.split("\t")[0]).filter((k) => k.startsWith("model."));
   if (tsv.length) assert.deepEqual([...sd.tensors.keys()], tsv);
@@ -665,6 +666,23 @@ Deno.test("readTorchCheckpoint() reads big-endian storages and strided views of 
     "archive/byteorder",
     "archive/version",
   ]);
+});
+
+Deno.test("readTorchCheckpoint() inflates only the storage bytes tensors reference, within a total limit", async () => {
+  // a 64 MiB HalfStorage record (deflated to ~64 KB) of which the one tensor uses 4 elements at offset 2
+  const declared = 32 * 2 ** 20;
+  const record = new Uint8Array(declared * 2);
+  for (let i = 0; i < 8; i++) record[4 + i] = 0x3c * (i % 2); // f16 1.0 = 0x3c00, little-endian
+  const pt = await ptZip(tensorPickle({ numel: declared, size: [4], stride: [1], offset: 2 }), [["data/0", record]], "archive", true);
+  assert.ok(pt.length < 2 ** 20, `the crafted file is small: ${pt.length} bytes`);
+  const ck = await readTorchCheckpoint(pt, "bomb.pt");
+  const w = (ck.root as Map<string, TorchTensor>).get("w")!;
+  assert.deepEqual([...w.data], Array(4).fill(0x3c00));
+  assert.equal(ck.storages.get("0")!.bytes!.length, 12, "only offset + 4 elements of the 64 MiB storage are inflated");
+  await assert.rejects(readTorchCheckpoint(pt, "bomb.pt", { maxTotalBytes: 8 }), (e: Error) => {
+    assert.match(e.message, /bomb\.pt: .*tensors reference 12 bytes of storage in total, more than the limit of 8 bytes/);
+    return true;
+  });
 });
 
 Deno.test("convert CLI round trip: golden .pt -> safetensors equals the golden safetensors", async () => {

@@ -2,41 +2,18 @@
 // `deno task train` (1 epoch), `val` on the result (table, COCO stats, JSON, plots), `detect` on the
 // images (drawn images, YOLO txt, JSON) and `bench train` (JSON rows).
 import assert from "node:assert/strict";
-import { encodePng } from "../lib/viz/png.ts";
-import { syntheticDataset } from "./fixtures/train_data.ts";
+import { writeYoloDataset } from "./fixtures/yolo_files.ts";
+import { type CliResult, runCli } from "../lib/testing/run_cli.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
 const tmp = await Deno.makeTempDir({ prefix: "yolo_cli_" });
 
-async function run(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${repo}cli/${script}`, ...args, "--backend", "wasm"],
-    cwd: tmp,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function writeDataset(): Promise<string> {
-  const ds = syntheticDataset(8, { size: 64, seed: 9 });
-  await Deno.mkdir(`${tmp}/data/images/train`, { recursive: true });
-  await Deno.mkdir(`${tmp}/data/labels/train`, { recursive: true });
-  for (let i = 0; i < ds.length; i++) {
-    const s = await ds.load(i);
-    const stem = String(i).padStart(6, "0");
-    await Deno.writeFile(`${tmp}/data/images/train/${stem}.png`, await encodePng({ pixels: s.pixels, width: 64, height: 64 }));
-    const rows = [];
-    for (let r = 0; r < s.labels.length; r += 5) rows.push(Array.from(s.labels.subarray(r, r + 5)).join(" "));
-    await Deno.writeTextFile(`${tmp}/data/labels/train/${stem}.txt`, rows.join("\n") + "\n");
-  }
-  await Deno.writeTextFile(`${tmp}/data/tiny.yaml`, "path: .\ntrain: images/train\nval: images/train\nnames: [red, green]\n");
-  return `${tmp}/data/tiny.yaml`;
+function run(script: string, args: string[]): Promise<CliResult> {
+  return runCli(script, [...args, "--backend", "wasm"], { cwd: tmp });
 }
 
 Deno.test("deno task train / val / detect / bench train work end to end on a tiny dataset", async () => {
-  const yaml = await writeDataset();
+  const yaml = await writeYoloDataset(`${tmp}/data`);
   const cfg = `${repo}data/models/gelan-n.yaml`;
   const tr = await run("train.ts", ["--cfg", cfg, "--data", yaml, "--epochs", "1", "--batch", "4", "--img", "64", "--project", `${tmp}/runs`, "--name", "t"]);
   assert.equal(tr.code, 0, tr.stderr);

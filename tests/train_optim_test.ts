@@ -11,6 +11,7 @@ import type { Tree } from "../lib/nn/tree.ts";
 import { clipGradNorm, emaDecay, initEma, initSgd, iterationSettings, linearLf, nominalAccumulate, paramGroups, scaledWeightDecay, sgdStep, sgdUpdate, updateBatchNormStats, updateEma, warmupIterations } from "../lib/optim/mod.ts";
 import { DEFAULT_HYP, loadHyp } from "../lib/train/mod.ts";
 import { flatLayout, flatten, tensorsOf, viewsOf } from "../lib/optim/flat.ts";
+import { STATE_DICT_KEYS_DIR } from "../lib/testing/golden_dir.ts";
 
 await initBackend("cpu", { quiet: true });
 const tmp = await Deno.makeTempDir({ prefix: "yolo_hyp_" });
@@ -41,7 +42,7 @@ Deno.test("paramGroups() splits biases / conv weights / BN weights as smart_opti
   for (const name of ["yolov9-c", "gelan-t"]) {
     const spec = buildModelSpec(await loadModelConfig(name));
     const pg = paramGroups(modelShapes(spec));
-    const keys = (await Deno.readTextFile(new URL(`../../shared/notes/state-dict-keys/keys-${name}.tsv`, import.meta.url)))
+    const keys = (await Deno.readTextFile(`${STATE_DICT_KEYS_DIR}keys-${name}.tsv`))
       .split("\n").filter(Boolean).map((l) => l.split("\t")[0]);
     const bn = keys.filter((k) => k.endsWith(".running_mean")).length;
     const dfl = keys.filter((k) => /\.dfl\d?\.conv\.weight$/.test(k)).length;

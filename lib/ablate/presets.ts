@@ -24,18 +24,26 @@ export interface MnistDetSpec {
 
 /** Settings of the information-bottleneck figures (Fig. 2/6). */
 export interface IbSettings {
+  /** Depths of the figure's columns, the gradient measures and the floor checks. */
   depths: number[];
   seeds: number;
   width: number;
   /** Side of the input images. */
   size: number;
+  /** Study images: the 7 photos, then crops of them (lib/ib/images.ts). */
   images: number;
+  /** Requested depths of the information-depth curves (default: lib/ib's depthGrid up to the deepest depth). */
+  grid?: number[];
+  /** Cells of the MI estimate (default 1024). */
+  miSamples?: number;
 }
 
 /** Settings of Fig. 7 (feature maps after the first epoch, GELAN vs GELAN + PGI). */
 export interface Fig7Settings {
-  /** Validation images whose maps are drawn / scored. */
+  /** Validation images whose maps are scored (the first 4 are drawn). */
   images: number;
+  /** Seeds of the one-epoch trainings (the session's seeds, extended by the next ones). */
+  seeds: number;
 }
 
 /** A preset. */
@@ -98,8 +106,8 @@ const MNIST_DET_64 = { img: 64, minSize: 12, maxSize: 32, maxDigits: 4 };
 
 /** Figure settings of the long presets (`full`, `paper`). */
 const LONG_FIGURES: { ib: IbSettings; fig7: Fig7Settings } = {
-  ib: { depths: [50, 100, 150, 200], seeds: 3, width: 32, size: 128, images: 3 },
-  fig7: { images: 8 },
+  ib: { depths: [50, 100, 150, 200], seeds: 8, width: 32, size: 64, images: 32 },
+  fig7: { images: 32, seeds: 4 },
 };
 
 /** The presets by name. */
@@ -120,8 +128,8 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     noval: false,
     jobs: 1,
     variants: "smoke",
-    ib: { depths: [4, 8], seeds: 2, width: 8, size: 32, images: 1 },
-    fig7: { images: 1 },
+    ib: { depths: [4, 8], seeds: 2, width: 8, size: 32, images: 2, miSamples: 256 },
+    fig7: { images: 2, seeds: 1 },
   },
   quick: {
     name: "quick",
@@ -139,8 +147,8 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
     noval: true,
     jobs: 2,
     variants: "all",
-    ib: { depths: [25, 50, 100], seeds: 2, width: 16, size: 64, images: 2 },
-    fig7: { images: 4 },
+    ib: { depths: [25, 50, 100], seeds: 4, width: 16, size: 64, images: 8, miSamples: 512 },
+    fig7: { images: 16, seeds: 4 },
   },
   full: {
     name: "full",

@@ -7,7 +7,7 @@
 import type { Preset } from "./presets.ts";
 import { METRIC_TITLES } from "./spec.ts";
 import type { TableResult, VariantResult } from "./results.ts";
-import type { Summary } from "./stats.ts";
+import type { Summary } from "../stats/stats.ts";
 
 /** One line of `sessions.jsonl`: when a session ran, for how long, and what it trained. */
 export interface SessionLog {

@@ -17,7 +17,7 @@ import {
   summarize,
   type Summary,
   tallyPairs,
-} from "./stats.ts";
+} from "../stats/stats.ts";
 import { checkCount, type CountCheck, type VariantCounts } from "./variants.ts";
 
 /** One seed's run of a variant. */

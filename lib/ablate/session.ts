@@ -123,6 +123,7 @@ export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
     const shared = e === "warmup" && inWarmup(settings);
     const fp = await buildPlan([f.training.ablation], {
       ...planOpts,
+      seeds: f.training.seeds?.(p as unknown as Record<string, unknown>, seeds) ?? seeds,
       variants: "all",
       settings: shared ? settings : { ...settings, epochs: e === "warmup" ? 1 : e, closeMosaic: 0 },
     });
@@ -245,6 +246,7 @@ async function runFigure(
       runs,
       data: settings.data,
       img: settings.img,
+      notes: f.notes,
       log,
     });
   } catch (e) {

@@ -109,6 +109,8 @@ export interface FigureContext {
   /** Dataset YAML of the session. */
   data: string;
   img: number;
+  /** The figure's notes (for its results page). */
+  notes: readonly string[];
   log: (line: string) => void;
 }
 
@@ -122,7 +124,12 @@ export interface Figure {
    * Short trainings the figure needs (planned and resumed with the tables' runs): `epochs` a number, or
    * "warmup" = one epoch, or the session's own runs when they end inside the warm-up anyway.
    */
-  training?: { ablation: Ablation; epochs: number | "warmup" };
+  training?: {
+    ablation: Ablation;
+    epochs: number | "warmup";
+    /** The seeds to train, from the preset and the session's seeds (default: the session's). */
+    seeds?: (preset: Record<string, unknown>, session: readonly number[]) => number[];
+  };
   run(ctx: FigureContext): Promise<FigureOutcome>;
 }
 

@@ -8,7 +8,7 @@
  */
 import * as path from "node:path";
 import type { Dataset, Sample } from "./types.ts";
-import { readDatasetYaml, type SplitName } from "./dataset_yaml.ts";
+import { formatMisspelledKey, readDatasetYaml, type SplitName } from "./dataset_yaml.ts";
 import { type DataWarning, img2labelPath, parseLabels } from "./labels.ts";
 import { parseCocoJson } from "./coco_json.ts";
 import { decodeImage, probeImage } from "./image_io.ts";
@@ -45,6 +45,8 @@ export interface DatasetSummary {
   droppedRows: number;
   duplicateRows: number;
   filteredImages: number;
+  /** Label files of the split's label folders without an image. */
+  orphanLabels: number;
 }
 
 /** A dataset split with the warnings and counts of loading it. */
@@ -76,8 +78,18 @@ export async function loadDataset(
 ): Promise<LoadedDataset> {
   const cfg = await readDatasetYaml(await resolveYaml(yamlPath, opts));
   const sources = cfg.splits[split];
-  if (!sources?.length) throw new Error(`Cannot load dataset: ${cfg.file} has no \`${split}\` split`);
-  const warnings: DataWarning[] = [];
+  if (!sources?.length) {
+    const near = cfg.misspelledKeys.filter((u) => u.like === split || (split === "val" && u.like === "validation"));
+    throw new Error(
+      `Cannot load dataset: ${cfg.file} has no \`${split}\` split` +
+        (near.length ? `; it has the key ${near.map(formatMisspelledKey).join(", ")}` : ""),
+    );
+  }
+  const warnings: DataWarning[] = cfg.misspelledKeys.map((u) => ({
+    kind: "yaml" as const,
+    file: cfg.file,
+    message: `${cfg.file}: key ${formatMisspelledKey(u)} ignored`,
+  }));
   const summary: DatasetSummary = {
     images: 0,
     labelFiles: 0,
@@ -88,6 +100,7 @@ export async function loadDataset(
     droppedRows: 0,
     duplicateRows: 0,
     filteredImages: 0,
+    orphanLabels: 0,
   };
   // candidates: image path + (labels given by a COCO file | null = read the label file)
   const cands = new Map<string, Float32Array | null>();
@@ -111,6 +124,10 @@ export async function loadDataset(
   }
   const all = [...cands.keys()].sort();
   if (!all.length) throw new Error(`Cannot load dataset: no images found in ${sources.join(", ")}`);
+  for (const w of await orphanLabels(sources, all)) {
+    summary.orphanLabels++;
+    warnings.push(w);
+  }
   const verify = opts.verify ?? "header";
   const checked = await mapLimit(all, opts.concurrency ?? 16, async (p) => {
     const probe = verify === "none"
@@ -187,6 +204,28 @@ export async function loadDataset(
   };
 }
 
+/** Label files under the label folder of each image folder in `sources` that belong to none of `images`. */
+async function orphanLabels(sources: string[], images: string[]): Promise<DataWarning[]> {
+  const expected = new Set(images.map(img2labelPath));
+  const out: DataWarning[] = [];
+  for (const src of sources) {
+    if (!(await Deno.stat(src).catch(() => null))?.isDirectory) continue;
+    const dir = path.dirname(img2labelPath(path.join(src, "x.png")));
+    if (dir === src || !(await Deno.stat(dir).catch(() => null))?.isDirectory) continue;
+    const walk = async (d: string): Promise<void> => {
+      for await (const e of Deno.readDir(d)) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory) await walk(p);
+        else if (e.name.endsWith(".txt") && !expected.has(p)) {
+          out.push({ kind: "orphan-label", file: p, message: `${p}: label file without an image in ${src}, ignored` });
+        }
+      }
+    };
+    await walk(dir);
+  }
+  return out.sort((a, b) => a.file.localeCompare(b.file));
+}
+
 /** One-paragraph summary of a loaded split, in the official wording ("N images, M backgrounds, K corrupt"). */
 export function formatDatasetSummary(ds: LoadedDataset): string {
   const s = ds.summary;
@@ -195,5 +234,18 @@ export function formatDatasetSummary(ds: LoadedDataset): string {
   } backgrounds ` +
     `(${s.missingLabels} without a label file), ${s.corruptImages} corrupt images skipped, ${s.droppedRows} bad label ` +
     `rows dropped, ${s.duplicateRows} duplicate rows removed` +
-    (s.filteredImages ? `, ${s.filteredImages} images below min-items` : "");
+    (s.filteredImages ? `, ${s.filteredImages} images below min-items` : "") +
+    (s.orphanLabels ? `, ${s.orphanLabels} label files without an image` : "");
+}
+
+/**
+ * What loading a split found, for a person: one line per problem (file:line where there is a line), at
+ * most `max`, then the summary line. Empty for datasets that carry no report (in-memory ones).
+ */
+export function datasetReport(ds: Dataset | LoadedDataset, max = 100): string[] {
+  if (!("warnings" in ds && "summary" in ds)) return [];
+  const l = ds as LoadedDataset;
+  const lines = l.warnings.slice(0, max).map((w) => `warning: ${w.message}`);
+  if (l.warnings.length > max) lines.push(`... ${l.warnings.length - max} more warnings (deno task data check lists all)`);
+  return [...lines, formatDatasetSummary(l)];
 }

@@ -27,6 +27,36 @@ export interface DatasetConfig {
   /** Class names, index = class id. */
   names: string[];
   nc: number;
+  /** Top-level keys that look like a misspelled dataset key (`trian` for `train`), with that key. */
+  misspelledKeys: { key: string; like: string }[];
+}
+
+/** The top-level keys a dataset YAML may have. */
+const KNOWN_KEYS = ["path", "train", "val", "validation", "test", "names", "nc", "class_list", "class_num", "download"];
+
+/** Edit distance of two short strings (insertions, deletions, substitutions and swaps of neighbours). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i ? (j ? 0 : i) : j)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** Keys that are no dataset key but within a small edit distance of one (other extra keys are allowed). */
+function misspelledKeys(d: Record<string, unknown>): { key: string; like: string }[] {
+  return Object.keys(d).filter((k) => !KNOWN_KEYS.includes(k)).flatMap((key) => {
+    const like = KNOWN_KEYS.find((k) => editDistance(key.toLowerCase(), k) <= (k.length > 4 ? 2 : 1));
+    return like ? [{ key, like }] : [];
+  });
+}
+
+/** Text of a misspelled key for messages: "`trian` (misspelled `train`?)". */
+export function formatMisspelledKey(u: { key: string; like: string }): string {
+  return `\`${u.key}\` (misspelled \`${u.like}\`?)`;
 }
 
 function fail(file: string, what: string): never {
@@ -110,7 +140,7 @@ export function parseDatasetYaml(
     });
   }
   const names = parseNames(file, d.names ?? d.class_list, d.nc ?? d.class_num);
-  return { file: abs, root, splits, names, nc: names.length };
+  return { file: abs, root, splits, names, nc: names.length, misspelledKeys: misspelledKeys(d) };
 }
 
 /** Reads and parses a dataset YAML file (see {@link parseDatasetYaml}). */

@@ -42,10 +42,18 @@ export type ProbeResult = { ok: true; width: number; height: number; format: str
   reason: string;
 };
 
+/** The last 12 bytes of every complete PNG: the IEND chunk (length 0, type, CRC). */
+const PNG_IEND = [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+
+function endsWith(bytes: Uint8Array, tail: readonly number[]): boolean {
+  return bytes.length >= tail.length && tail.every((b, i) => bytes[bytes.length - tail.length + i] === b);
+}
+
 /**
  * Checks an image file without decoding all of it: the header must parse, the size be at least 10 x 10
- * (official `verify_image_label`), and a JPEG must end with its EOI marker (otherwise it is decoded fully,
- * and rejected when that fails, where the official code re-saves it). `full` decodes every image.
+ * (official `verify_image_label`), and a JPEG must end with its EOI marker and a PNG with its IEND chunk
+ * (otherwise it is decoded fully, and rejected when that fails, where the official code re-saves a JPEG).
+ * `full` decodes every image.
  */
 export async function probeImage(file: string, opts: { full?: boolean } = {}): Promise<ProbeResult> {
   let bytes: Uint8Array;
@@ -61,7 +69,8 @@ export async function probeImage(file: string, opts: { full?: boolean } = {}): P
     if (width < 10 || height < 10) return { ok: false, reason: `image size ${width}x${height} < 10 pixels` };
     const truncatedJpeg = m.format === "jpeg" &&
       !(bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9);
-    if (opts.full || truncatedJpeg) await decodeImage(bytes);
+    const truncatedPng = m.format === "png" && !endsWith(bytes, PNG_IEND);
+    if (opts.full || truncatedJpeg || truncatedPng) await decodeImage(bytes);
     return { ok: true, width, height, format: m.format ?? "unknown" };
   } catch (e) {
     return { ok: false, reason: (e as Error).message.split("\n")[0] };

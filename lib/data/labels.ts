@@ -20,6 +20,8 @@ export type DataWarningKind =
   | "duplicate"
   | "image"
   | "label-file"
+  | "orphan-label"
+  | "yaml"
   | "annotation";
 
 /** One problem found in the data, with its place (`file:line` when there is a line). */

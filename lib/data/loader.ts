@@ -5,7 +5,8 @@
  * images as NHWC float32 [0, 1] tensors (the caller disposes them), targets `[imageIndex, class, cx, cy, w,
  * h]` normalised to the batch image. Every sample draws from its own stream `mixSeed(seed, epoch, k)`, so a
  * rerun gives identical batches and another epoch different ones. Resized images are cached (bounded);
- * an image that fails to decode is replaced by the next readable one, with a warning.
+ * a sample whose image fails to decode is left out of its batch, with a warning naming the file (never
+ * replaced by another image, so images and labels stay paired and counts stay true).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -26,8 +27,14 @@ import {
 export interface LoaderExtras {
   /** Budget of the resized-image cache in bytes. Default 512 MiB. */
   cacheBytes?: number;
-  /** Receives a warning when an image cannot be decoded (it is replaced by the next readable one). */
-  onWarning?: (w: DataWarning) => void;
+}
+
+/** Thrown by a {@link DatasetSource} for an image that cannot be decoded (its sample is left out). */
+export class ImageSkippedError extends Error {
+  constructor(readonly file: string, reason: string) {
+    super(`${file}: image skipped: ${reason}`);
+    this.name = "ImageSkippedError";
+  }
 }
 
 /** Collated host data of a batch (before the tensor): images NHWC float32 in [0, 1], targets, shapes. */
@@ -81,7 +88,8 @@ export interface DatasetSource extends SampleSource {
 const SOURCES = new WeakMap<Dataset, Map<string, DatasetSource>>();
 
 /**
- * The dataset as a {@link SampleSource}: images resized to long side `img`, cached, corrupt ones replaced.
+ * The dataset as a {@link SampleSource}: images resized to long side `img`, cached; an image that fails to
+ * decode throws {@link ImageSkippedError} (then and every later time), with one warning.
  * One source (and cache) per dataset, size and mode is kept for the dataset's lifetime, so later epochs
  * reuse the resized images.
  */
@@ -93,32 +101,50 @@ export function datasetSource(
   const known = SOURCES.get(ds)?.get(key);
   if (known) return known;
   const cache = createByteLru<LoadedImage>(opts.cacheBytes ?? 512 * 2 ** 20);
-  const bad = new Set<number>();
+  const bad = new Map<number, ImageSkippedError>();
   const warnings: DataWarning[] = [];
   const get = async (i: number): Promise<LoadedImage> => {
     const hit = cache.get(i);
     if (hit) return hit;
-    for (let k = 0; k < ds.length; k++) {
-      const j = (i + k) % ds.length;
-      if (bad.has(j)) continue;
-      try {
-        const s = await ds.load(j);
-        const { image, ratio } = resizeLongSide(s, opts.img, opts.augment);
-        const loaded: LoadedImage = { image, labels: s.labels, orig: [s.height, s.width], ratio };
-        cache.set(i, loaded, image.pixels.byteLength);
-        return loaded;
-      } catch (e) {
-        bad.add(j);
-        const msg = `${ds.paths[j]}: image skipped: ${(e as Error).message}`;
-        warnings.push({ kind: "image", file: ds.paths[j], message: msg });
-      }
+    if (bad.has(i)) throw bad.get(i);
+    let s;
+    try {
+      s = await ds.load(i);
+    } catch (e) {
+      const err = new ImageSkippedError(ds.paths[i], (e as Error).message.split("\n")[0]);
+      bad.set(i, err);
+      warnings.push({ kind: "image", file: ds.paths[i], message: err.message });
+      throw err;
     }
-    throw new Error(`Cannot load any image of ${ds.name}: all ${ds.length} failed to decode`);
+    const { image, ratio } = resizeLongSide(s, opts.img, opts.augment);
+    const loaded: LoadedImage = { image, labels: s.labels, orig: [s.height, s.width], ratio };
+    cache.set(i, loaded, image.pixels.byteLength);
+    return loaded;
   };
   const source = { length: ds.length, get, warnings };
   if (!SOURCES.has(ds)) SOURCES.set(ds, new Map());
   SOURCES.get(ds)!.set(key, source);
   return source;
+}
+
+/**
+ * `src` where an unreadable image is stood in for by the next readable one (with its own labels): for the
+ * extra images of a mosaic or mixup, whose choice is random anyway.
+ */
+function standInSource(src: SampleSource): SampleSource {
+  return {
+    length: src.length,
+    async get(i: number): Promise<LoadedImage> {
+      for (let k = 0; k < src.length; k++) {
+        try {
+          return await src.get((i + k) % src.length);
+        } catch (e) {
+          if (!(e instanceof ImageSkippedError)) throw e;
+        }
+      }
+      throw new Error(`Cannot load any image: all ${src.length} failed to decode`);
+    },
+  };
 }
 
 /** Host batches of one epoch (no tensors): what {@link createLoader} wraps. */
@@ -136,18 +162,30 @@ export async function* hostBatches(
   }
   if (!ds.length) throw new RangeError(`loader: dataset ${ds.name} has no images`);
   const src = datasetSource(ds, { img: opts.img, augment: opts.augment, cacheBytes: opts.cacheBytes });
+  const partners = standInSource(src);
   const order = epochOrder(ds.length, opts);
+  let yielded = 0;
   for (let start = 0; start < order.length; start += opts.batch) {
     const idx = order.slice(start, start + opts.batch);
-    const samples = await Promise.all(idx.map((i, k) => {
+    const settled = await Promise.allSettled(idx.map(async (i, k) => {
       const rng = createRng(mixSeed(opts.seed, opts.epoch, start + k));
-      return opts.augment
-        ? trainSample(src, i, rng, { img: opts.img, hyp: opts.hyp, mosaic: opts.mosaic })
-        : valSample(src, i, { img: opts.img });
+      if (!opts.augment) return await valSample(src, i, { img: opts.img });
+      await src.get(i); // the sample's own image must load; mosaic / mixup partners may stand in for each other
+      return await trainSample(partners, i, rng, { img: opts.img, hyp: opts.hyp, mosaic: opts.mosaic });
     }));
     for (const w of src.warnings.splice(0)) opts.onWarning?.(w);
-    yield { ...collate(samples), paths: idx.map((i) => ds.paths[i]) };
+    const samples: PipelineSample[] = [], paths: string[] = [];
+    settled.forEach((r, k) => {
+      if (r.status === "fulfilled") {
+        samples.push(r.value);
+        paths.push(ds.paths[idx[k]]);
+      } else if (!(r.reason instanceof ImageSkippedError)) throw r.reason;
+    });
+    if (!samples.length) continue;
+    yielded += samples.length;
+    yield { ...collate(samples), paths };
   }
+  if (!yielded) throw new Error(`Cannot load any image of ${ds.name}: all ${ds.length} failed to decode`);
 }
 
 /**

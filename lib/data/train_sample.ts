@@ -89,14 +89,7 @@ export async function trainSample(
     shape = { orig: loaded.orig, ratio: loaded.ratio, pad: [0, 0] };
   } else {
     const loaded = await src.get(index);
-    const lb = letterbox(loaded.image, [s, s], { auto: false, scaleup: true });
-    const px = xywhnToXyxy(
-      loaded.labels,
-      lb.ratio * loaded.image.width,
-      lb.ratio * loaded.image.height,
-      lb.pad[0],
-      lb.pad[1],
-    );
+    const { lb, px } = letterboxed(loaded, s, true);
     ({ image, labels } = randomPerspective(lb.image, px, rng, { hyp: perspectiveHyp(hyp) }));
     shape = { orig: loaded.orig, ratio: loaded.ratio * lb.ratio, pad: lb.pad };
   }
@@ -117,6 +110,13 @@ export async function trainSample(
   return { image, labels, shape };
 }
 
+/** `loaded` letterboxed to s x s (`scaleup`: may enlarge) and its labels in pixels of the letterboxed image. */
+function letterboxed(loaded: Awaited<ReturnType<SampleSource["get"]>>, s: number, scaleup: boolean) {
+  const lb = letterbox(loaded.image, [s, s], { auto: false, scaleup });
+  const px = xywhnToXyxy(loaded.labels, lb.ratio * loaded.image.width, lb.ratio * loaded.image.height, lb.pad[0], lb.pad[1]);
+  return { lb, px };
+}
+
 /** A validation sample: letterbox to s x s (no enlarging beyond load_image, no augmentation). */
 export async function valSample(
   src: SampleSource,
@@ -125,14 +125,7 @@ export async function valSample(
 ): Promise<PipelineSample> {
   const s = opts.img;
   const loaded = await src.get(index);
-  const lb = letterbox(loaded.image, [s, s], { auto: false, scaleup: false });
-  const px = xywhnToXyxy(
-    loaded.labels,
-    lb.ratio * loaded.image.width,
-    lb.ratio * loaded.image.height,
-    lb.pad[0],
-    lb.pad[1],
-  );
+  const { lb, px } = letterboxed(loaded, s, false);
   return {
     image: lb.image,
     labels: xyxyToXywhn(px, s, s, { clip: true, eps: 1e-3 }),

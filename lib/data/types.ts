@@ -4,6 +4,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
+import type { DataWarning } from "./labels.ts";
 
 /** One image with its labels, as decoded (before letterboxing / augmentation). */
 export interface Sample {
@@ -67,4 +68,6 @@ export interface LoaderOptions {
   seed: number;
   epoch: number;
   shuffle: boolean;
+  /** Receives a warning (file, line and a message naming them) when an image cannot be used and is left out. */
+  onWarning?: (w: DataWarning) => void;
 }

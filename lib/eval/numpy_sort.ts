@@ -13,11 +13,10 @@ function npLess(a: number, b: number): boolean {
 function npHeapsort(v: ArrayLike<number>, idx: Int32Array, lo: number, n: number): void {
   // numpy/core/src/npysort/heapsort.cpp aheapsort on idx[lo .. lo+n-1], 1-based heap indexing
   const a = (k: number) => lo + k - 1;
-  let i: number, j: number, tmp: number;
-  for (let l = n >> 1; l > 0; --l) {
-    tmp = idx[a(l)];
-    for (i = l, j = l << 1; j <= n;) {
-      if (j < n && npLess(v[idx[a(j)]], v[idx[a(j + 1)]])) j += 1;
+  // Sift the entry `tmp` down from heap position `i` within a heap of `size` entries.
+  const sift = (tmp: number, i: number, size: number) => {
+    for (let j = i << 1; j <= size;) {
+      if (j < size && npLess(v[idx[a(j)]], v[idx[a(j + 1)]])) j += 1;
       if (npLess(v[tmp], v[idx[a(j)]])) {
         idx[a(i)] = idx[a(j)];
         i = j;
@@ -25,20 +24,13 @@ function npHeapsort(v: ArrayLike<number>, idx: Int32Array, lo: number, n: number
       } else break;
     }
     idx[a(i)] = tmp;
-  }
+  };
+  for (let l = n >> 1; l > 0; --l) sift(idx[a(l)], l, n);
   for (; n > 1;) {
-    tmp = idx[a(n)];
+    const tmp = idx[a(n)];
     idx[a(n)] = idx[a(1)];
     n -= 1;
-    for (i = 1, j = 2; j <= n;) {
-      if (j < n && npLess(v[idx[a(j)]], v[idx[a(j + 1)]])) j++;
-      if (npLess(v[tmp], v[idx[a(j)]])) {
-        idx[a(i)] = idx[a(j)];
-        i = j;
-        j += j;
-      } else break;
-    }
-    idx[a(i)] = tmp;
+    sift(tmp, 1, n);
   }
 }
 

@@ -38,7 +38,14 @@ export interface FoundCase {
   sidecar: Record<string, unknown>;
 }
 
-/** List the cases of a folder (sorted by stem); `kinds` filters by case kind. */
+/** The kind given to a `.json` file that cannot be parsed: it is listed (and fails) whatever the filter. */
+export const CORRUPT_SIDECAR = "corrupt-sidecar";
+
+/**
+ * List the cases of a folder (sorted by stem); `kinds` filters by case kind. A `.json` file that is not
+ * valid JSON is listed as a {@link CORRUPT_SIDECAR} case (its run fails naming the file), never dropped;
+ * valid JSON without a `"case"` (e.g. a COCO annotation file) is not a case.
+ */
 export async function listCases(dir: string, kinds?: string[]): Promise<FoundCase[]> {
   const found: FoundCase[] = [];
   for await (const e of Deno.readDir(dir)) {
@@ -46,8 +53,10 @@ export async function listCases(dir: string, kinds?: string[]): Promise<FoundCas
     let sidecar: unknown;
     try {
       sidecar = JSON.parse(await Deno.readTextFile(`${dir}/${e.name}`));
-    } catch {
-      continue; // not a sidecar (e.g. a COCO annotation file is JSON but has no "case")
+    } catch (err) {
+      const error = `${dir}/${e.name} is not valid JSON (${(err as Error).message}): corrupt sidecar`;
+      found.push({ stem: e.name.slice(0, -5), kind: CORRUPT_SIDECAR, sidecar: { error } });
+      continue;
     }
     if (typeof sidecar !== "object" || sidecar === null || Array.isArray(sidecar)) continue;
     const kind = (sidecar as Record<string, unknown>).case;
@@ -59,6 +68,9 @@ export async function listCases(dir: string, kinds?: string[]): Promise<FoundCas
 
 /** Run one case; a thrown error becomes a failed check so the other cases still run. */
 export async function runCase(dir: string, c: FoundCase, opts: CaseOptions = {}): Promise<CaseReport> {
+  if (c.kind === CORRUPT_SIDECAR) {
+    return { case: c.kind, stem: c.stem, checks: [{ name: "sidecar", error: Infinity, tol: 0, pass: false, note: String(c.sidecar.error) }] };
+  }
   const handler = CASE_HANDLERS[c.kind];
   if (!handler) return { case: c.kind, stem: c.stem, checks: [{ name: "handler", error: Infinity, tol: 0, pass: false, note: `no handler for case "${c.kind}"` }] };
   try {

@@ -115,3 +115,21 @@ export function configToDict(cfg: ModelConfig): Record<string, unknown> {
     head: cfg.rows.slice(nBackbone).map(row),
   };
 }
+
+/**
+ * A configuration as YAML text in the official layout (scalars including `anchors`, then `backbone:` and `head:`
+ * with one flow-style `[from, n, module, args]` row per line), readable by `yaml.safe_load` (and the official
+ * `Model(cfg)`) and by {@link parseModelConfig}.
+ */
+export function configToYaml(cfg: ModelConfig): string {
+  const lines: string[] = [];
+  // The official `parse_model` reads `anchors` (unused by the anchor-free heads): keep the config's, else 3.
+  const { backbone, head, ...scalars } = configToDict(cfg);
+  const dict = { ...scalars, anchors: cfg.raw.anchors ?? 3, backbone, head };
+  for (const [k, v] of Object.entries(dict)) {
+    const rows = v as unknown[];
+    if ((k === "backbone" || k === "head") && rows.length) lines.push(`${k}:`, ...rows.map((r) => `  - ${JSON.stringify(r)}`));
+    else lines.push(`${k}: ${JSON.stringify(v)}`); // an empty row list is `[]`
+  }
+  return lines.join("\n") + "\n";
+}

@@ -68,7 +68,9 @@ export function scaled(
     if (r.args.length < nArgs[0] || r.args.length > nArgs[1]) {
       r.fail(`expected ${nArgs[0] === nArgs[1] ? nArgs[0] : `${nArgs[0]} to ${nArgs[1]}`} args, got ${r.args.length}`);
     }
-    const c2 = makeDivisible(int(r, r.args[0], "output channels") * r.width, 8);
+    const c = int(r, r.args[0], "output channels");
+    if (c < 1) r.fail(`output channels must be at least 1, got ${c}`);
+    const c2 = makeDivisible(c * r.width, 8);
     return { args: { ...build(r, single(r), c2), act: r.act }, c2, n: r.n };
   };
 }
@@ -96,6 +98,7 @@ export function detectHead(branches: number, plain = false): ModuleDef {
     forward: (o, p, x, a) => ddetectForward(o, p, x as never[], as(a)),
   };
 }
+
 /** Normalise a row's module name (`nn.Upsample` -> `Upsample`). */
 export function moduleName(name: string): string {
   return name.replace(/^(torch\.)?nn\./, "");

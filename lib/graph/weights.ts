@@ -23,9 +23,27 @@ function toTensor(t: RawTensor, name: string): tf.Tensor {
   return tf.tidy(() => tf.transpose(tf.tensor(data, t.shape, "float32"), [2, 3, 1, 0]));
 }
 
+const FLOAT_DTYPES: readonly string[] = ["F32", "F16", "BF16", "F64"];
+
+/**
+ * What is wrong with the values of `sd`, naming the first bad tensor: a dtype that is not floating (other
+ * than `num_batches_tracked`, a counter), or a NaN / infinity; null when all is well.
+ */
+export function weightValuesProblem(sd: ReadonlyMap<string, RawTensor>): string | null {
+  for (const [name, t] of sd) {
+    if (name.endsWith("num_batches_tracked")) continue;
+    if (!FLOAT_DTYPES.includes(t.dtype)) return `tensor ${name} has dtype ${t.dtype}, expected ${FLOAT_DTYPES.join(" / ")}`;
+    const data = t.dtype === "F32" || t.dtype === "F64" ? t.data as Float32Array | Float64Array : toFloat32(t);
+    const i = data.findIndex((v: number) => !Number.isFinite(v));
+    if (i >= 0) return `tensor ${name} [${t.shape}] holds ${data[i]} at element ${i}, expected finite values`;
+  }
+  return null;
+}
+
 /**
  * Build the weight tree of `spec` from a state_dict. Throws listing every missing, unexpected or
- * mis-shaped key (`source` names the file). With `fused`, expects a fused state_dict.
+ * mis-shaped key (`source` names the file), and naming a tensor of the wrong dtype or with non-finite
+ * values ({@link weightValuesProblem}). With `fused`, expects a fused state_dict.
  */
 export function weightsFromStateDict(
   spec: ModelSpec,
@@ -45,6 +63,8 @@ export function weightsFromStateDict(
         list("missing", missing) + list("unexpected", unexpected) + list("wrong shape", misshaped),
     );
   }
+  const bad = weightValuesProblem(sd);
+  if (bad) throw new RangeError(`Cannot load weights ${opts.source ?? ""}: ${bad}`);
   return unflattenTree([...want.keys()].map((k) => [k, toTensor(sd.get(k)!, k)] as [string, tf.Tensor]));
 }
 

@@ -12,6 +12,8 @@ export * from "./mutual_info.ts";
 export * from "./samples.ts";
 export * from "./reversibility.ts";
 export * from "./information.ts";
+export * from "./information_depth.ts";
+export * from "./depth_study.ts";
 export * from "./conv_graph.ts";
 export * from "./gradient_paths.ts";
 export * from "./families.ts";

@@ -1,7 +1,8 @@
 /**
  * Tables and figure contents of the information-bottleneck study: the CSV of per (family, depth)
  * rows, a JSON-ready copy of the whole result, the Fig. 2 / Fig. 6 grid (architectures x depths with
- * the input) as images, and one line chart per measure against depth. Pure: encoding and writing
+ * the input) as images, one line chart per measure against depth, and the information-depth table
+ * and curves (with their 95 % intervals and thresholds). Pure: encoding and writing
  * files is left to the caller (lib/viz/raster_io.ts, cli/ib.ts).
  * @module
  */
@@ -10,7 +11,9 @@ import { heatmapImage, type Normalize, upscaleNearest } from "../viz/heatmap.ts"
 import { errorBarPlotSvg } from "../viz/measure_plot.ts";
 import type { ImageGrid } from "../viz/image_grid.ts";
 import type { IbResult, IbRow, Spread } from "./analysis.ts";
-import { FAMILIES, FAMILY_NAMES } from "./families.ts";
+import { FAMILIES, type Family, FAMILY_NAMES } from "./families.ts";
+import { DEPTH_MEASURES, type FamilyDepth } from "./depth_study.ts";
+import { crossedMeanInterval, crossedResamples } from "../stats/bootstrap.ts";
 import { PALETTE } from "../viz/plots.ts";
 
 /** Column names of {@link rowsToCsv}. */
@@ -91,4 +94,45 @@ export function measurePlots(result: IbResult): { key: string; svg: string }[] {
       }),
     }),
   }));
+}
+
+/** Columns of {@link depthCsv}. */
+export const DEPTH_CSV_COLUMNS: readonly string[] = ["family", "measure", "threshold", "depth", "censored", "lo", "hi", "lo_censored", "hi_censored"];
+
+/** One line per (family, measure, threshold): the information depth and its 95 % interval. */
+export function depthCsv(depths: FamilyDepth[]): string {
+  const lines = depths.flatMap((f) =>
+    f.depths.map((d) => [f.name, f.measure, num(d.threshold), num(d.depth), d.censored ?? "", num(d.lo), num(d.hi), d.loCensored ?? "", d.hiCensored ?? ""].join(","))
+  );
+  return [DEPTH_CSV_COLUMNS.join(","), ...lines].join("\n") + "\n";
+}
+
+/**
+ * Per measure, the mean curve on the depth grid of every family with its 95 % interval (crossed
+ * bootstrap; drawn as the larger half-width) and the two thresholds, against conv layers (`x`
+ * "layers") or against the shortest gradient path back to the image (`x` "shortest").
+ */
+export function depthPlots(result: IbResult, x: "layers" | "shortest" = "layers", replicates = 500): { key: string; svg: string }[] {
+  const curves = result.curves;
+  if (!curves.length) return [];
+  const resamples = crossedResamples(curves[0].r2.length, curves[0].r2[0]?.length ?? 1, { replicates });
+  return DEPTH_MEASURES.map((m) => {
+    const series = curves.map((c) => {
+      const iv = c.layers.map((_, k) => crossedMeanInterval(c[m.key].map((row) => row.map((v) => v[k])), resamples));
+      const color = PALETTE[Math.max(0, FAMILIES.indexOf(c.family as Family)) % PALETTE.length];
+      return { name: c.name, color, x: c[x], y: iv.map((i) => i.value), err: iv.map((i) => Math.max(i.hi - i.value, i.value - i.lo)) };
+    });
+    const xs = series.flatMap((s) => s.x);
+    const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+    const lines = m.thresholds.map((t, i) => ({ name: `threshold ${+t.toFixed(2)}`, color: i ? "#999999" : "#555555", x: [x0, x1], y: [t, t] }));
+    return {
+      key: `${m.key}${x === "shortest" ? "_by_shortest" : ""}`,
+      svg: errorBarPlotSvg({
+        title: `${m.title}${x === "shortest" ? " by shortest path" : ""} (mean, 95% interval)`,
+        xLabel: x === "layers" ? "depth (conv layers)" : "shortest gradient path to the image (conv layers)",
+        yLabel: m.unit,
+        series: [...series, ...lines],
+      }),
+    };
+  });
 }

@@ -8,7 +8,8 @@
  * regression with an intercept. The cells form an 8 x 8-cell checkerboard: the decoder is fitted on
  * one colour and scored on the other (held-out cells): R² (1 - SSE/SST over all held-out pixel values;
  * 1 = perfect, 0 = no better than the held-out mean colour, slightly negative = worse) and PSNR in dB
- * (pixels in [0, 1], predictions clipped). The penalty is chosen from `alphas` (relative to the mean
+ * (pixels in [0, 1], predictions clipped), with the PSNR of the uninformative prediction (the held-out
+ * mean colour) beside it, so that the PSNR gain over that floor (3.01 dB at R² = 0.5) can be read. The penalty is chosen from `alphas` (relative to the mean
  * feature energy) by 2-fold cross-validation inside the training cells (alternate block rows).
  *
  * Limits: a linear, local decoder gives a lower bound on what is recoverable (a non-linear or wider
@@ -17,7 +18,7 @@
  * other images. The R² of an uninformative map is about 0, not exactly 0 (mean shift between halves).
  * @module
  */
-import { crossProduct, type Matrix } from "./linalg.ts";
+import { columnMeans, crossProduct, type Matrix } from "./linalg.ts";
 import { matMul, psnr, rSquared, solveRidge } from "./ridge.ts";
 import { cellSize, checkerboardSplit, type FeatureMap, featureRows, type FloatImage, patchRows, rowsWhere } from "./samples.ts";
 
@@ -39,6 +40,8 @@ export interface ReversibilityScore {
   r2: number;
   /** PSNR (dB) on held-out cells. */
   psnr: number;
+  /** PSNR (dB) of the uninformative prediction (each held-out column's own mean, R² = 0): `psnr - psnrFloor` is the gain. */
+  psnrFloor: number;
   /** R² on the training cells (the gap to `r2` shows overfitting). */
   trainR2: number;
   /** The penalty chosen by cross-validation. */
@@ -112,5 +115,8 @@ export function reversibility(f: FeatureMap, img: FloatImage, opts: Reversibilit
   const g = add(ga, gb);
   const w = solveRidge(g, add(ra, rb), best.alpha * meanDiag(g), free);
   const pred = matMul(xTest, w);
-  return { r2: rSquared(pred, yTest), psnr: psnr(pred, yTest), trainR2: rSquared(matMul(xTrain, w), yTrain), alpha: best.alpha };
+  const floor: Matrix = { rows: yTest.rows, cols: yTest.cols, data: new Float64Array(yTest.data.length) };
+  const m = columnMeans(yTest);
+  for (let i = 0; i < floor.data.length; i++) floor.data[i] = m[i % yTest.cols];
+  return { r2: rSquared(pred, yTest), psnr: psnr(pred, yTest), psnrFloor: psnr(floor, yTest), trainR2: rSquared(matMul(xTrain, w), yTrain), alpha: best.alpha };
 }

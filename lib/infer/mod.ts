@@ -7,3 +7,4 @@
 export * from "./validate.ts";
 export * from "./detect.ts";
 export * from "./coco_export.ts";
+export * from "./draw_detections.ts";

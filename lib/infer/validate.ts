@@ -38,6 +38,8 @@ export interface ValidateOptions {
   names?: string[];
   /** Called after each batch with (done, total) batches. */
   onBatch?: (done: number, total: number) => void;
+  /** Receives the loader's warnings (an image that cannot be decoded is left out). */
+  onWarning?: LoaderOptions["onWarning"];
 }
 
 /** Per-class row of the validation table. */
@@ -126,6 +128,7 @@ export async function validate(
   const total = Math.ceil(dataset.length / opts.batch);
   const loaderOpts: LoaderOptions = {
     batch: opts.batch, img: opts.img, stride, augment: false, hyp: opts.hyp, seed: 0, epoch: 0, shuffle: false,
+    onWarning: opts.onWarning,
   };
   let t0 = performance.now();
   for await (const batch of opts.loader(dataset, loaderOpts)) {

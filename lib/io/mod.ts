@@ -10,6 +10,7 @@
  * @module
  */
 export * from "./atomic.ts";
+export * from "./commit.ts";
 export * from "./exists.ts";
 export * from "./format_g.ts";
 export * from "./raw_tensor.ts";

@@ -25,7 +25,9 @@ export function parseSafetensors(bytes: Uint8Array, source = "<bytes>"): Safeten
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hlen = Number(view.getBigUint64(0, true));
   if (8 + hlen > bytes.length) {
-    throw new SyntaxError(`Cannot read safetensors ${source}: header length ${hlen} exceeds file size ${bytes.length}`);
+    throw new SyntaxError(
+      `Cannot read safetensors ${source}: truncated or bad header: header length ${hlen} exceeds file size ${bytes.length}`,
+    );
   }
   let header: Record<string, unknown>;
   try {
@@ -36,6 +38,7 @@ export function parseSafetensors(bytes: Uint8Array, source = "<bytes>"): Safeten
   const body = bytes.subarray(8 + hlen);
   const tensors = new Map<string, RawTensor>();
   let metadata: Record<string, string> = {};
+  const ranges: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") {
       metadata = entry as Record<string, string>;
@@ -51,6 +54,17 @@ export function parseSafetensors(bytes: Uint8Array, source = "<bytes>"): Safeten
       );
     }
     tensors.set(name, { dtype, shape, data: typedArray(dtype, body.subarray(a, b)) });
+    ranges.push([a, b, name]);
+  }
+  ranges.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  for (let i = 1; i < ranges.length; i++) {
+    const [p, q] = [ranges[i - 1], ranges[i]];
+    if (q[0] < p[1] && q[0] < q[1]) {
+      throw new RangeError(
+        `Cannot read safetensors ${source}: tensors "${p[2]}" [${p[0]}, ${p[1]}) and "${q[2]}" [${q[0]}, ${q[1]}) overlap; ` +
+          `expected disjoint data_offsets`,
+      );
+    }
   }
   return { tensors, metadata };
 }

@@ -69,10 +69,11 @@ export function checkpointMetadata(
   return md;
 }
 
+/** A safetensors start: a header length below 4 GiB followed by '{' (a length past the end is a truncated file). */
 function isSafetensors(bytes: Uint8Array): boolean {
   if (bytes.length < 9) return false;
   const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  return n > 0n && n <= BigInt(bytes.length - 8) && bytes[8] === 0x7b; // '{'
+  return n > 0n && n < 2n ** 32n && bytes[8] === 0x7b; // '{'
 }
 
 function parseJson(s: string | undefined): unknown {

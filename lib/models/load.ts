@@ -8,7 +8,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
-import { loadWeightsFile } from "../io/weights_file.ts";
+import { loadWeightsFile, type WeightsFile } from "../io/weights_file.ts";
 import { loadModelConfig } from "./shipped.ts";
 import { configToDict, type ModelConfig, parseModelConfig } from "../graph/config.ts";
 import { buildModelSpec } from "./build.ts";
@@ -34,13 +34,24 @@ export interface LoadModelOptions {
 /** Load a weights file (`.safetensors` or `.pt`) into a model. */
 export async function loadModel(path: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const file = await loadWeightsFile(path, { ema: opts.ema });
-  let cfg: ModelConfig;
-  if (opts.cfg) cfg = await loadModelConfig(opts.cfg);
-  else if (file.yaml) cfg = parseModelConfig(file.yaml, `${path} (embedded config)`);
-  else throw new Error(`Cannot load ${path}: it carries no model configuration; pass --cfg`);
-  const spec = buildModelSpec(cfg, file.nc ? { nc: file.nc } : {});
+  return modelFromWeights(file, path, opts.cfg ? await loadModelConfig(opts.cfg) : undefined);
+}
+
+/**
+ * A model from parsed weights (no file access: also for the browser). `cfg` overrides the configuration the
+ * file carries; `source` names the file in errors.
+ */
+export function modelFromWeights(file: WeightsFile, source: string, cfg?: ModelConfig): LoadedModel {
+  if (!cfg && !file.yaml) {
+    throw new Error(
+      `Cannot load ${source}: it carries no model configuration (no model_yaml metadata); give the model config ` +
+        `with --cfg (val, detect and reparam take one)`,
+    );
+  }
+  const config = cfg ?? parseModelConfig(file.yaml!, `${source} (embedded config)`);
+  const spec = buildModelSpec(config, file.nc ? { nc: file.nc } : {});
   const fused = file.metadata.fused === "true";
-  const weights = weightsFromStateDict(spec, file.tensors, { fused, source: path });
+  const weights = weightsFromStateDict(spec, file.tensors, { fused, source });
   return { spec, weights, fused, metadata: file.metadata };
 }
 
@@ -51,10 +62,18 @@ export async function saveModel(
   weights: Tree<tf.Tensor>,
   opts: { fused?: boolean; metadata?: Record<string, string> } = {},
 ): Promise<void> {
-  await writeSafetensors(path, stateDictFromWeights(weights), {
+  await writeSafetensors(path, stateDictFromWeights(weights), modelFileMetadata(spec, opts));
+}
+
+/** The safetensors metadata of a model file: its configuration (`model_yaml`), `nc`, `fused`, plus `metadata`. */
+export function modelFileMetadata(
+  spec: ModelSpec,
+  opts: { fused?: boolean; metadata?: Record<string, string> } = {},
+): Record<string, string> {
+  return {
     ...opts.metadata,
     model_yaml: JSON.stringify(configToDict({ ...spec.config, nc: spec.nc })),
     nc: String(spec.nc),
     fused: String(!!opts.fused),
-  });
+  };
 }

@@ -3,8 +3,9 @@
  * to `weights/last.pt` and `best.pt`; reference spec §7). Here `weights/last.safetensors` holds the EMA
  * weights as the model (what val/detect load, with the config embedded) and `weights/last.state.safetensors`
  * the rest needed to resume: the raw model (`model.*`), the SGD momentum buffers (`momentum.model.*`, PyTorch
- * layout) and the loop's counters in metadata. Both are written atomically (temp file + rename), the
- * sidecar first; a shared `checkpoint_id` detects a mismatched pair.
+ * layout) and the loop's counters in metadata. `last`, its sidecar and `best` are replaced as one commit
+ * (lib/io/commit.ts), so a kill at any moment leaves a matching set; a shared `checkpoint_id` detects a
+ * mismatched pair put together by hand.
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -13,12 +14,13 @@ import { rawToTensor } from "./pretrained.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { loadModel, saveModel } from "../models/load.ts";
 import type { ModelSpec } from "../graph/spec.ts";
-import { disposeWeights, stateDictFromWeights, weightsFromStateDict } from "../graph/weights.ts";
+import { disposeWeights, stateDictFromWeights, weightsFromStateDict, weightValuesProblem } from "../graph/weights.ts";
 import type { Hyp } from "../data/types.ts";
 import type { EpochRow } from "./types.ts";
 import type { ParamGroups } from "../optim/param_groups.ts";
 import type { TrainState } from "./train_step.ts";
 import { pathExists } from "../io/exists.ts";
+import { commitFiles, recoverCommit } from "../io/commit.ts";
 
 /** The loop's counters and history saved with a checkpoint. */
 export interface CheckpointMeta {
@@ -84,10 +86,25 @@ export async function saveCheckpoint(
     names: meta.names,
     date: meta.date,
   };
-  await writeSafetensors(paths.state, tensors, { checkpoint_id: id, train_state: JSON.stringify(loop) });
+  const emaSd = stateDictFromWeights(state.ema.weights);
+  const bad = weightValuesProblem(tensors) ?? weightValuesProblem(emaSd)?.replace(/^tensor /, "EMA tensor ");
+  if (bad) {
+    throw new RangeError(
+      `Training stopped: the state after epoch ${meta.epoch} is not finite (${bad}); it is not saved, the last ` +
+        `finite checkpoint stays in ${weightsDir}`,
+    );
+  }
   const md = modelMetadata(meta, id, state.ema.updates);
-  await saveModelFile(paths.last, spec, state.ema.weights, md);
-  if (args.isBest) await saveModelFile(paths.best, spec, state.ema.weights, md);
+  const model = (name: string) => ({ name, write: (p: string) => saveModelFile(p, spec, state.ema.weights, md) });
+  await commitFiles(weightsDir, [
+    { name: basename(paths.state), write: (p) => writeSafetensors(p, tensors, { checkpoint_id: id, train_state: JSON.stringify(loop) }) },
+    model(basename(paths.last)),
+    ...(args.isBest ? [model(basename(paths.best))] : []),
+  ]);
+}
+
+function basename(p: string): string {
+  return p.slice(p.lastIndexOf("/") + 1);
 }
 
 /**
@@ -127,6 +144,7 @@ export async function loadCheckpoint(
   groupsOf: (weights: Tree<tf.Tensor>) => ParamGroups,
 ): Promise<LoadedCheckpoint & { groups: ParamGroups }> {
   const paths = checkpointPaths(weightsDir);
+  await recoverCommit(weightsDir);
   let side;
   try {
     side = await readSafetensors(paths.state);

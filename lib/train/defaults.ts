@@ -4,6 +4,7 @@
  * by `opt.yaml` and by `--resume`.
  * @module
  */
+import type { TrainRunOptions } from "./types.ts";
 
 /** Defaults of the options of one training run. */
 export const TRAIN_DEFAULTS = {
@@ -30,3 +31,15 @@ export const TRAIN_DEFAULTS = {
   /** Validate only after the final epoch. */
   noval: false,
 } as const;
+
+/** The knobs {@link TrainRunOptions} leaves optional, as a run uses them. */
+export type TrainKnobs = "closeMosaic" | "minItems" | "workers" | "patience" | "nbs" | "lhg" | "noval";
+
+/** `o` with every optional knob filled from {@link TRAIN_DEFAULTS}. */
+export function withTrainDefaults(o: TrainRunOptions): TrainRunOptions & Required<Pick<TrainRunOptions, TrainKnobs>> {
+  const D = TRAIN_DEFAULTS;
+  return {
+    ...o, closeMosaic: o.closeMosaic ?? D.closeMosaic, minItems: o.minItems ?? D.minItems, workers: o.workers ?? D.workers,
+    patience: o.patience ?? D.patience, nbs: o.nbs ?? D.nbs, lhg: o.lhg ?? D.lhg, noval: o.noval ?? D.noval,
+  };
+}

@@ -4,7 +4,7 @@
  * `ni = i + nb * epoch`, the running mean of the loss items and the progress line.
  * @module
  */
-import type { Dataset } from "../data/types.ts";
+import type { Dataset, LoaderOptions } from "../data/types.ts";
 import type { ProgressInfo } from "./progress.ts";
 import { releaseState, type StepConfig, type TrainState, trainStepAsync, zeroGrad } from "./train_step.ts";
 import type { LoaderFn } from "../infer/validate.ts";
@@ -25,6 +25,8 @@ export interface EpochOptions {
   opts: Pick<TrainRunOptions, "batch" | "img" | "seed" | "epochs">;
   loader: LoaderFn;
   log: EpochConsole;
+  /** Receives the loader's warnings (an image that cannot be decoded is left out). */
+  onWarning?: LoaderOptions["onWarning"];
 }
 
 /** Result of an epoch: the new state, the mean [box, cls, dfl] and the LR of each group at the last batch. */
@@ -51,7 +53,7 @@ export async function runEpoch(start: TrainState, ds: Dataset, e: EpochOptions):
   e.log.header();
   const batches = e.loader(ds, {
     batch: e.opts.batch, img: e.opts.img, stride: Math.max(...cfg.spec.strides, 32), augment: true,
-    mosaic: e.mosaic, hyp: cfg.schedule.hyp, seed: e.opts.seed, epoch, shuffle: true,
+    mosaic: e.mosaic, hyp: cfg.schedule.hyp, seed: e.opts.seed, epoch, shuffle: true, onWarning: e.onWarning,
   });
   try {
     for await (const batch of batches) {

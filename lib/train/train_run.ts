@@ -12,14 +12,16 @@ import type { ModelSpec } from "../graph/spec.ts";
 import { loadModelConfig } from "../models/shipped.ts";
 import { type ModelConfig, parseModelConfig } from "../graph/config.ts";
 import { initWeights } from "../graph/init.ts";
-import { disposeWeights } from "../graph/weights.ts";
+import { disposeWeights, weightValuesProblem } from "../graph/weights.ts";
+import { flattenTree } from "../nn/tree.ts";
 import { loadModel } from "../models/load.ts";
 import { loadWeightsFile } from "../io/weights_file.ts";
 import { fitness } from "../eval/metrics.ts";
 import { loadHyp } from "./hyp.ts";
 import { paramGroups } from "../optim/param_groups.ts";
 import { scaledWeightDecay } from "../optim/schedule.ts";
-import { TRAIN_DEFAULTS as D } from "./defaults.ts";
+import { withTrainDefaults } from "./defaults.ts";
+import { checkResumeOptions, optRecord, resumedOptions } from "./resume_options.ts";
 import { initTrainState, releaseState, type StepConfig, type TrainState } from "./train_step.ts";
 import { type CheckpointMeta, checkpointPaths, loadCheckpoint, saveCheckpoint, stripCheckpoint } from "./checkpoint.ts";
 import { transferWeights } from "./pretrained.ts";
@@ -28,7 +30,8 @@ import { type LoaderFn, validate, type ValResult } from "../infer/validate.ts";
 import { runEpoch } from "./train_epoch.ts";
 import { type Console, finishRun, makeConsole, recordEpoch } from "./run_report.ts";
 import type { EpochRow, TrainRunOptions, TrainRunResult } from "./types.ts";
-import { loadDataset } from "../data/dataset.ts";
+import { datasetReport, loadDataset } from "../data/dataset.ts";
+import type { DataWarning } from "../data/labels.ts";
 import { createLoader } from "../data/loader.ts";
 
 /** The data functions a run needs (lib/data's `loadDataset` and `createLoader`; tests pass in-memory ones). */
@@ -47,38 +50,6 @@ async function resolveConfig(cfg: TrainRunOptions["cfg"]): Promise<ModelConfig> 
   return typeof cfg === "string" ? await loadModelConfig(cfg) : parseModelConfig(cfg, "<cfg mapping>");
 }
 
-/** The knobs {@link TrainRunOptions} leaves optional, as a run uses them. */
-type Knobs = "closeMosaic" | "minItems" | "workers" | "patience" | "nbs" | "lhg" | "noval";
-
-/** `o` with every optional knob filled from {@link TRAIN_DEFAULTS}. */
-function withDefaults(o: TrainRunOptions): TrainRunOptions & Required<Pick<TrainRunOptions, Knobs>> {
-  return {
-    ...o, closeMosaic: o.closeMosaic ?? D.closeMosaic, minItems: o.minItems ?? D.minItems, workers: o.workers ?? D.workers,
-    patience: o.patience ?? D.patience, nbs: o.nbs ?? D.nbs, lhg: o.lhg ?? D.lhg, noval: o.noval ?? D.noval,
-  };
-}
-
-/** The options recorded in opt.yaml (what a resume needs to restart the same run). */
-function optRecord(opts: TrainRunOptions, dir: string, cfg: Record<string, unknown> | string): Record<string, unknown> {
-  const o = withDefaults(opts);
-  return {
-    cfg, data: o.data, weights: o.weights ?? "", epochs: o.epochs, batch_size: o.batch, imgsz: o.img, seed: o.seed,
-    project: o.project, name: o.name, save_dir: dir, close_mosaic: o.closeMosaic, min_items: o.minItems,
-    workers: o.workers, lhg: o.lhg, patience: o.patience, nbs: o.nbs, noval: o.noval, optimizer: "SGD",
-  };
-}
-
-/** Restore the run options of a resumed run from its checkpoint (`opt.yaml` semantics). */
-function resumedOptions(o: TrainRunOptions, saved: Record<string, unknown>): TrainRunOptions {
-  const n = (k: string, d: number) => (typeof saved[k] === "number" ? saved[k] as number : d);
-  return {
-    ...o, cfg: saved.cfg as TrainRunOptions["cfg"], data: String(saved.data ?? o.data), epochs: n("epochs", o.epochs),
-    batch: n("batch_size", o.batch), img: n("imgsz", o.img), seed: n("seed", o.seed), closeMosaic: n("close_mosaic", D.closeMosaic),
-    minItems: n("min_items", D.minItems), workers: n("workers", D.workers), lhg: !!saved.lhg, patience: n("patience", D.patience),
-    nbs: n("nbs", D.nbs), noval: !!saved.noval,
-  };
-}
-
 interface Prepared {
   opts: TrainRunOptions;
   dir: string;
@@ -90,48 +61,64 @@ interface Prepared {
   startEpoch: number;
 }
 
-async function prepare(o: TrainRunOptions, train: () => Promise<Dataset>, log: Console): Promise<Prepared & { train: Dataset }> {
+async function prepare(
+  o: TrainRunOptions,
+  train: (o: TrainRunOptions) => Promise<Dataset>,
+  log: Console,
+): Promise<Prepared & { train: Dataset }> {
   if (o.resume) {
     const dir = `${o.project}/${o.name}`;
     const ck = await loadCheckpoint(`${dir}/weights`, paramGroups);
     const opts = resumedOptions(o, ck.meta.opt);
     const startEpoch = ck.meta.epoch + 1;
-    if (startEpoch >= opts.epochs) {
-      throw new Error(`Cannot resume ${dir}: training to ${opts.epochs} epochs is finished, nothing to resume`);
+    try {
+      await checkResumeOptions(o, ck.meta.opt, ck.meta.hyp, dir);
+    } catch (e) {
+      releaseState(ck.state);
+      throw e;
     }
     log.info(`Resuming training from ${checkpointPaths(`${dir}/weights`).last} from epoch ${startEpoch} to ${opts.epochs} total epochs`);
-    const ds = await train();
+    const ds = await train(opts);
     const cfg = stepConfig(ck.spec, ck.groups, ck.meta.hyp, opts, ds);
     return { opts, dir, spec: ck.spec, state: ck.state, cfg, hyp: ck.meta.hyp, meta: ck.meta, startEpoch, train: ds };
   }
   const dir = await incrementPath(`${o.project}/${o.name}`, o.existOk);
   await Deno.mkdir(`${dir}/weights`, { recursive: true });
   const hyp = await loadHyp(o.hyp);
-  const ds = await train();
+  const ds = await train(o);
   const config = await resolveConfig(o.cfg);
   const spec = buildModelSpec(config, { nc: ds.names.length });
   let weights = initWeights(spec, { seed: o.seed });
   if (o.weights) {
     const file = await loadWeightsFile(o.weights, { ema: true });
+    const names = new Set(flattenTree(weights).map(([k]) => k));
+    const bad = weightValuesProblem(new Map([...file.tensors].filter(([k]) => names.has(k))));
+    if (bad) {
+      disposeWeights(weights);
+      throw new Error(`Cannot start from --weights ${o.weights}: ${bad}`);
+    }
     const t = transferWeights(weights, file.tensors);
     for (const r of t.replaced) r.dispose();
     weights = t.weights;
     log.info(`Transferred ${t.transferred}/${t.total} items from ${o.weights}`);
   }
   const groups = paramGroups(weights);
-  const opt = optRecord(o, dir, o.cfg);
+  const opt = optRecord(o, dir);
   await writeYaml(`${dir}/hyp.yaml`, hyp);
   await writeYaml(`${dir}/opt.yaml`, opt);
   const cfg = stepConfig(spec, groups, hyp, o, ds);
   log.info(`hyperparameters: ${Object.entries(hyp).map(([k, v]) => `${k}=${v}`).join(", ")}`);
   log.info(`optimizer: SGD(lr=${hyp.lr0}) with parameter groups ${groups.counts[2]} weight(decay=0.0), ` +
     `${groups.counts[1]} weight(decay=${cfg.weightDecay}), ${groups.counts[0]} bias`);
-  const meta: CheckpointMeta = { epoch: -1, bestFitness: 0, rows: [], opt, hyp, names: ds.names, date: "" };
-  return { opts: o, dir, spec, state: initTrainState(weights, groups), cfg, hyp, meta, startEpoch: 0, train: ds };
+  const meta: CheckpointMeta = { epoch: -1, bestFitness: 0, rows: [], opt, hyp, names: ds.names, date: new Date().toISOString() };
+  const state = initTrainState(weights, groups);
+  // The starting point is a checkpoint too: a run stopped at any moment from here on can be resumed.
+  await saveCheckpoint(`${dir}/weights`, { spec, state, groups, meta, isBest: false });
+  return { opts: o, dir, spec, state, cfg, hyp, meta, startEpoch: 0, train: ds };
 }
 
 function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, opts: TrainRunOptions, ds: Dataset): StepConfig {
-  const o = withDefaults(opts);
+  const o = withTrainDefaults(opts);
   const nb = Math.ceil(ds.length / o.batch);
   return {
     spec, groups, lhg: o.lhg, weightDecay: scaledWeightDecay(hyp.weight_decay, o.batch, o.nbs),
@@ -142,8 +129,12 @@ function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, opt
 /**
  * Train a model (see the module doc). Writes `project/name/` (incremented unless `existOk` or `resume`):
  * weights/{last,best}.safetensors, results.csv, results.{svg,png}, PR_curve, confusion_matrix, opt.yaml,
- * hyp.yaml. A non-finite loss stops the run with an error naming the epoch and batch; the last good
- * checkpoint stays.
+ * hyp.yaml. A checkpoint is committed before the first epoch and after each (lib/io/commit.ts), so a run
+ * stopped at any moment resumes (`resume`: every recorded option from the run) to the same result. A
+ * non-finite loss stops the run with an error naming the epoch and batch, a non-finite state (e.g. a
+ * BatchNorm variance overflowed) one naming the tensor; it is checked before saving, so the checkpoint
+ * on disk is the last finite one. The data problems of both splits are printed first (file:line each,
+ * a summary per split).
  *
  * @example
  * ```ts
@@ -154,25 +145,32 @@ function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, opt
 export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DATA_API): Promise<TrainRunResult> {
   const t0 = performance.now();
   const log = makeConsole(opts.quiet);
-  const p = await prepare(opts, () => data.loadDataset(opts.data, "train", { minItems: opts.minItems }), log);
+  const p = await prepare(opts, (o) => data.loadDataset(o.data, "train", { minItems: o.minItems }), log);
   const o = p.opts;
   const val = await data.loadDataset(o.data, "val");
+  for (const line of [...datasetReport(p.train), ...datasetReport(val)]) log.info(line);
+  const onWarning = (w: DataWarning) => log.info(`warning: ${w.message}`);
   const { spec, cfg, hyp, dir } = p;
   let state = p.state;
   const rows: EpochRow[] = [...p.meta.rows];
   let bestFitness = p.meta.bestFitness;
-  const { patience } = withDefaults(o);
+  const { patience } = withTrainDefaults(o);
   log.info(`Image sizes ${o.img} train, ${o.img} val\nLogging results to ${dir}\nStarting training for ${o.epochs} epochs...`);
+  if (rows.length) await recordEpoch(dir, rows); // a resumed run may have been stopped before writing them
   try {
     for (let epoch = p.startEpoch; epoch < o.epochs; epoch++) {
+      if (rows.length && rows[rows.length - 1].epoch - bestRow(rows).epoch >= patience) {
+        log.info(`Stopping training early as no improvement observed in last ${patience} epochs.`);
+        break;
+      }
       const mosaic = !(o.closeMosaic && epoch >= o.epochs - o.closeMosaic);
       if (o.closeMosaic && epoch === o.epochs - o.closeMosaic) log.info("Closing dataloader mosaic");
-      const ep = await runEpoch(state, p.train, { epoch, mosaic, cfg, opts: o, loader: data.createLoader, log });
+      const ep = await runEpoch(state, p.train, { epoch, mosaic, cfg, opts: o, loader: data.createLoader, log, onWarning });
       state = ep.state;
       let v: EpochMetrics = NOT_VALIDATED;
       if (!o.noval || epoch === o.epochs - 1) {
         const r = await validate(spec, state.ema.weights, val, {
-          loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names,
+          loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names, onWarning,
         });
         log.valTable(r, false);
         v = r;
@@ -186,28 +184,24 @@ export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DA
       await saveCheckpoint(`${dir}/weights`, { spec, state, groups: cfg.groups, meta, isBest });
       await recordEpoch(dir, rows);
       o.onEpoch?.(row);
-      if (epoch - bestRow(rows).epoch >= patience) {
-        log.info(`Stopping training early as no improvement observed in last ${patience} epochs.`);
-        break;
-      }
     }
   } finally {
     releaseState(state);
   }
   const hours = (performance.now() - t0) / 3.6e6;
   log.info(`\n${rows.length - p.meta.rows.length} epochs completed in ${hours.toFixed(3)} hours.`);
-  await stripCheckpoint(`${dir}/weights`);
   const best = await loadModel(checkpointPaths(`${dir}/weights`).best);
   log.info(`\nValidating ${checkpointPaths(`${dir}/weights`).best}...`);
   try {
     const v = await validate(best.spec, best.weights, val, {
-      loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names,
+      loader: data.createLoader, batch: o.batch * 2, img: o.img, hyp, names: p.train.names, onWarning,
     });
     log.valTable(v, true);
     await finishRun(dir, v, p.train.names);
   } finally {
     disposeWeights(best.weights);
   }
+  await stripCheckpoint(`${dir}/weights`); // last: until here a resume redoes the end of the run
   log.info(`Results saved to ${dir}`);
   return { dir, rows, best: bestRow(rows), seconds: (performance.now() - t0) / 1000 };
 }

@@ -21,8 +21,13 @@ export interface TrainRunOptions {
   /** Run folder = project/name. */
   project: string;
   name: string;
-  /** Resume from project/name/weights/last.safetensors. */
+  /**
+   * Resume from project/name/weights/last.safetensors: every recorded option (opt.yaml, hyp.yaml) is taken
+   * from the run; those named in `explicit` must agree with it or the resume is refused.
+   */
   resume?: boolean;
+  /** The options the user gave explicitly (command-line flags); with `resume`, each is checked against the run's. */
+  explicit?: readonly (keyof TrainRunOptions)[];
   /** Reuse project/name even when it exists (default: increment to name2, name3, ... as `increment_path`). */
   existOk?: boolean;
   /** Early-stopping patience in epochs without fitness improvement (official default 100). */

@@ -72,8 +72,9 @@ export function conv2dBackpropFilterImpl(
         const dst = values(backend, a) as Float32Array;
         for (let t = 0; t < g; t++) {
           const i = Math.floor((t0 + t) / kw), j = (t0 + t) % kw;
-          if (strided) gatherWindowNHWC(src, dst, t * ci * m, ci, n, h, w, ho, wo, sh, sw, i - pt, j - pl);
-          else fillWindow(src, dst, t * ci * m, ci, n, h, w, ho, wo, sh, sw, i - pt, j - pl);
+          const win: Window = { c: ci, n, h, w, ho, wo, sh, sw, di: i - pt, dj: j - pl };
+          if (strided) gatherWindowNHWC(src, dst, t * ci * m, win);
+          else fillWindow(src, dst, t * ci * m, win);
         }
         prod = callKernel(backendName, backend, "BatchMatMul", { a, b: dy3 }, {
           transposeA: false,
@@ -121,27 +122,28 @@ function pointwise(
   }
 }
 
+/** One kernel tap's window: channels, images, input and output sizes, strides and the tap's offset. */
+interface Window {
+  c: number;
+  n: number;
+  h: number;
+  w: number;
+  ho: number;
+  wo: number;
+  sh: number;
+  sw: number;
+  di: number;
+  dj: number;
+}
+
 /**
  * dst[off + c*M + (b*Ho + oh)*Wo + ow] = src[c, b, oh*sh + di, ow*sw + dj] (0 outside the input),
  * src laid out as [C, N, H, W].
  */
-function fillWindow(
-  src: Float32Array,
-  dst: Float32Array,
-  off: number,
-  c: number,
-  n: number,
-  h: number,
-  w: number,
-  ho: number,
-  wo: number,
-  sh: number,
-  sw: number,
-  di: number,
-  dj: number,
-): void {
+function fillWindow(src: Float32Array, dst: Float32Array, off: number, g: Window): void {
+  const { c, n, h, w, ho, wo, sh, sw, di, dj } = g;
   if (sh === 1 && sw === 1 && wo === w && Math.abs(dj) < w) {
-    fillWindowFullRows(src, dst, off, c, n, h, w, ho, di, dj);
+    fillWindowFullRows(src, dst, off, g);
     return;
   }
   // Valid output columns: 0 <= ow*sw + dj < w.
@@ -173,21 +175,8 @@ function fillWindow(
 }
 
 /** {@link fillWindow} reading x in its NHWC layout. */
-function gatherWindowNHWC(
-  src: Float32Array,
-  dst: Float32Array,
-  off: number,
-  c: number,
-  n: number,
-  h: number,
-  w: number,
-  ho: number,
-  wo: number,
-  sh: number,
-  sw: number,
-  di: number,
-  dj: number,
-): void {
+function gatherWindowNHWC(src: Float32Array, dst: Float32Array, off: number, g: Window): void {
+  const { c, n, h, w, ho, wo, sh, sw, di, dj } = g;
   const m = n * ho * wo;
   const owLo = Math.min(wo, Math.max(0, Math.ceil(-dj / sw)));
   const owHi = Math.max(owLo, Math.min(wo, Math.floor((w - 1 - dj) / sw) + 1));
@@ -211,18 +200,8 @@ function gatherWindowNHWC(
  * the valid rows of one (channel, image) plane are one contiguous span shifted by di*w + dj, copied
  * at once; the columns that wrapped around a row edge are then zeroed.
  */
-function fillWindowFullRows(
-  src: Float32Array,
-  dst: Float32Array,
-  off: number,
-  c: number,
-  n: number,
-  h: number,
-  w: number,
-  ho: number,
-  di: number,
-  dj: number,
-): void {
+function fillWindowFullRows(src: Float32Array, dst: Float32Array, off: number, g: Window): void {
+  const { c, n, h, w, ho, di, dj } = g;
   const ohLo = Math.min(ho, Math.max(0, -di));
   const ohHi = Math.max(ohLo, Math.min(ho, h - di));
   const block = ho * w;

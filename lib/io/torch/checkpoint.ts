@@ -12,6 +12,11 @@ export interface ReadTorchOptions {
   allowModules?: readonly string[];
   /** Largest materialised size of one tensor, in bytes (default 4 GiB). */
   maxTensorBytes?: number;
+  /**
+   * Largest total of storage bytes the tensors reference, all storages together (default 8 GiB). Only those
+   * bytes are read (inflated), whatever size a storage record declares.
+   */
+  maxTotalBytes?: number;
   /** Options of the zip reader. */
   zip?: ZipOptions;
 }

@@ -70,6 +70,7 @@ export function torchHandlers(source: string, maxBytes: number): Record<string, 
       storage,
     );
     t.check(maxBytes, () => `Cannot read checkpoint ${source}`);
+    storage.usedBytes = Math.max(storage.usedBytes, t.extentBytes);
     return t;
   };
   const v2: GlobalHandler = (a) => {

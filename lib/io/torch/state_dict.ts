@@ -4,6 +4,7 @@
  * (its yaml, `nc`, `names`, `stride`).
  * @module
  */
+import { parse as parseYaml } from "yaml";
 import type { RawTensor } from "../raw_tensor.ts";
 import { describe, PyObject, toPlain } from "../pickle/mod.ts";
 import { TorchCheckpoint } from "./checkpoint.ts";
@@ -175,8 +176,28 @@ export function stateDictFromCheckpoint(
   } else {
     fail(`"${from}" is ${describe(picked)}, neither a model nor a state dict`);
   }
+  if (root instanceof Map && !out.yaml) Object.assign(out, plainCheckpointInfo(root, src));
   for (const [k, t] of tensors) out.tensors.set(k, t.toRaw());
   return out;
+}
+
+/** Config and names stored as plain data beside state_dicts (`yaml` as YAML text, `names`), as `deno task export` writes. */
+function plainCheckpointInfo(root: Map<unknown, unknown>, src: string): Partial<CheckpointStateDict> {
+  const info: Partial<CheckpointStateDict> = {};
+  const text = root.get("yaml");
+  if (typeof text === "string") {
+    let yaml: unknown;
+    try {
+      yaml = parseYaml(text);
+    } catch (e) {
+      throw new TorchCheckpointError(`Cannot read the "yaml" entry of ${src}: ${(e as Error).message.split("\n")[0]}`);
+    }
+    if (yaml && typeof yaml === "object" && !Array.isArray(yaml)) info.yaml = yaml as Record<string, unknown>;
+    if (typeof info.yaml?.nc === "number") info.nc = info.yaml.nc;
+  }
+  const names = namesList(root.get("names"));
+  if (names) info.names = names;
+  return info;
 }
 
 function isTensorDict(m: Map<unknown, unknown>): boolean {

@@ -28,6 +28,8 @@ export class TorchStorage {
   bytes?: Uint8Array;
   /** True when the record holds big-endian data (`byteorder` = `big`). */
   bigEndian = false;
+  /** Bytes from the start that the checkpoint's tensors reference (only these are read). */
+  usedBytes = 0;
   /** Create a storage descriptor. */
   constructor(
     readonly key: string,

@@ -44,14 +44,21 @@ export class TorchTensor implements RawTensor {
     return true;
   }
 
+  /** Bytes of the storage from its start to the view's last element (0 for an empty tensor). */
+  get extentBytes(): number {
+    if (this.numel === 0) return 0;
+    let last = this.storageOffset;
+    for (let d = 0; d < this.shape.length; d++) last += (this.shape[d] - 1) * this.stride[d];
+    return (last + 1) * DTYPE_BYTES[this.dtype];
+  }
+
   /** Throws unless the view lies inside its storage and materialises to at most `maxBytes`. */
   check(maxBytes: number, what: () => string): void {
     const n = this.numel;
     const isz = DTYPE_BYTES[this.dtype];
     const storageElems = Math.floor(this.storage.nbytes / isz);
     if (n === 0) return;
-    let last = this.storageOffset;
-    for (let d = 0; d < this.shape.length; d++) last += (this.shape[d] - 1) * this.stride[d];
+    const last = this.extentBytes / isz - 1;
     if (last >= storageElems) {
       throw new TorchCheckpointError(
         `${what()}: tensor ${this.dtype}[${this.shape}] (offset ${this.storageOffset}, stride [${this.stride}]) needs ${

@@ -30,7 +30,10 @@ function findPrefix(zip: ZipArchive, source: string): string {
   return prefix;
 }
 
-/** Read a zip checkpoint: the object pickle, then every storage it uses, each checked against its record. */
+/**
+ * Read a zip checkpoint: the object pickle, then of every storage the bytes its tensors reference (a record
+ * may declare more: the rest is never inflated), each storage checked against its record.
+ */
 export async function readZip(
   bytes: Uint8Array,
   source: string,
@@ -64,6 +67,11 @@ export async function readZip(
     },
   };
   const res = unpickleAt(await zip.read(pklName), uopts);
+  const total = [...storages.values()].reduce((a, s) => a + s.usedBytes, 0);
+  const limit = opts.maxTotalBytes ?? 8 * 2 ** 30;
+  if (total > limit) {
+    fail(`its tensors reference ${total} bytes of storage in total, more than the limit of ${limit} bytes (maxTotalBytes)`);
+  }
   for (const s of storages.values()) {
     const name = `${p}data/${s.key}`;
     const e = zip.entries.get(name);
@@ -75,7 +83,7 @@ export async function readZip(
         } bytes but its ${s.dtype} storage of ${s.numel} elements needs ${s.nbytes}`,
       );
     }
-    s.bytes = (await zip.read(name)).subarray(0, s.nbytes);
+    s.bytes = s.usedBytes ? await zip.read(name, s.usedBytes) : new Uint8Array(0); // what tensors use, no more
     s.bigEndian = bigEndian;
   }
   return new TorchCheckpoint(res.value, "zip", source, storages, res.globals, res.protocol, prefix, version);

@@ -104,17 +104,22 @@ export class ZipArchive {
     return data;
   }
 
-  /** The decompressed bytes of an entry. Stored entries are returned as views into the file without copying. */
-  async read(name: string): Promise<Uint8Array> {
+  /**
+   * The decompressed bytes of an entry. Stored entries are returned as views into the file without copying.
+   * With `prefix`, only the first `prefix` bytes are returned and a deflated entry is inflated no further (its
+   * CRC-32 then cannot be checked).
+   */
+  async read(name: string, prefix?: number): Promise<Uint8Array> {
     const e = this.#entry(name);
-    if (e.method === 0) return this.readSync(name);
+    if (e.method === 0) return this.readSync(name).subarray(0, prefix);
     if (e.method !== 8) {
       this.#fail(
         `entry "${name}" uses compression method ${e.method}; only stored (0) and deflate (8) are supported`,
       );
     }
-    const out = await inflateRaw(this.#raw(e), e.size, name, this.#fail);
-    this.#checkCrc(e, out);
+    const partial = prefix !== undefined && prefix < e.size;
+    const out = await inflateRaw(this.#raw(e), e.size, name, this.#fail, partial ? prefix : e.size);
+    if (!partial) this.#checkCrc(e, out);
     return out;
   }
 }
