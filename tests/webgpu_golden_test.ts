@@ -12,6 +12,9 @@ import { gradCheck } from "../lib/testing/grad_check.ts";
 import { initWeights, parseModelConfig } from "../lib/graph/mod.ts";
 import { buildModelSpec, decodeBranches, forwardModel } from "../lib/models/mod.ts";
 import { getPath, mapTree } from "../lib/nn/tree.ts";
+import { nonMaxSuppression, nonMaxSuppressionAsync } from "../lib/eval/nms.ts";
+import { readSafetensors } from "../lib/io/safetensors.ts";
+import { toFloat32 } from "../lib/io/raw_tensor.ts";
 import { tinyConfig } from "./fixtures/train_data.ts";
 
 Deno.test("golden cases pass on webgpu", async (t) => {
@@ -46,4 +49,17 @@ Deno.test("gradient check on webgpu: d(decoded outputs of a dual model)/d(first 
   const g = await gradCheck(f, [w0], { samples: 4, eps: 1e-2, floor: 1e-2 });
   ok(g.maxRelError < 5e-2, JSON.stringify(g));
   tf.dispose([x, ...probes]);
+});
+
+Deno.test("nonMaxSuppressionAsync of a webgpu tensor gives the rows of NMS on the plain array (golden nms input)", async () => {
+  await initBackend("webgpu", { quiet: true });
+  const input = (await readSafetensors(`${GOLDEN_DIR}/nms.safetensors`)).tensors.get("in.prediction")!;
+  const data = toFloat32(input);
+  const t = tf.tensor(data, input.shape);
+  const opts = { confThres: 0.001, iouThres: 0.7, maxDet: 300 };
+  const got = await nonMaxSuppressionAsync(t, opts);
+  const want = nonMaxSuppression({ data, shape: input.shape }, opts);
+  ok(want[0].n > 0);
+  ok(got.every((d, b) => d.n === want[b].n && d.rows.every((v, i) => v === want[b].rows[i])), "rows differ");
+  t.dispose();
 });
