@@ -2,13 +2,14 @@
  * `deno task bench [forward|train|ops] [--backend X] [--json] [--models ...] [--img N] [--batch N] [--runs N]`:
  * - `forward` (default models gelan-s,gelan-c, img 640): eval-mode forward latency (median and spread over
  *   runs, after one warm-up) and achieved GFLOP/s, fused and unfused, batch 1.
- * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStep`:
+ * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStepAsync`:
  *   train-mode forward, dual/single loss, backward, clip, SGD, EMA, BatchNorm statistics; an optimizer step
  *   every iteration), median and spread after one warm-up step, images/s, GFLOP/s counted as 3 x the
- *   training graph's forward FLOPs, and the peak resident memory. `--width F` applies the ablations'
+ *   training graph's forward FLOPs, the peak resident memory, and `tf.memory()`'s tensor count (and GPU
+ *   bytes) after the first and the last step: flat when nothing leaks. `--width F` applies the ablations'
  *   scaling rule to the configs, `--nc N` sets the classes, `--threads N` the native backend's threads.
  * - `compare`: ours beside PyTorch on the same YAML, interleaved (cli/bench_compare.ts).
- * A benchmark prints figures; it asserts nothing.
+ * On webgpu the JSON names the adapter (`adapter`). A benchmark prints figures; it asserts nothing.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -25,7 +26,9 @@ import { runMain, setupBackend } from "./_common.ts";
 import { imgFlag, intFlag, numberFlag } from "./args.ts";
 import { benchCompare, benchSpec, setThreads } from "./bench_compare.ts";
 import { paramGroups } from "../lib/optim/mod.ts";
-import { DEFAULT_HYP, initTrainState, releaseState, trainStep } from "../lib/train/mod.ts";
+import { DEFAULT_HYP, initTrainState, releaseState, trainStepAsync } from "../lib/train/mod.ts";
+import { webgpuAdapter } from "../lib/backend/backend.ts";
+import { describeAdapter } from "../lib/backend/webgpu_port.ts";
 
 /** What every benchmark row of a model carries: timings in seconds over `runs` runs. */
 interface TimedRow {
@@ -50,6 +53,10 @@ interface TrainRow extends TimedRow {
   gflop_per_step: number;
   /** How the step ran: the plain tfjs path. */
   path: "tfjs";
+  /** `tf.memory().numTensors` after the first and after the last step (flat: no leak). */
+  tensors: [number, number];
+  /** `tf.memory().numBytesInGPU` after the first and after the last step (GPU backends only). */
+  gpu_bytes?: [number, number];
 }
 
 /** Random images with two boxes per image (the loss needs targets), classes below `nc`. */
@@ -76,14 +83,17 @@ async function benchTrain(
   const data = syntheticBatch(batch, img, spec.nc);
   const times: number[] = [];
   let peak = Deno.memoryUsage().rss;
+  const mem: { numTensors: number; numBytesInGPU?: number }[] = [];
   for (let r = 0; r <= runs; r++) {
     const t0 = performance.now();
-    const res = trainStep(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
+    const res = await trainStepAsync(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
     releaseState(state, res.state);
     state = res.state;
     if (r > 0) times.push((performance.now() - t0) / 1000);
     peak = Math.max(peak, Deno.memoryUsage().rss);
+    mem.push(tf.memory() as { numTensors: number; numBytesInGPU?: number });
   }
+  const [first, end] = [mem[0], mem[mem.length - 1]];
   releaseState(state);
   data.images.dispose();
   const m = median(times);
@@ -92,11 +102,14 @@ async function benchTrain(
     max_s: +Math.max(...times).toFixed(4), runs, images_per_s: +(batch / m).toFixed(3),
     gflops_per_s: +((3 * cost.gflops * batch) / m).toFixed(2), peak_rss_mb: Math.round(peak / 2 ** 20),
     threads: o.threads, width: o.width, gflop_per_step: +(3 * cost.gflops * batch).toFixed(4), path: "tfjs",
+    tensors: [first.numTensors, end.numTensors],
+    ...(first.numBytesInGPU !== undefined ? { gpu_bytes: [first.numBytesInGPU, end.numBytesInGPU!] as [number, number] } : {}),
   };
   if (!json) {
     console.log(
       `${name.padEnd(9)} train ${img}x${img} b${batch} width ${o.width} ${o.threads}t: median ${m.toFixed(3)} s/step (min ${row.min_s}, max ${row.max_s}, ` +
-        `${runs} steps), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, peak RSS ${row.peak_rss_mb} MB`,
+        `${runs} steps), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, peak RSS ${row.peak_rss_mb} MB, ` +
+        `tensors ${row.tensors.join(" -> ")}${row.gpu_bytes ? `, GPU bytes ${row.gpu_bytes.join(" -> ")}` : ""}`,
     );
   }
   return row;
@@ -131,6 +144,8 @@ await runMain(async () => {
   const threads = setThreads(values.threads);
   if (mode === "ops") return void (await benchOps({ backend: values.backend, json: !!values.json, runs: Math.max(intFlag(values.runs, "runs", 1), 20) }));
   const backend = await setupBackend(values.backend);
+  const gpu = backend === "webgpu" ? webgpuAdapter() : undefined;
+  const where = gpu ? { adapter: describeAdapter(gpu) } : {};
   const train = mode === "train";
   const img = imgFlag(values.img ?? (train ? "320" : "640"));
   const runs = intFlag(values.runs, "runs", 1);
@@ -143,7 +158,7 @@ await runMain(async () => {
       nc: numberFlag(values.nc, "nc", { int: true, min: 1 }),
     };
     for (const name of models) rows.push(await benchTrain(name, o));
-    if (values.json) console.log(JSON.stringify({ backend, results: rows }));
+    if (values.json) console.log(JSON.stringify({ backend, ...where, results: rows }));
     return;
   }
   const results: Row[] = [];
@@ -180,5 +195,5 @@ await runMain(async () => {
     }
     disposeWeights(weights);
   }
-  if (values.json) console.log(JSON.stringify({ backend, results }));
+  if (values.json) console.log(JSON.stringify({ backend, ...where, results }));
 });
