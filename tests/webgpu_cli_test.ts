@@ -2,7 +2,7 @@
  * The command lines on the webgpu backend (on CI the software fallback adapter, tiny shapes): `deno task
  * train --backend webgpu` with the single and the dual (PGI) loss writes loadable checkpoints whose
  * weights give the same predictions on webgpu and on cpu, `val` reloads them on webgpu, and `bench train`
- * reports webgpu rows with the adapter.
+ * reports webgpu rows with the adapter, its tensor count and GPU bytes flat over the steps.
  */
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
@@ -53,7 +53,7 @@ Deno.test("deno task train / val / bench train run on webgpu (single and dual lo
     const metrics = JSON.parse(va.stdout.trim().split("\n").pop()!).metrics;
     assert.ok(metrics["mAP50-95"] >= 0 && metrics["mAP50-95"] <= 1, JSON.stringify(metrics));
   }
-  const be = await run("bench.ts", ["train", "--models", `${tmp}/tiny-dual.yaml`, "--img", "64", "--batch", "2", "--runs", "2", "--json"]);
+  const be = await run("bench.ts", ["train", "--models", `${tmp}/tiny-dual.yaml`, "--img", "64", "--batch", "2", "--runs", "4", "--json"]);
   assert.equal(be.code, 0, be.stderr);
   const bench = JSON.parse(be.stdout.trim().split("\n").pop()!);
   assert.equal(bench.backend, "webgpu");
@@ -61,4 +61,7 @@ Deno.test("deno task train / val / bench train run on webgpu (single and dual lo
   const row = bench.results[0];
   assert.deepEqual([row.mode, row.img, row.batch], ["train", 64, 2]);
   for (const k of ["median_s", "images_per_s", "gflops_per_s", "peak_rss_mb"]) assert.ok(row[k] > 0, k);
+  // Memory flat over the steps: tensor count and GPU bytes after the last step as after the first.
+  assert.equal(row.tensors[1], row.tensors[0], `tensors ${row.tensors}`);
+  assert.ok(Array.isArray(row.gpu_bytes) && row.gpu_bytes[1] === row.gpu_bytes[0], `GPU bytes ${row.gpu_bytes}`);
 });

@@ -93,7 +93,10 @@ export function decodeBranch(
 /** What the assigner needs besides the predictions. */
 type AssignContext = { anchors: Anchors; targets: PaddedTargets; nc: number; assigner?: LossOptions["assigner"] };
 
-/** Run the assigner on a branch's current predictions (values only; no gradient flows through this). */
+/**
+ * Run the assigner on a branch's current predictions (values only; no gradient flows through this).
+ * Reads synchronously (inside `tf.valueAndGrads`, on cpu, wasm, native); {@link assignBranchAsync} elsewhere.
+ */
 export function assignBranch(pred: BranchPrediction, opts: AssignContext): Assignment {
   // Read outside tf.tidy: tidy walks every index of a returned typed array (seconds for millions).
   const sig = tf.sigmoid(pred.logits);
@@ -193,6 +196,7 @@ export function computeLoss(
   targets: ArrayLike<number> | tf.Tensor2D,
   opts: LossOptions,
 ): LossResult {
+  // Target rows given as a tensor are read synchronously (backends with synchronous reads; pass an array elsewhere).
   const rows = targets instanceof tf.Tensor ? targets.dataSync() : targets;
   const { branches, batch, weights, gains, anchors, ctx } = lossSetup(preds, rows, opts);
   return tf.tidy(() => {

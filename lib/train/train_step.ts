@@ -189,6 +189,7 @@ function finishStep(
   { value, grads, items, stats }: Pass,
 ): { state: TrainState; metrics: StepMetrics } {
   const settings = iterationSettings(ctx.ni, ctx.epoch, cfg.schedule);
+  // Synchronous reads here and in the optimizer: trainStepAsync downloaded these values beforehand.
   const loss = value.dataSync()[0];
   const it = Array.from(items.dataSync()) as [number, number, number];
   value.dispose();
