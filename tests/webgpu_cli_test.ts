@@ -37,7 +37,22 @@ Deno.test("deno task train / val / bench train run on webgpu (single and dual lo
   for (const [name, dual] of [["single", false], ["dual", true]] as const) {
     const cfg = `${tmp}/tiny-${name}.yaml`;
     await Deno.writeTextFile(cfg, JSON.stringify(tinyConfig(2, dual)));
-    const tr = await run("train.ts", ["--cfg", cfg, "--data", yaml, "--epochs", "1", "--batch", "4", "--img", "64", "--project", `${tmp}/runs`, "--name", name]);
+    const tr = await run("train.ts", [
+      "--cfg",
+      cfg,
+      "--data",
+      yaml,
+      "--epochs",
+      "1",
+      "--batch",
+      "4",
+      "--img",
+      "64",
+      "--project",
+      `${tmp}/runs`,
+      "--name",
+      name,
+    ]);
     assert.equal(tr.code, 0, tr.stderr);
     assert.match(tr.stderr.split("\n")[0], /^\[yolov9-ts\] backend webgpu \(adapter: /);
     const csv = (await Deno.readTextFile(`${tmp}/runs/${name}/results.csv`)).trim().split("\n");
@@ -47,13 +62,39 @@ Deno.test("deno task train / val / bench train run on webgpu (single and dual lo
     const last = `${tmp}/runs/${name}/weights/last.safetensors`;
     const gpu = await predictFile(last, "webgpu");
     const cpu = await predictFile(last, "cpu");
-    assert.ok(relMaxError(gpu, cpu) < 2e-5, `${name}: reloaded checkpoint predicts ${relMaxError(gpu, cpu)} apart on webgpu and cpu`);
-    const va = await run("val.ts", ["--weights", last, "--data", yaml, "--img", "64", "--batch", "4", "--project", `${tmp}/val`, "--json"]);
+    assert.ok(
+      relMaxError(gpu, cpu) < 2e-5,
+      `${name}: reloaded checkpoint predicts ${relMaxError(gpu, cpu)} apart on webgpu and cpu`,
+    );
+    const va = await run("val.ts", [
+      "--weights",
+      last,
+      "--data",
+      yaml,
+      "--img",
+      "64",
+      "--batch",
+      "4",
+      "--project",
+      `${tmp}/val`,
+      "--json",
+    ]);
     assert.equal(va.code, 0, va.stderr);
     const metrics = JSON.parse(va.stdout.trim().split("\n").pop()!).metrics;
     assert.ok(metrics["mAP50-95"] >= 0 && metrics["mAP50-95"] <= 1, JSON.stringify(metrics));
   }
-  const be = await run("bench.ts", ["train", "--models", `${tmp}/tiny-dual.yaml`, "--img", "64", "--batch", "2", "--runs", "4", "--json"]);
+  const be = await run("bench.ts", [
+    "train",
+    "--models",
+    `${tmp}/tiny-dual.yaml`,
+    "--img",
+    "64",
+    "--batch",
+    "2",
+    "--runs",
+    "4",
+    "--json",
+  ]);
   assert.equal(be.code, 0, be.stderr);
   const bench = JSON.parse(be.stdout.trim().split("\n").pop()!);
   assert.equal(bench.backend, "webgpu");
@@ -63,5 +104,8 @@ Deno.test("deno task train / val / bench train run on webgpu (single and dual lo
   for (const k of ["median_s", "images_per_s", "gflops_per_s", "peak_rss_mb"]) assert.ok(row[k] > 0, k);
   // Memory flat over the steps: tensor count and GPU bytes after the last step as after the first.
   assert.equal(row.tensors[1], row.tensors[0], `tensors ${row.tensors}`);
-  assert.ok(Array.isArray(row.gpu_bytes) && row.gpu_bytes[1] === row.gpu_bytes[0], `GPU bytes ${row.gpu_bytes}`);
+  assert.ok(
+    Array.isArray(row.gpu_bytes) && row.gpu_bytes[1] === row.gpu_bytes[0],
+    `GPU bytes ${row.gpu_bytes}`,
+  );
 });

@@ -26,7 +26,10 @@ Deno.test("golden cases pass on webgpu", async (t) => {
       const before = tf.memory().numTensors;
       const r = await runCase(GOLDEN_DIR, c, { backend: "webgpu" });
       const bad = r.checks.filter((k) => !k.pass);
-      ok(r.checks.length > 0 && bad.length === 0, bad.map((k) => `${k.name}: ${k.error} > ${k.tol} ${k.note ?? ""}`).join("; "));
+      ok(
+        r.checks.length > 0 && bad.length === 0,
+        bad.map((k) => `${k.name}: ${k.error} > ${k.tol} ${k.note ?? ""}`).join("; "),
+      );
       ok(tf.memory().numTensors === before, `${c.stem} leaks ${tf.memory().numTensors - before} tensors`);
     });
   }
@@ -39,7 +42,9 @@ Deno.test("gradient check on webgpu: d(decoded outputs of a dual model)/d(first 
   const name = "model.1.conv.weight";
   const w0 = getPath(weights, name) as tf.Tensor;
   const x = tf.randomUniform([1, 32, 32, 3], 0, 1, "float32", 7) as tf.Tensor4D;
-  const probeShapes = tf.tidy(() => decodeBranches(spec, forwardModel(spec, weights, x).heads).map((d) => d.shape));
+  const probeShapes = tf.tidy(() =>
+    decodeBranches(spec, forwardModel(spec, weights, x).heads).map((d) => d.shape)
+  );
   const probes = probeShapes.map((s, i) => tf.randomNormal(s, 0, 1, "float32", 3 + i));
   const f = (w: tf.Tensor): tf.Scalar => {
     const p = mapTree(weights, (t, n) => (n === name ? w : t));

@@ -16,8 +16,14 @@ async function analyse(backend: string) {
   for (let i = 0; i < data.length; i++) data[i] = (Math.sin(i * 0.37) + 1) / 2 * 0.8 + ((i * 7919) % 13) / 65;
   const before = tf.memory().numTensors;
   const r = await runIbAnalysis([{ name: "synthetic", image: { height: size, width: size, data } }], {
-    families: ["plain", "resnet"], depths: [1, 6], seeds: 1, width: 8, grid: [2, 6], replicates: 50,
-    reversibility: { block: 4 }, information: { samples: 128 },
+    families: ["plain", "resnet"],
+    depths: [1, 6],
+    seeds: 1,
+    width: 8,
+    grid: [2, 6],
+    replicates: 50,
+    reversibility: { block: 4 },
+    information: { samples: 128 },
   });
   equal(tf.memory().numTensors, before, `runIbAnalysis on ${backend} leaves no tensors behind`);
   return r;
