@@ -37,22 +37,8 @@ Deno.test("deno task train / val / bench train run on webgpu (single and dual lo
   for (const [name, dual] of [["single", false], ["dual", true]] as const) {
     const cfg = `${tmp}/tiny-${name}.yaml`;
     await Deno.writeTextFile(cfg, JSON.stringify(tinyConfig(2, dual)));
-    const tr = await run("train.ts", [
-      "--cfg",
-      cfg,
-      "--data",
-      yaml,
-      "--epochs",
-      "1",
-      "--batch",
-      "4",
-      "--img",
-      "64",
-      "--project",
-      `${tmp}/runs`,
-      "--name",
-      name,
-    ]);
+    const flags = ["--epochs", "1", "--batch", "4", "--img", "64", "--project", `${tmp}/runs`, "--name", name];
+    const tr = await run("train.ts", ["--cfg", cfg, "--data", yaml, ...flags]);
     assert.equal(tr.code, 0, tr.stderr);
     assert.match(tr.stderr.split("\n")[0], /^\[yolov9-ts\] backend webgpu \(adapter: /);
     const csv = (await Deno.readTextFile(`${tmp}/runs/${name}/results.csv`)).trim().split("\n");
