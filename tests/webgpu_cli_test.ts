@@ -37,7 +37,7 @@ Deno.test("deno task train / val / bench train run on webgpu (single and dual lo
   for (const [name, dual] of [["single", false], ["dual", true]] as const) {
     const cfg = `${tmp}/tiny-${name}.yaml`;
     await Deno.writeTextFile(cfg, JSON.stringify(tinyConfig(2, dual)));
-    const flags = ["--epochs", "1", "--batch", "4", "--img", "64", "--project", `${tmp}/runs`, "--name", name];
+    const flags = `--epochs 1 --batch 4 --img 64 --project ${tmp}/runs --name ${name}`.split(" ");
     const tr = await run("train.ts", ["--cfg", cfg, "--data", yaml, ...flags]);
     assert.equal(tr.code, 0, tr.stderr);
     assert.match(tr.stderr.split("\n")[0], /^\[yolov9-ts\] backend webgpu \(adapter: /);
@@ -52,35 +52,18 @@ Deno.test("deno task train / val / bench train run on webgpu (single and dual lo
       relMaxError(gpu, cpu) < 2e-5,
       `${name}: reloaded checkpoint predicts ${relMaxError(gpu, cpu)} apart on webgpu and cpu`,
     );
-    const va = await run("val.ts", [
-      "--weights",
-      last,
-      "--data",
-      yaml,
-      "--img",
-      "64",
-      "--batch",
-      "4",
-      "--project",
-      `${tmp}/val`,
-      "--json",
-    ]);
+    const va = await run(
+      "val.ts",
+      `--weights ${last} --data ${yaml} --img 64 --batch 4 --project ${tmp}/val --json`.split(" "),
+    );
     assert.equal(va.code, 0, va.stderr);
     const metrics = JSON.parse(va.stdout.trim().split("\n").pop()!).metrics;
     assert.ok(metrics["mAP50-95"] >= 0 && metrics["mAP50-95"] <= 1, JSON.stringify(metrics));
   }
-  const be = await run("bench.ts", [
-    "train",
-    "--models",
-    `${tmp}/tiny-dual.yaml`,
-    "--img",
-    "64",
-    "--batch",
-    "2",
-    "--runs",
-    "4",
-    "--json",
-  ]);
+  const be = await run(
+    "bench.ts",
+    `train --models ${tmp}/tiny-dual.yaml --img 64 --batch 2 --runs 4 --json`.split(" "),
+  );
   assert.equal(be.code, 0, be.stderr);
   const bench = JSON.parse(be.stdout.trim().split("\n").pop()!);
   assert.equal(bench.backend, "webgpu");
