@@ -2,13 +2,14 @@
  * `deno task bench [forward|train|ops] [--backend X] [--json] [--models ...] [--img N] [--batch N] [--runs N]`:
  * - `forward` (default models gelan-s,gelan-c, img 640): eval-mode forward latency (median and spread over
  *   runs, after one warm-up) and achieved GFLOP/s, fused and unfused, batch 1.
- * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStep`:
+ * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStepAsync`:
  *   train-mode forward, dual/single loss, backward, clip, SGD, EMA, BatchNorm statistics; an optimizer step
  *   every iteration), median and spread after one warm-up step, images/s, GFLOP/s counted as 3 x the
- *   training graph's forward FLOPs, and the peak resident memory. `--width F` applies the ablations'
+ *   training graph's forward FLOPs, the peak resident memory, and `tf.memory()`'s tensor count (and GPU
+ *   bytes) after the first and the last step: flat when nothing leaks. `--width F` applies the ablations'
  *   scaling rule to the configs, `--nc N` sets the classes, `--threads N` the native backend's threads.
  * - `compare`: ours beside PyTorch on the same YAML, interleaved (cli/bench_compare.ts).
- * A benchmark prints figures; it asserts nothing.
+ * On webgpu the JSON names the adapter (`adapter`). A benchmark prints figures; it asserts nothing.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -25,6 +26,8 @@ import { runMain, setupBackend } from "./_common.ts";
 import { imgFlag, intFlag, numberFlag } from "./args.ts";
 import { benchCompare, benchSpec, setThreads } from "./bench_compare.ts";
 import { median, timeTrainSteps } from "../lib/train/step_timer.ts";
+import { webgpuAdapter } from "../lib/backend/backend.ts";
+import { describeAdapter } from "../lib/backend/webgpu_port.ts";
 
 /** What every benchmark row of a model carries: timings in seconds over `runs` runs. */
 interface TimedRow {
@@ -49,6 +52,10 @@ interface TrainRow extends TimedRow {
   gflop_per_step: number;
   /** How the step ran: the plain tfjs path. */
   path: "tfjs";
+  /** `tf.memory().numTensors` after the first and after the last step (flat: no leak). */
+  tensors: [number, number];
+  /** `tf.memory().numBytesInGPU` after the first and after the last step (GPU backends only). */
+  gpu_bytes?: [number, number];
 }
 
 async function benchTrain(
@@ -58,18 +65,21 @@ async function benchTrain(
   const { img, batch, runs, json } = o;
   const spec = await benchSpec(name, o);
   const cost = summarizeModel(spec, img);
-  const { seconds: times, peakRssBytes: peak } = timeTrainSteps(spec, { batch, img, steps: runs });
+  const { seconds: times, peakRssBytes: peak, memory: [first, end] } = await timeTrainSteps(spec, { batch, img, steps: runs });
   const m = median(times);
   const row: TrainRow = {
     model: name, mode: "train", img, batch, median_s: +m.toFixed(4), min_s: +Math.min(...times).toFixed(4),
     max_s: +Math.max(...times).toFixed(4), runs, images_per_s: +(batch / m).toFixed(3),
     gflops_per_s: +((3 * cost.gflops * batch) / m).toFixed(2), peak_rss_mb: Math.round(peak / 2 ** 20),
     threads: o.threads, width: o.width, gflop_per_step: +(3 * cost.gflops * batch).toFixed(4), path: "tfjs",
+    tensors: [first.numTensors, end.numTensors],
+    ...(first.numBytesInGPU !== undefined ? { gpu_bytes: [first.numBytesInGPU, end.numBytesInGPU!] as [number, number] } : {}),
   };
   if (!json) {
     console.log(
       `${name.padEnd(9)} train ${img}x${img} b${batch} width ${o.width} ${o.threads}t: median ${m.toFixed(3)} s/step (min ${row.min_s}, max ${row.max_s}, ` +
-        `${runs} steps), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, peak RSS ${row.peak_rss_mb} MB`,
+        `${runs} steps), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, peak RSS ${row.peak_rss_mb} MB, ` +
+        `tensors ${row.tensors.join(" -> ")}${row.gpu_bytes ? `, GPU bytes ${row.gpu_bytes.join(" -> ")}` : ""}`,
     );
   }
   return row;
@@ -100,6 +110,8 @@ await runMain(async () => {
   const threads = setThreads(values.threads);
   if (mode === "ops") return void (await benchOps({ backend: values.backend, json: !!values.json, runs: Math.max(intFlag(values.runs, "runs", 1), 20) }));
   const backend = await setupBackend(values.backend);
+  const gpu = backend === "webgpu" ? webgpuAdapter() : undefined;
+  const where = gpu ? { adapter: describeAdapter(gpu) } : {};
   const train = mode === "train";
   const img = imgFlag(values.img ?? (train ? "320" : "640"));
   const runs = intFlag(values.runs, "runs", 1);
@@ -112,7 +124,7 @@ await runMain(async () => {
       nc: numberFlag(values.nc, "nc", { int: true, min: 1 }),
     };
     for (const name of models) rows.push(await benchTrain(name, o));
-    if (values.json) console.log(JSON.stringify({ backend, results: rows }));
+    if (values.json) console.log(JSON.stringify({ backend, ...where, results: rows }));
     return;
   }
   const results: Row[] = [];
@@ -149,5 +161,5 @@ await runMain(async () => {
     }
     disposeWeights(weights);
   }
-  if (values.json) console.log(JSON.stringify({ backend, results }));
+  if (values.json) console.log(JSON.stringify({ backend, ...where, results }));
 });

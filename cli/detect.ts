@@ -75,7 +75,7 @@ await runMain(async () => {
       skipped.push(file);
       continue;
     }
-    const d = detectImage(model.spec, model.weights, image, opts);
+    const d = await detectImage(model.spec, model.weights, image, opts);
     const drawn = drawDetections(image, d, names);
     const stem = path.basename(file).replace(/\.[^.]*$/, "");
     const isJpeg = /\.jpe?g$/i.test(file);

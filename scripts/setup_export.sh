@@ -7,7 +7,6 @@
 set -euo pipefail
 want=("$@")
 [ ${#want[@]} -eq 0 ] && want=(torch chromium)
-say() { echo "[setup_export] $*" >&2; }
 
 pkgs=()
 for w in "${want[@]}"; do
@@ -17,19 +16,4 @@ for w in "${want[@]}"; do
     *) echo "error: unknown component '$w' (expected torch or chromium)" >&2; exit 2 ;;
   esac
 done
-[ ${#pkgs[@]} -eq 0 ] && exit 0
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "error: ${pkgs[*]} missing and apt-get is unavailable: install them with your package manager" >&2; exit 2
-fi
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "error: installing ${pkgs[*]} needs root (or sudo)" >&2; exit 2; }
-  sudo="sudo -n"
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt="$sudo apt-get -o DPkg::Lock::Timeout=600"
-say "installing ${pkgs[*]} (Debian)"
-if ! $apt install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1; then
-  $apt update -qq >/dev/null 2>&1 || true
-  $apt install -y -qq --no-install-recommends "${pkgs[@]}" >&2
-fi
+bash "$(dirname "$0")/apt_install.sh" setup_export "${pkgs[@]}"

@@ -7,7 +7,7 @@ Deno.test("initBackend() selects a forced backend and rejects unknown names", as
   equal(tf.getBackend(), "cpu");
   equal(await initBackend("wasm", { quiet: true }), "wasm");
   equal(tf.getBackend(), "wasm");
-  await rejects(() => initBackend("tpu"), /expected one of native, tensorflow-gpu, tensorflow, wasm, cpu, got "tpu"/);
+  await rejects(() => initBackend("tpu"), /expected one of webgpu, native, tensorflow-gpu, tensorflow, wasm, cpu, got "tpu"/);
   equal(BACKEND_ORDER[BACKEND_ORDER.length - 1], "cpu");
 });
 

@@ -108,7 +108,7 @@ for (const backend of ["cpu", "wasm", ...(native.ok ? ["native"] : [])]) {
       const wt = convName ? flattenTree(params).find(([n]) => n === convName)![1] : undefined;
       // Max-pooling is piecewise linear: a small step keeps the arg-max where it is.
       const eps = /SP|ADown/.test(module) ? 2e-3 : 1e-2;
-      const g = gradCheck(f, wt ? [xs[0], wt] : [xs[0]], { samples: 4, eps, floor: 5e-2 });
+      const g = await gradCheck(f, wt ? [xs[0], wt] : [xs[0]], { samples: 4, eps, floor: 5e-2 });
       ok(g.maxRelError < 3e-2, `${label}: gradient check ${JSON.stringify(g)}`);
       tf.dispose([...xs, ...probe, ...flatOut(y), ...flatOut(yf)]);
     }

@@ -117,7 +117,7 @@ Deno.test("gradient signal: the layer-by-layer input gradient equals tf.grad thr
   tf.dispose([ref, x, up, ...flattenTree(weights).map(([, t]) => t)]);
 });
 
-Deno.test("features: taps by layer with flat memory; channel sum as issue #223 draws it", () => {
+Deno.test("features: taps by layer with flat memory; channel sum as issue #223 draws it", async () => {
   const spec = familySpec("gelan", { maxDepth: 20, width: 16 });
   const weights = initWeights(spec, { seed: 0 });
   const x = tf.randomUniform([1, 32, 32, 3], 0, 1, "float32", 1) as tf.Tensor4D;
@@ -125,7 +125,7 @@ Deno.test("features: taps by layer with flat memory; channel sum as issue #223 d
   const [f0, f1] = layerOutputs(spec, weights, x, [0, 2]);
   equal(tf.memory().numTensors, before + 2);
   deepEqual(f1.shape, [1, 16, 16, 16]);
-  const m = channelSum(f1);
+  const m = await channelSum(f1);
   const ref = tf.sum(f1, 3).dataSync();
   m.data.forEach((v, i) => ok(Math.abs(v - ref[i]) < 1e-4));
   // Batch mode: each stem channel is normalised over positions before SiLU (pre-activation variance 1, so the
@@ -141,7 +141,7 @@ Deno.test("Fig. 7: PAN maps of a detector are its main head inputs summed over c
   const weights = initWeights(spec, { seed: 1 });
   const x = tf.randomUniform([1, 64, 64, 3], 0, 1, "float32", 2) as tf.Tensor4D;
   const before = tf.memory().numTensors;
-  const maps = panFeatureMaps(spec, weights, x);
+  const maps = await panFeatureMaps(spec, weights, x);
   equal(tf.memory().numTensors, before);
   deepEqual(maps.map((m) => [m.layer, m.stride, m.map.width]), [[15, 8, 8], [18, 16, 4], [21, 32, 2]]);
   tf.dispose([x, ...flattenTree(weights).map(([, t]) => t)]);

@@ -80,7 +80,7 @@ Deno.test("a dual (PGI) model runs, trains its BatchNorm statistics and strips t
     const d = decodeBranches(spec, forwardModel(spec, p, x).heads);
     return tf.addN(d.map((t) => tf.sum(tf.mul(tf.div(t, 100), probe)))) as tf.Scalar;
   };
-  const g = gradCheck(f, [first], { samples: 4, eps: 1e-2, floor: 1e-2 });
+  const g = await gradCheck(f, [first], { samples: 4, eps: 1e-2, floor: 1e-2 });
   ok(g.maxRelError < 5e-2, JSON.stringify(g));
 
   // Removing the auxiliary branch keeps the main branch's outputs exactly; fusing keeps them within float error.

@@ -145,7 +145,7 @@ head:
 // The reference's gradient treats the objectness target (the CIoU) and CIoU's alpha as constants, so finite
 // differences of the loss value match it where those do not move: objectness target 1 (gr = 0) and the box
 // term off. The box gradient is checked against the official one above.
-Deno.test("YOLOv7 loss (objectness, classes) through a tiny anchor-based model: gradients match finite differences", () => {
+Deno.test("YOLOv7 loss (objectness, classes) through a tiny anchor-based model: gradients match finite differences", async () => {
   const spec = buildModelSpec(parseModelConfig(TINY, "tiny-yolov7.yaml"));
   deepEqual(spec.strides, [8, 16]);
   const weights = initWeights(spec, { seed: 5 });
@@ -163,7 +163,7 @@ Deno.test("YOLOv7 loss (objectness, classes) through a tiny anchor-based model: 
     r.items.dispose();
     return r.total;
   };
-  const res = gradCheck(f, names.map((n) => getPath(weights, n) as tf.Tensor), { samples: 6, eps: 4e-2, floor: 1e-3 });
+  const res = await gradCheck(f, names.map((n) => getPath(weights, n) as tf.Tensor), { samples: 6, eps: 4e-2, floor: 1e-3 });
   ok(res.maxRelError < 1.5e-2, JSON.stringify(res));
   ok(positives.every((n) => n > 0), `positives on every level, got ${positives}`);
   disposeWeights(weights);

@@ -121,7 +121,7 @@ function names(m: LoadedModel): string[] {
   return Array.from({ length: m.spec.nc }, (_, i) => String(i));
 }
 
-function run(): void {
+async function run(): Promise<void> {
   if (!model || !image) {
     page.state = "ready";
     return status(
@@ -137,7 +137,7 @@ function run(): void {
     maxDet: Number(params.get("max-det") ?? 1000),
   };
   const t0 = performance.now();
-  const d = detectImage(model.spec, model.weights, image.rgb, opts);
+  const d = await detectImage(model.spec, model.weights, image.rgb, opts);
   const ms = performance.now() - t0;
   const labels = names(model);
   show(drawDetections(image.rgb, d, labels));
@@ -169,7 +169,7 @@ async function useFiles(files: File[]): Promise<void> {
     );
   }
   if (img) image = { rgb: await decode(img), name: img.name };
-  run();
+  await run();
 }
 
 async function fetchOk(url: string): Promise<Response> {
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
       useFiles(id === "image" ? [...($<HTMLInputElement>("image").files ?? [])] : inputs).catch(fail);
     });
   }
-  for (const id of ["img", "conf"]) $(id).addEventListener("change", () => run());
+  for (const id of ["img", "conf"]) $(id).addEventListener("change", () => run().catch(fail));
   document.body.addEventListener("dragover", (e) => {
     e.preventDefault();
     document.body.classList.add("dragging");
@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     document.body.classList.remove("dragging");
     useFiles([...(e.dataTransfer?.files ?? [])]).catch(fail);
   });
-  run();
+  await run();
 }
 
 main().catch(fail);

@@ -22,10 +22,11 @@ import { heatmapImage, upscaleNearest } from "../viz/heatmap.ts";
 import { renderImageGridPng } from "../viz/image_grid.ts";
 import type { RgbImage } from "../data/image.ts";
 
-function toRgb(x: tf.Tensor4D, i: number): RgbImage {
+async function toRgb(x: tf.Tensor4D, i: number): Promise<RgbImage> {
   const [, h, w] = x.shape;
-  const px = tf.tidy(() => x.slice([i, 0, 0, 0], [1, h, w, 3]).mul(255).round().clipByValue(0, 255))
-    .dataSync();
+  const t = tf.tidy(() => x.slice([i, 0, 0, 0], [1, h, w, 3]).mul(255).round().clipByValue(0, 255));
+  const px = await t.data();
+  t.dispose();
   return { width: w, height: h, pixels: Uint8Array.from(px) };
 }
 
@@ -53,7 +54,7 @@ async function analyse(dir: string, batch: { images: tf.Tensor4D; targets: Float
         for (const [l, o] of outs.entries()) {
           const [, h, w, c] = o.shape;
           const one = o.slice([i, 0, 0, 0], [1, h, w, c]);
-          const map = channelSum(one);
+          const map = await channelSum(one);
           one.dispose();
           ratios[l].push(focusRatio(map, boxes, W, H));
           all[l].push(map);
@@ -124,10 +125,9 @@ export async function fig7Job(ctx: FigureContext): Promise<FigureOutcome> {
       }
       if (seed === seeds[0]) {
         for (const b of MODES) {
-          grids[b] = per.gelan_c[b].maps.map((
-            row,
-            i,
-          ) => [toRgb(batch.images, i), ...row, ...per.yolov9_c[b].maps[i]]);
+          grids[b] = await Promise.all(per.gelan_c[b].maps.map(async (row, i) => [
+            await toRgb(batch.images, i), ...row, ...per.yolov9_c[b].maps[i],
+          ]));
         }
       }
     }

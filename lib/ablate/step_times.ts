@@ -58,7 +58,7 @@ export async function measureStepTimes(
     if (!cache[key]) {
       const spec = buildModelSpec(parseModelConfig(j.cfg, j.uses[0].variant), { nc: ctx.nc });
       const steps = o.steps ?? 3;
-      const t = timeTrainSteps(spec, { batch: s.batch, img: s.img, steps });
+      const t = await timeTrainSteps(spec, { batch: s.batch, img: s.img, steps });
       cache[key] = { seconds: median(t.seconds), steps, measured: new Date().toISOString() };
       o.log?.(`[plan] ${j.uses[0].table} ${j.uses[0].variant}: ${cache[key].seconds.toFixed(3)} s/step (${ctx.backend}, ${ctx.threads} thread(s))`);
       changed = true;

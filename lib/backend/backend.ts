@@ -2,10 +2,11 @@
  * Backend selection: picks the fastest tfjs backend present and registers the project's own
  * kernels where a backend lacks or gets wrong a kernel a YOLO training step needs.
  *
- * Order: `native` (tfjs cpu with oneDNN/OpenMP kernels through Deno FFI, when
- * `scripts/setup_native.sh` built its shim), `tensorflow` GPU (`@tensorflow/tfjs-node-gpu`),
- * `tensorflow` CPU (`@tensorflow/tfjs-node`), `wasm`, `cpu`. `YOLO_BACKEND=<name>` (or the CLIs'
- * `--backend`) forces one.
+ * Order: `webgpu` (`@tensorflow/tfjs-backend-webgpu` on `navigator.gpu`, only when the adapter is
+ * a real GPU: the software fallback adapter is used only when asked for by name), `native` (tfjs cpu
+ * with oneDNN/OpenMP kernels through Deno FFI, when `scripts/setup_native.sh` built its shim),
+ * `tensorflow` GPU (`@tensorflow/tfjs-node-gpu`), `tensorflow` CPU (`@tensorflow/tfjs-node`), `wasm`,
+ * `cpu`. `YOLO_BACKEND=<name>` (or the CLIs' `--backend`) forces one.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -14,12 +15,13 @@ import { registerKernelFixes } from "./kernels/mod.ts";
 import { NATIVE_BACKEND, nativePort, type NativeStatus, registerNativeBackend } from "./native/mod.ts";
 import { type BackendPort, plugBackend } from "./port.ts";
 import { cpuArrays } from "./cpu_port.ts";
+import { type AdapterSummary, describeAdapter, gpuDeviceNodes, probeAdapter, webgpuPort } from "./webgpu_port.ts";
 
 /** Names accepted by {@link initBackend}. */
-export type BackendName = "native" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+export type BackendName = "webgpu" | "native" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
 
 /** The selection order when nothing is forced. */
-export const BACKEND_ORDER: readonly BackendName[] = ["native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+export const BACKEND_ORDER: readonly BackendName[] = ["webgpu", "native", "tensorflow-gpu", "tensorflow", "wasm", "cpu"];
 
 const NODE_PACKAGES: Record<string, string> = {
   "tensorflow-gpu": "@tensorflow/tfjs-node-gpu",
@@ -60,8 +62,23 @@ async function tryNodeBinding(name: BackendName): Promise<boolean> {
 }
 
 let native: NativeStatus | undefined;
+let adapter: AdapterSummary | null | undefined;
 
-async function trySet(name: BackendName): Promise<boolean> {
+/** WebGPU: forced, any adapter; in the automatic choice, only a real GPU (not the fallback adapter). */
+async function tryWebGpu(forced: boolean): Promise<boolean> {
+  if (!forced && !gpuDeviceNodes()) return false;
+  adapter = await probeAdapter();
+  if (!adapter || (adapter.fallback && !forced)) return false;
+  try {
+    await import("@tensorflow/tfjs-backend-webgpu");
+    return await tf.setBackend("webgpu");
+  } catch {
+    return false;
+  }
+}
+
+async function trySet(name: BackendName, forced: boolean): Promise<boolean> {
+  if (name === "webgpu") return await tryWebGpu(forced);
   if (name in NODE_PACKAGES) return await tryNodeBinding(name);
   if (name === NATIVE_BACKEND) {
     native = registerNativeBackend();
@@ -92,7 +109,7 @@ export async function initBackend(name?: string, opts: { quiet?: boolean } = {})
   tf.env().set("PROD", true);
   const candidates = forced ? [forced as BackendName] : BACKEND_ORDER;
   for (const cand of candidates) {
-    if (await trySet(cand)) {
+    if (await trySet(cand, !!forced)) {
       await tf.ready();
       current = cand;
       const tfName = cand === "tensorflow-gpu" ? "tensorflow" : cand;
@@ -102,7 +119,11 @@ export async function initBackend(name?: string, opts: { quiet?: boolean } = {})
       return cand;
     }
   }
-  const why = forced === NATIVE_BACKEND && native && !native.ok ? ` (${native.reason})` : "";
+  const why = forced === NATIVE_BACKEND && native && !native.ok
+    ? ` (${native.reason})`
+    : forced === "webgpu"
+    ? (adapter ? ` (adapter: ${describeAdapter(adapter)})` : " (navigator.gpu gives no adapter)")
+    : "";
   throw new Error(`Cannot select backend: "${forced}" is not available on this machine${why}`);
 }
 
@@ -110,6 +131,7 @@ export async function initBackend(name?: string, opts: { quiet?: boolean } = {})
 function portOf(name: BackendName, backend: tf.KernelBackend): BackendPort {
   if (name === NATIVE_BACKEND) return nativePort(backend);
   if (name === "cpu") return { name, ...cpuArrays(backend) };
+  if (name === "webgpu") return webgpuPort(backend);
   return { name };
 }
 
@@ -121,7 +143,13 @@ function describe(name: BackendName, fixes: string[]): string {
       native.kernels.join(", ");
   }
   const why = native && !native.ok ? ` (native unavailable: ${native.reason})` : "";
-  return `[yolov9-ts] backend ${name}` + (fixes.length ? `; own kernels: ${fixes.join(", ")}` : "") + why;
+  const where = name === "webgpu" && adapter ? ` (adapter: ${describeAdapter(adapter)})` : "";
+  return `[yolov9-ts] backend ${name}${where}` + (fixes.length ? `; own kernels: ${fixes.join(", ")}` : "") + why;
+}
+
+/** The WebGPU adapter seen by the last selection that tried webgpu (null: none), undefined before. */
+export function webgpuAdapter(): AdapterSummary | null | undefined {
+  return adapter;
 }
 
 /** The backend chosen by {@link initBackend}, or undefined before it ran. */

@@ -8,7 +8,10 @@
  * - fused kernels (`native`): conv + bias + activation, BatchNorm + activation, activation alone;
  * - array access (`cpu`, `native`): a tensor's values without a copy, and fresh value arrays
  *   (recycled from the native buffer pool): the optimizer reads every parameter, gradient and buffer
- *   once per step, and a copy of each would cost more than the update itself.
+ *   once per step, and a copy of each would cost more than the update itself;
+ * - asynchronous reads (`webgpu`): where a synchronous read cannot work (`dataSync` fails under Deno),
+ *   callers that can await {@link fetchValues} first; the synchronous readers then see the downloaded
+ *   values.
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -45,6 +48,8 @@ export interface BackendPort {
   peek?(t: tf.Tensor): NumericArray | undefined;
   /** A float32 array of `length` values for a new tensor (contents undefined). */
   newValues?(length: number): Float32Array;
+  /** Download the values of `ts` so that synchronous reads of them work (backends whose reads are async). */
+  fetch?(ts: readonly tf.Tensor[]): Promise<void>;
 }
 
 /** The signature of a fused-kernel member of {@link BackendPort}. */
@@ -82,6 +87,26 @@ export const fusedAct: Fused<"fusedAct"> = (...a) => port.fusedAct?.(...a) ?? nu
  */
 export function peekValues(t: tf.Tensor): NumericArray {
   return port.peek?.(t) ?? (t.dataSync() as NumericArray);
+}
+
+/** True when tensor values can be read synchronously (every backend but `webgpu`). */
+export function syncReads(): boolean {
+  return port.fetch === undefined;
+}
+
+/**
+ * Make the values of `ts` readable synchronously ({@link peekValues}, `dataSync`) until they are next
+ * used by a kernel: a download on backends whose reads are asynchronous, nothing elsewhere.
+ *
+ * @example
+ * ```ts
+ * const t = tf.tensor1d([1, 2]);
+ * await fetchValues([t]);
+ * peekValues(t); // Float32Array [1, 2]
+ * ```
+ */
+export async function fetchValues(ts: readonly tf.Tensor[]): Promise<void> {
+  await port.fetch?.(ts);
 }
 
 /** A float32 array of `length` values for a new tensor, contents undefined (write every value). */

@@ -2,7 +2,8 @@
  * Non-maximum suppression on the decoded model output, mirroring utils/general.py `non_max_suppression` and
  * torchvision's CPU `nms` kernel, including their float32 arithmetic and their (unstable) sort order for
  * equal scores. Works on plain Float32Arrays; a tfjs tensor (anything with `shape` and `dataSync()`) is
- * accepted at the edge.
+ * accepted at the edge on backends with synchronous reads, and by {@link nonMaxSuppressionAsync}
+ * (read with `await`) on every backend, webgpu too.
  * @module
  */
 import { boxAreasF32, nmsIouF32, xywhToXyxyF32 } from "./box_ops.ts";
@@ -174,4 +175,20 @@ function filterRows(rows: Float32Array, pred: (r: number) => boolean): Float32Ar
   const out = new Float32Array(keep.length * 6);
   keep.forEach((r, i) => out.set(rows.subarray(6 * r, 6 * r + 6), 6 * i));
   return out;
+}
+
+/**
+ * {@link nonMaxSuppression} of a tensor (B, 4+nc, A) whose values are read with `await`: for backends
+ * without synchronous reads (webgpu), and so that no read stalls a GPU queue.
+ *
+ * @example
+ * ```ts
+ * const [det] = await nonMaxSuppressionAsync(predict(spec, weights, x), { confThres: 0.25 });
+ * ```
+ */
+export async function nonMaxSuppressionAsync(
+  pred: { shape: readonly number[]; data(): Promise<ArrayLike<number>> },
+  opts: NmsOptions = {},
+): Promise<Detections[]> {
+  return nonMaxSuppression({ data: await pred.data(), shape: pred.shape }, opts);
 }

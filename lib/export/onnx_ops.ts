@@ -23,7 +23,7 @@ export class NamedParam {
   constructor(readonly name: string, readonly tensor: tf.Tensor) {}
 }
 
-/** HWIO -> OIHW (PyTorch order) float32 data. */
+/** HWIO -> OIHW (PyTorch order) float32 data (a synchronous read: export runs on cpu, wasm or native). */
 function oihw(t: tf.Tensor): { dims: number[]; data: Float32Array } {
   const [kh, kw, ci, co] = t.shape;
   const src = t.dataSync() as Float32Array;

@@ -34,9 +34,9 @@ export async function runCheckpointCase(dir: string, stem: string, sidecar: Reco
   const model = await loadModel(pt);
   const refs = (await readSafetensors(`${dir}/${stem}.safetensors`)).tensors;
   const input = refs.get("input")!;
-  checks.push(...compareModelOutputs(model.spec, model.weights, input, refs, { prefix: "out." }));
+  checks.push(...await compareModelOutputs(model.spec, model.weights, input, refs, { prefix: "out." }));
   const fused = fuseWeights(model.weights);
-  checks.push(...compareModelOutputs(model.spec, fused, input, refs, { prefix: "fused.out.", tol: 1e-4 }));
+  checks.push(...await compareModelOutputs(model.spec, fused, input, refs, { prefix: "fused.out.", tol: 1e-4 }));
   disposeWeights(fused, model.weights);
   disposeWeights(model.weights);
   return { case: "checkpoint", stem, checks };

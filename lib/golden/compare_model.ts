@@ -19,35 +19,38 @@ export function nhwcFromNchw(t: RawTensor): tf.Tensor4D {
   return tf.tidy(() => tf.transpose(tf.tensor4d(toFloat32(t), t.shape as [number, number, number, number]), [0, 2, 3, 1]) as tf.Tensor4D);
 }
 
-function measure(name: string, ours: tf.Tensor, ref: RawTensor, tol: number): TensorCheck {
+async function measure(name: string, ours: tf.Tensor, ref: RawTensor, tol: number): Promise<TensorCheck> {
   const got = ours.rank === 4 ? tf.tidy(() => tf.transpose(ours, [0, 3, 1, 2])) : ours;
-  if (got.shape.join() !== ref.shape.join()) {
-    return check(name, Infinity, tol, `shape [${got.shape}] != reference [${ref.shape}]`);
+  try {
+    if (got.shape.join() !== ref.shape.join()) {
+      return check(name, Infinity, tol, `shape [${got.shape}] != reference [${ref.shape}]`);
+    }
+    return check(name, relMaxError(await got.data(), toFloat32(ref)), tol);
+  } finally {
+    if (got !== ours) got.dispose();
   }
-  const err = relMaxError(got.dataSync(), toFloat32(ref));
-  if (got !== ours) got.dispose();
-  return check(name, err, tol);
 }
 
 /**
  * Run `spec` on `input` and compare every reference tensor whose name starts with `prefix`
- * (plus `layer.N.out` when `layers` is set).
+ * (plus `layer.N.out` when `layers` is set). Values are read with `await` (every backend, webgpu too).
  */
-export function compareModelOutputs(
+export async function compareModelOutputs(
   spec: ModelSpec,
   weights: Tree<tf.Tensor>,
   input: RawTensor,
   refs: Map<string, RawTensor>,
   opts: { prefix: string; layers?: boolean; tol?: number },
-): TensorCheck[] {
+): Promise<TensorCheck[]> {
   const tol = opts.tol ?? FORWARD_TOL;
-  const checks: TensorCheck[] = [];
+  // The outputs are kept out of the tidy and read after it (reads are awaited).
+  const outputs: [string, tf.Tensor | undefined][] = [];
   tf.tidy(() => {
     const x = nhwcFromNchw(input);
     const res = forwardModel(spec, weights, x, { keepLayers: opts.layers });
     const decoded = decodeBranches(spec, res.heads);
     const multi = spec.branches > 1;
-    for (const [name, ref] of refs) {
+    for (const name of refs.keys()) {
       let ours: tf.Tensor | undefined;
       if (name.startsWith(opts.prefix)) {
         const parts = name.slice(opts.prefix.length).split(".").map(Number);
@@ -58,8 +61,16 @@ export function compareModelOutputs(
       } else if (opts.layers && /^layer\.\d+\.out$/.test(name)) {
         ours = res.layers?.[Number(name.split(".")[1])] as tf.Tensor | undefined;
       } else continue;
-      checks.push(ours ? measure(name, ours, ref, tol) : check(name, Infinity, tol, "no such output"));
+      outputs.push([name, ours ? tf.keep(ours) : undefined]);
     }
   });
+  const checks: TensorCheck[] = [];
+  try {
+    for (const [name, ours] of outputs) {
+      checks.push(ours ? await measure(name, ours, refs.get(name)!, tol) : check(name, Infinity, tol, "no such output"));
+    }
+  } finally {
+    tf.dispose(outputs.flatMap(([, t]) => (t ? [t] : [])));
+  }
   return checks;
 }

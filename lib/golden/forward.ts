@@ -31,7 +31,7 @@ export async function loadGoldenModel(dir: string, m: GoldenModel) {
 export async function runForwardCase(dir: string, stem: string, sidecar: Record<string, unknown>): Promise<CaseReport> {
   const { spec, weights } = await loadGoldenModel(dir, sidecar.model as GoldenModel);
   const refs = (await readSafetensors(`${dir}/${stem}.safetensors`)).tensors;
-  const checks = compareModelOutputs(spec, weights, refs.get("input")!, refs, { prefix: "out.", layers: true });
+  const checks = await compareModelOutputs(spec, weights, refs.get("input")!, refs, { prefix: "out.", layers: true });
   disposeWeights(weights);
   return { case: "forward", stem, checks };
 }

@@ -11,7 +11,8 @@ import { initBackend } from "../backend/backend.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { type RawTensor, toFloat32 } from "../io/raw_tensor.ts";
 import { relMaxError } from "../testing/all_close.ts";
-import { computeLoss, type LossOptions } from "../loss/compute_loss.ts";
+import { assignLoss, computeLoss, type LossOptions } from "../loss/compute_loss.ts";
+import { syncReads } from "../backend/port.ts";
 import { type CaseReport, check, type TensorCheck } from "./types.ts";
 import { networkGradChecks } from "./loss_network.ts";
 import type { GoldenModel } from "./forward.ts";
@@ -25,15 +26,17 @@ function nchwToNhwc(t: RawTensor): tf.Tensor4D {
   );
 }
 
-/** Values of a tensor made by `f`, which is then disposed (not via tf.tidy: it walks returned typed arrays). */
-function readOnce(f: () => tf.Tensor): Float32Array {
+/** Values of a tensor made by `f` (read with await), which is then disposed. */
+async function readOnce(f: () => tf.Tensor): Promise<Float32Array> {
   const t = f();
-  const data = t.dataSync() as Float32Array;
-  t.dispose();
-  return data;
+  try {
+    return (await t.data()) as Float32Array;
+  } finally {
+    t.dispose();
+  }
 }
 
-function nhwcToNchwData(t: tf.Tensor): Float32Array {
+function nhwcToNchwData(t: tf.Tensor): Promise<Float32Array> {
   return readOnce(() => tf.transpose(t, [0, 3, 1, 2]));
 }
 
@@ -98,14 +101,16 @@ export async function runLossCase(
     return names.map((br) => br.map(() => p[i++]));
   };
   const checks: TensorCheck[] = [];
-  const run = (prefix: string, rows: Float32Array) => {
+  const run = async (prefix: string, rows: Float32Array) => {
     let items: tf.Tensor1D | undefined;
+    // Backends without synchronous reads (webgpu): the assignment first, with awaited reads.
+    const assignments = syncReads() ? undefined : await assignLoss(split(preds), rows, lossOpts);
     const { value, grads } = tf.valueAndGrads((...p: tf.Tensor[]) => {
-      const res = computeLoss(split(p), rows, lossOpts);
+      const res = computeLoss(split(p), rows, { ...lossOpts, assignments });
       items = tf.keep(res.items);
       return res.total;
     })(preds);
-    const total = value.dataSync()[0];
+    const total = (await value.data())[0];
     const refTotal = toFloat32(get(`${prefix}loss.total`))[0];
     checks.push(
       check(
@@ -116,7 +121,7 @@ export async function runLossCase(
       ),
     );
     if (tensors.has(`${prefix}loss.items`)) {
-      const it = items!.dataSync(), refIt = toFloat32(get(`${prefix}loss.items`));
+      const it = await items!.data(), refIt = toFloat32(get(`${prefix}loss.items`));
       ["box", "cls", "dfl"].forEach((n, i) => {
         const err = refIt[i] === 0 ? Math.abs(it[i]) : Math.abs(it[i] - refIt[i]) / Math.abs(refIt[i]);
         checks.push(check(`${prefix}loss.items[${i}] (${n})`, err, 1e-5, `${it[i]} vs ${refIt[i]}`));
@@ -128,7 +133,7 @@ export async function runLossCase(
       checks.push(
         check(
           `${prefix}grad.pred.${k}`,
-          relMaxError(nhwcToNchwData(g), toFloat32(get(`${prefix}grad.pred.${k}`))),
+          relMaxError(await nhwcToNchwData(g), toFloat32(get(`${prefix}grad.pred.${k}`))),
           5e-5,
         ),
       );
@@ -137,7 +142,7 @@ export async function runLossCase(
     return gradData;
   };
   const skipped: string[] = [];
-  const gradData = run("", toFloat32(get("targets")));
+  const gradData = await run("", toFloat32(get("targets")));
   // Final 1x1-conv bias of head branch cvX at a level: sum over B, H, W of that level's pred gradient.
   // cv2/cv3 = box/class channels of branch 0, cv4/cv5 of branch 1, cv6/cv7 of branch 2.
   const refGrads = [...gradData.keys()].filter((k) => tensors.has(`grad.pred.${k}`));
@@ -151,7 +156,7 @@ export async function runLossCase(
       continue;
     }
     const g = gradData.get(key)!;
-    const summed = readOnce(() => tf.sum(g, [0, 1, 2]));
+    const summed = await readOnce(() => tf.sum(g, [0, 1, 2]));
     const part = cv % 2 === 0 ? summed.slice(0, 64) : summed.slice(64);
     const ref = toFloat32(get(name));
     const refMax = maxAbs(ref);
@@ -168,7 +173,7 @@ export async function runLossCase(
     checks.push(...net.checks);
     skipped.splice(0, skipped.length, ...net.unmatched);
   }
-  if (tensors.has("empty.loss.total")) tf.dispose([...run("empty.", new Float32Array(0)).values()]);
+  if (tensors.has("empty.loss.total")) tf.dispose([...(await run("empty.", new Float32Array(0))).values()]);
   tf.dispose(preds);
   return { case: "loss", stem, checks, skipped };
 }

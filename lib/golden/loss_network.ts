@@ -10,7 +10,9 @@ import { toFloat32 } from "../io/raw_tensor.ts";
 import { flattenTree, unflattenTree } from "../nn/tree.ts";
 import { forwardModel } from "../models/model.ts";
 import { disposeWeights } from "../graph/weights.ts";
-import { computeLoss, type LossOptions } from "../loss/compute_loss.ts";
+import { assignLoss, computeLoss, type LossOptions } from "../loss/compute_loss.ts";
+import { syncReads } from "../backend/port.ts";
+import type { Assignment } from "../loss/tal_assigner.ts";
 import { relMaxError } from "../testing/all_close.ts";
 import { type GoldenModel, loadGoldenModel } from "./forward.ts";
 import { nhwcFromNchw } from "./compare_model.ts";
@@ -31,19 +33,27 @@ export async function networkGradChecks(
   const x = nhwcFromNchw(tensors.get("input")!);
   const targets = toFloat32(tensors.get("targets")!);
   const keys = wanted.map((n) => n.slice("grad.".length));
+  // Backends without synchronous reads (webgpu): the assignment from a tape-free train-mode pass first.
+  let assignments: Assignment[] | undefined;
+  if (!syncReads()) {
+    const heads = tf.tidy(() => forwardModel(spec, weights, x, { training: true }).heads);
+    assignments = await assignLoss(heads, targets, lossOpts);
+    tf.dispose(heads);
+  }
   const { value, grads } = tf.valueAndGrads((...ws: tf.Tensor[]) => {
     const w = unflattenTree([...flat].map(([k, t]) => [k, keys.includes(k) ? ws[keys.indexOf(k)] : t] as [string, tf.Tensor]));
     const { heads } = forwardModel(spec, w, x, { training: true, stats: new Map() });
-    return computeLoss(heads, targets, lossOpts).total;
+    return computeLoss(heads, targets, { ...lossOpts, assignments }).total;
   })(keys.map((k) => flat.get(k)!));
-  const checks = wanted.map((n, i) => {
+  const checks: TensorCheck[] = [];
+  for (const [i, n] of wanted.entries()) {
     const g = grads[i].rank === 4 ? tf.tidy(() => tf.transpose(grads[i], [3, 2, 0, 1])) : grads[i];
-    const err = relMaxError(g.dataSync(), toFloat32(tensors.get(n)!));
+    const err = relMaxError(await g.data(), toFloat32(tensors.get(n)!));
     if (g !== grads[i]) g.dispose();
-    return check(`${n} (through the network)`, err, 5e-5);
-  });
+    checks.push(check(`${n} (through the network)`, err, 5e-5));
+  }
   const refTotal = toFloat32(tensors.get("loss.total")!)[0];
-  checks.push(check("loss.total (through the network)", Math.abs(value.dataSync()[0] - refTotal) / Math.abs(refTotal), 1e-5));
+  checks.push(check("loss.total (through the network)", Math.abs((await value.data())[0] - refTotal) / Math.abs(refTotal), 1e-5));
   tf.dispose([value, ...grads, x]);
   disposeWeights(weights);
   return { checks, unmatched };

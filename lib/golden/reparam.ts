@@ -49,7 +49,7 @@ export async function runReparamCase(dir: string, stem: string, sidecar: Record<
       continue;
     }
     const ours = t.rank === 4 ? tf.tidy(() => tf.transpose(t, [3, 2, 0, 1])) : t;
-    const a = ours.dataSync();
+    const a = await ours.data();
     const e = toFloat32(r);
     for (let i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs(a[i] - e[i]));
     if (ours !== t) ours.dispose();
@@ -58,10 +58,10 @@ export async function runReparamCase(dir: string, stem: string, sidecar: Record<
 
   const refs = (await readSafetensors(`${dir}/${stem}.safetensors`)).tensors;
   const input = refs.get("input")!;
-  checks.push(...compareModelOutputs(dual.spec, dual.weights, input, refs, { prefix: "dual.out." }));
-  checks.push(...compareModelOutputs(stripped.spec, stripped.weights, input, refs, { prefix: "converted.out." }));
+  checks.push(...await compareModelOutputs(dual.spec, dual.weights, input, refs, { prefix: "dual.out." }));
+  checks.push(...await compareModelOutputs(stripped.spec, stripped.weights, input, refs, { prefix: "converted.out." }));
   const fused = fuseWeights(stripped.weights);
-  checks.push(...compareModelOutputs(stripped.spec, fused, input, refs, { prefix: "converted_fused.out.", tol: 1e-4 }));
+  checks.push(...await compareModelOutputs(stripped.spec, fused, input, refs, { prefix: "converted_fused.out.", tol: 1e-4 }));
   disposeWeights(fused, dual.weights); // fuseWeights shares unfolded leaves (DFL) with its input
   disposeWeights(dual.weights);
   return { case: "reparameterization", stem, checks };

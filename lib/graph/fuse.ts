@@ -102,7 +102,10 @@ export const TENSOR_FOLDER: Folder<tf.Tensor> = {
     }),
 };
 
-/** Fuse a weight tree for inference; new tensors are created only for folded convs. */
+/**
+ * Fuse a weight tree for inference; new tensors are created only for folded convs (the per-conv
+ * folds of a RepConvN pair, merged into one 3x3, are freed).
+ */
 export function fuseWeights(tree: Tree<tf.Tensor>): Tree<tf.Tensor> {
-  return fuseTree(tree, TENSOR_FOLDER);
+  return tf.tidy(() => fuseTree(tree, TENSOR_FOLDER) as tf.TensorContainer) as Tree<tf.Tensor>;
 }

@@ -68,19 +68,51 @@ export function weightsFromStateDict(
   return unflattenTree([...want.keys()].map((k) => [k, toTensor(sd.get(k)!, k)] as [string, tf.Tensor]));
 }
 
-/** Export a weight tree as a state_dict (float32, OIHW; num_batches_tracked as int64). */
+/** One leaf in PyTorch layout (OIHW for convs), and whether that tensor is a transposed copy to free. */
+function torchLayout(tree: Tree<tf.Tensor>): { name: string; t: tf.Tensor; copy: boolean }[] {
+  return flattenTree(tree).map(([name, t]) =>
+    t.rank === 4 && !name.endsWith("num_batches_tracked")
+      ? { name, t: tf.tidy(() => tf.transpose(t, [3, 2, 0, 1])), copy: true }
+      : { name, t, copy: false }
+  );
+}
+
+/** The state_dict entry of a leaf from its (PyTorch-layout) values. */
+function rawEntry(name: string, shape: number[], values: ArrayLike<number>): RawTensor {
+  return name.endsWith("num_batches_tracked")
+    ? { dtype: "I64", shape: [], data: BigInt64Array.from([BigInt(Math.round(values[0]))]) }
+    : { dtype: "F32", shape, data: new Float32Array(values) };
+}
+
+/**
+ * Export a weight tree as a state_dict (float32, OIHW; num_batches_tracked as int64). Reads
+ * synchronously (cpu, wasm, native: export); {@link readStateDict} is the same with awaited reads.
+ */
 export function stateDictFromWeights(tree: Tree<tf.Tensor>): Map<string, RawTensor> {
-  const out = new Map<string, RawTensor>();
-  for (const [name, t] of flattenTree(tree)) {
-    if (name.endsWith("num_batches_tracked")) {
-      out.set(name, { dtype: "I64", shape: [], data: BigInt64Array.from([BigInt(Math.round(t.dataSync()[0]))]) });
-      continue;
-    }
-    const pt = t.rank === 4 ? tf.tidy(() => tf.transpose(t, [3, 2, 0, 1])) : t;
-    out.set(name, { dtype: "F32", shape: pt.shape, data: new Float32Array(pt.dataSync()) });
-    if (pt !== t) pt.dispose();
-  }
+  const leaves = torchLayout(tree);
+  const out = new Map(leaves.map(({ name, t }) => [name, rawEntry(name, t.shape, t.dataSync())]));
+  tf.dispose(leaves.filter((l) => l.copy).map((l) => l.t));
   return out;
+}
+
+/**
+ * {@link stateDictFromWeights} with awaited reads, on every backend (webgpu too): checkpoints and
+ * model files are written from it.
+ *
+ * @example
+ * ```ts
+ * const sd = await readStateDict(weights);
+ * sd.get("model.0.conv.weight")!.shape; // [16, 3, 3, 3]
+ * ```
+ */
+export async function readStateDict(tree: Tree<tf.Tensor>): Promise<Map<string, RawTensor>> {
+  const leaves = torchLayout(tree);
+  try {
+    const values = await Promise.all(leaves.map(({ t }) => t.data()));
+    return new Map(leaves.map(({ name, t }, i) => [name, rawEntry(name, t.shape, values[i])]));
+  } finally {
+    tf.dispose(leaves.filter((l) => l.copy).map((l) => l.t));
+  }
 }
 
 /** Dispose every tensor of a tree, except those also held by `keep` (e.g. the tree a fused copy came from). */

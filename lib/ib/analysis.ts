@@ -18,6 +18,7 @@ import {
   cellGradient, chainActivations, chainInputGradient, cosine, gradientSnr, luminanceTarget, meanPairwiseCosine, readoutUpstream,
 } from "./gradient_signal.ts";
 import { tfCrossProduct } from "./tf_linalg.ts";
+import { syncReads } from "../backend/port.ts";
 import { type Summary, summarize } from "../stats/stats.ts";
 import { NO_PATHS, type PathStats, pathsToSinks } from "./gradient_paths.ts";
 import { type InformationOptions, type InformationScore, inputFeatureInformation } from "./information.ts";
@@ -138,7 +139,8 @@ interface TapMeasures {
 function tapMeasures(f: FeatureMap, image: FloatImage, seed: number, opts: IbOptions): TapMeasures {
   return {
     f,
-    rev: reversibility(f, image, { gram: tfCrossProduct, ...opts.reversibility }),
+    // tf.matMul as a fast aᵀb needs a synchronous read; elsewhere (webgpu) the exact float64 loop.
+    rev: reversibility(f, image, { gram: syncReads() ? tfCrossProduct : undefined, ...opts.reversibility }),
     info: inputFeatureInformation(f, image, { ...opts.information, seed }),
   };
 }
@@ -208,7 +210,7 @@ export async function runIbAnalysis(images: NamedImage[], opts: IbOptions = {}):
             for (const [ti, tap] of taps.entries()) {
               const out = acts[tap.layer + 1];
               const { f, rev, info } = await measure(tap.layer);
-              if (seed === seeds[0] && ii === 0) maps.push({ family, depth: tap.depth, layers: tap.layers, map: channelSum(out) });
+              if (seed === seeds[0] && ii === 0) maps.push({ family, depth: tap.depth, layers: tap.layers, map: await channelSum(out) });
               const target = luminanceTarget(image, f.height, f.width);
               const up = tf.tensor4d(readoutUpstream(f, target, opts.readoutAlpha), out.shape);
               const g = chainInputGradient(spec, weights, acts, tap.layer, up, { bn: opts.bn });

@@ -73,11 +73,16 @@ export function layerOutputs(
   });
 }
 
-/** The first image's feature map summed over channels (official issue #223: `model(image).sum(1)`). */
-export function channelSum(f: tf.Tensor4D): Map2D {
+/**
+ * The first image's feature map summed over channels (official issue #223: `model(image).sum(1)`),
+ * read with `await` (every backend, webgpu too).
+ */
+export async function channelSum(f: tf.Tensor4D): Promise<Map2D> {
   const [, height, width] = f.shape;
   const sum = tf.tidy(() => tf.sum(f.slice([0, 0, 0, 0], [1, height, width, f.shape[3]]), 3));
-  const data = Float32Array.from(sum.dataSync());
-  sum.dispose();
-  return { width, height, data };
+  try {
+    return { width, height, data: Float32Array.from(await sum.data()) };
+  } finally {
+    sum.dispose();
+  }
 }

@@ -27,12 +27,19 @@ export interface PanMap {
 }
 
 /** Channel-summed PAN maps of the first image of `x` (NHWC in [0, 1]); BatchNorm in eval mode by default. */
-export function panFeatureMaps(spec: ModelSpec, weights: Tree<tf.Tensor>, x: tf.Tensor4D, opts: { bn?: BnMode } = {}): PanMap[] {
+export async function panFeatureMaps(
+  spec: ModelSpec,
+  weights: Tree<tf.Tensor>,
+  x: tf.Tensor4D,
+  opts: { bn?: BnMode } = {},
+): Promise<PanMap[]> {
   const layers = panLayers(spec);
   const outs = layerOutputs(spec, weights, x, layers, { bn: opts.bn ?? "running" });
-  const maps = outs.map((o, i) => ({ layer: layers[i], stride: x.shape[1] / o.shape[1], map: channelSum(o) }));
-  outs.forEach((o) => o.dispose());
-  return maps;
+  try {
+    return await Promise.all(outs.map(async (o, i) => ({ layer: layers[i], stride: x.shape[1] / o.shape[1], map: await channelSum(o) })));
+  } finally {
+    outs.forEach((o) => o.dispose());
+  }
 }
 
 /**

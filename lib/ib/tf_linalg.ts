@@ -7,7 +7,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Matrix } from "./linalg.ts";
 
-/** `aᵀ b` (no centring) computed with tf.matMul; returned as float64. */
+/**
+ * `aᵀ b` (no centring) computed with tf.matMul; returned as float64. Reads synchronously: a CPU helper
+ * for backends with synchronous reads (the IB analysis uses the float64 loop elsewhere, e.g. webgpu).
+ */
 export function tfCrossProduct(a: Matrix, b: Matrix): Matrix {
   if (a.rows !== b.rows) throw new RangeError(`Cannot form aᵀb: a has ${a.rows} rows, b has ${b.rows}`);
   const out = tf.tidy(() => {

@@ -31,15 +31,20 @@ export interface ImageDetections {
   rows: Float32Array;
 }
 
-/** Detect objects in one RGB image (see the module doc). */
-export function detectImage(spec: ModelSpec, weights: Tree<tf.Tensor>, image: RgbImage, opts: DetectOptions = {}): ImageDetections {
+/** Detect objects in one RGB image (see the module doc); the predictions are read with `await`. */
+export async function detectImage(
+  spec: ModelSpec,
+  weights: Tree<tf.Tensor>,
+  image: RgbImage,
+  opts: DetectOptions = {},
+): Promise<ImageDetections> {
   const size = opts.img ?? 640;
   const stride = Math.max(...spec.strides, 32);
   const lb = letterbox(image, [size, size], { auto: true, stride });
   const { width: w, height: h } = lb.image;
   const x = tf.tidy(() => tf.div(tf.tensor4d(lb.image.pixels, [1, h, w, 3], "int32").toFloat(), 255) as tf.Tensor4D);
   const pred = predict(spec, weights, x);
-  const [det] = nonMaxSuppression({ data: pred.dataSync(), shape: pred.shape }, {
+  const [det] = nonMaxSuppression({ data: await pred.data(), shape: pred.shape }, {
     confThres: opts.conf ?? 0.25, iouThres: opts.iou ?? 0.45, maxDet: opts.maxDet ?? 1000, agnostic: opts.agnostic,
   });
   tf.dispose([x, pred]);

@@ -13,6 +13,8 @@ import type { Batch, Dataset, Hyp, LoaderOptions } from "../data/types.ts";
 import { decodeOutputs, forwardModel } from "../models/model.ts";
 import { objectiveLoss } from "../models/objective.ts";
 import type { ModelSpec } from "../graph/spec.ts";
+import { assignLoss } from "../loss/compute_loss.ts";
+import { isAnchorBased } from "../graph/spec.ts";
 import { nonMaxSuppression } from "../eval/nms.ts";
 import { processBatch, valIouThresholds } from "../eval/match.ts";
 import { type ApPerClassResult, apPerClass, summarizeApPerClass } from "../eval/metrics.ts";
@@ -133,14 +135,21 @@ export async function validate(
   for await (const batch of opts.loader(dataset, loaderOpts)) {
     const t1 = performance.now();
     const [, h, w] = batch.images.shape;
+    const heads = tf.tidy(() => forwardModel(spec, weights, batch.images).heads);
+    const lossOpts = { nc: spec.nc, strides: spec.strides };
+    // Values are read with await (the assignment too): no synchronous read stalls or breaks a GPU backend.
+    const losses = opts.losses ?? true;
+    // YOLOv7's loss assigns inside (synchronous reads: cpu, wasm, native).
+    const assignments = losses && !isAnchorBased(spec) ? await assignLoss(heads, batch.targets, lossOpts) : undefined;
     const [pred, items] = tf.tidy((): tf.Tensor[] => {
-      const { heads } = forwardModel(spec, weights, batch.images);
       const pred = decodeOutputs(spec, heads[heads.length - 1]);
-      if (!(opts.losses ?? true)) return [pred];
-      return [pred, objectiveLoss(spec, heads, batch.targets, { hyp: opts.hyp, img: opts.img }).items];
+      if (!losses) return [pred];
+      return [pred, objectiveLoss(spec, heads, batch.targets, { hyp: opts.hyp, img: opts.img, assignments }).items];
     });
-    const predData = { data: pred.dataSync(), shape: pred.shape };
-    if (items) items.dataSync().forEach((v: number, k: number) => (loss[k] += v));
+    tf.dispose(heads);
+    const [predValues, itemValues] = await Promise.all([pred.data(), items?.data()]);
+    const predData = { data: predValues, shape: pred.shape };
+    itemValues?.forEach((v: number, k: number) => (loss[k] += v));
     tf.dispose([pred, ...(items ? [items] : []), batch.images]);
     const t2 = performance.now();
     const dets = nonMaxSuppression(predData, {

@@ -7,7 +7,9 @@
  * every branch uses the main branch's assignment, paper Table 4 "LHG-ICN") and
  * `utils/loss_tal_triple.py` (0.25, 0.25, 1.0). Reference spec §4. The assigner runs on values read from
  * the predictions and enters the graph only as constants, so `tf.grad` / `tf.valueAndGrads` of `total`
- * w.r.t. the predictions is the reference's gradient.
+ * w.r.t. the predictions is the reference's gradient. Where values cannot be read synchronously
+ * (webgpu), {@link assignLoss} computes the assignments with awaited reads beforehand and
+ * `computeLoss` takes them as {@link LossOptions.assignments}.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -49,6 +51,11 @@ export interface LossOptions {
   assigner?: { topk?: number; alpha?: number; beta?: number; eps?: number };
   /** DFL bins per side (16). */
   regMax?: number;
+  /**
+   * Each branch's assignment, computed beforehand on the same predictions ({@link assignLoss}); by
+   * default the assigner runs here on values read synchronously.
+   */
+  assignments?: readonly Assignment[];
 }
 
 /** Result of {@link computeLoss}. */
@@ -83,20 +90,35 @@ export function decodeBranch(
   });
 }
 
-/** Run the assigner on a branch's current predictions (values only; no gradient flows through this). */
-export function assignBranch(
-  pred: BranchPrediction,
-  opts: { anchors: Anchors; targets: PaddedTargets; nc: number; assigner?: LossOptions["assigner"] },
-): Assignment {
-  const { anchors, targets, nc } = opts;
-  const [b, a] = pred.boxes.shape;
-  const boxes = pred.boxes.dataSync();
-  const pxBoxes = new Float32Array(boxes.length);
-  for (let i = 0; i < boxes.length; i++) pxBoxes[i] = boxes[i] * anchors.strides[((i / 4) | 0) % a];
+/** What the assigner needs besides the predictions. */
+type AssignContext = { anchors: Anchors; targets: PaddedTargets; nc: number; assigner?: LossOptions["assigner"] };
+
+/**
+ * Run the assigner on a branch's current predictions (values only; no gradient flows through this).
+ * Reads synchronously (inside `tf.valueAndGrads`, on cpu, wasm, native); {@link assignBranchAsync} elsewhere.
+ */
+export function assignBranch(pred: BranchPrediction, opts: AssignContext): Assignment {
   // Read outside tf.tidy: tidy walks every index of a returned typed array (seconds for millions).
   const sig = tf.sigmoid(pred.logits);
   const probs = sig.dataSync();
   sig.dispose();
+  return assignValues(pred.boxes.shape, pred.boxes.dataSync(), probs, opts);
+}
+
+/** {@link assignBranch} with awaited reads (for backends whose reads are asynchronous). */
+export async function assignBranchAsync(pred: BranchPrediction, opts: AssignContext): Promise<Assignment> {
+  const sig = tf.sigmoid(pred.logits);
+  const [boxes, probs] = await Promise.all([pred.boxes.data(), sig.data()]);
+  sig.dispose();
+  return assignValues(pred.boxes.shape, boxes, probs, opts);
+}
+
+/** The assigner on read values: decoded boxes (grid units) and class probabilities of a [b, a] branch. */
+function assignValues(shape: number[], boxes: ArrayLike<number>, probs: ArrayLike<number>, opts: AssignContext): Assignment {
+  const { anchors, targets, nc } = opts;
+  const [b, a] = shape;
+  const pxBoxes = new Float32Array(boxes.length);
+  for (let i = 0; i < boxes.length; i++) pxBoxes[i] = boxes[i] * anchors.strides[((i / 4) | 0) % a];
   const ancPx = anchors.points.map((v, i) => v * anchors.strides[i >> 1]);
   return assignTargets({
     batch: b,
@@ -122,22 +144,12 @@ function asBranches(
     : [preds as readonly tf.Tensor[]];
 }
 
-/**
- * YOLOv9 loss of raw head outputs `preds` (per level NHWC [B, H, W, 4*16 + nc], or a list of such lists,
- * one per branch, auxiliary first and main last) against target rows [image_index, class, cx, cy, w, h]
- * (normalised). Mirrors `ComputeLoss.__call__` of `utils/loss_tal.py` / `loss_tal_dual.py` /
- * `loss_tal_triple.py`. The caller disposes `total` and `items`.
- *
- * @example
- * ```ts
- * const { value, grads } = tf.valueAndGrads((...p: tf.Tensor[]) => computeLoss(p, targets, { nc: 80, strides: [8, 16, 32] }).total)(preds);
- * ```
- */
-export function computeLoss(
+/** Branches, anchors and padded targets of a loss call, with the shapes checked. */
+function lossSetup(
   preds: readonly tf.Tensor[] | readonly (readonly tf.Tensor[])[],
-  targets: ArrayLike<number> | tf.Tensor2D,
+  rows: ArrayLike<number>,
   opts: LossOptions,
-): LossResult {
+) {
   const branches = asBranches(preds);
   const shapes = levelShapes(branches[0]);
   const batch = branches[0][0].shape[0];
@@ -163,12 +175,36 @@ export function computeLoss(
   const gains = { ...DEFAULT_GAINS, ...opts.gains };
   const anchors = makeAnchors(shapes, opts.strides);
   const imgSize = opts.imgSize ?? [shapes[0][0] * opts.strides[0], shapes[0][1] * opts.strides[0]] as const;
-  const rows = targets instanceof tf.Tensor ? targets.dataSync() : targets;
   const padded = preprocessTargets(rows, { batch, imgSize });
   const ctx = { anchors, targets: padded, nc: opts.nc, assigner: opts.assigner };
+  return { branches, batch, weights, gains, anchors, ctx };
+}
+
+/**
+ * YOLOv9 loss of raw head outputs `preds` (per level NHWC [B, H, W, 4*16 + nc], or a list of such lists,
+ * one per branch, auxiliary first and main last) against target rows [image_index, class, cx, cy, w, h]
+ * (normalised). Mirrors `ComputeLoss.__call__` of `utils/loss_tal.py` / `loss_tal_dual.py` /
+ * `loss_tal_triple.py`. The caller disposes `total` and `items`.
+ *
+ * @example
+ * ```ts
+ * const { value, grads } = tf.valueAndGrads((...p: tf.Tensor[]) => computeLoss(p, targets, { nc: 80, strides: [8, 16, 32] }).total)(preds);
+ * ```
+ */
+export function computeLoss(
+  preds: readonly tf.Tensor[] | readonly (readonly tf.Tensor[])[],
+  targets: ArrayLike<number> | tf.Tensor2D,
+  opts: LossOptions,
+): LossResult {
+  // Target rows given as a tensor are read synchronously (backends with synchronous reads; pass an array elsewhere).
+  const rows = targets instanceof tf.Tensor ? targets.dataSync() : targets;
+  const { branches, batch, weights, gains, anchors, ctx } = lossSetup(preds, rows, opts);
   return tf.tidy(() => {
     const decoded = branches.map((br) => decodeBranch(br, { anchors, nc: opts.nc, regMax: opts.regMax }));
-    const assignments = branchAssignments(decoded, (pred) => assignBranch(pred, ctx), !!opts.lhg);
+    if (opts.assignments && opts.assignments.length !== decoded.length) {
+      throw new RangeError(`Cannot compute loss: ${opts.assignments.length} assignments for ${decoded.length} branches`);
+    }
+    const assignments = opts.assignments ?? branchAssignments(decoded, (pred) => assignBranch(pred, ctx), !!opts.lhg);
     const terms = decoded.map((pred, i) => branchLoss(pred, assignments[i], { anchors, regMax: opts.regMax }));
     const weighted = (key: "box" | "cls" | "dfl") => tf.addN(terms.map((t, i) => tf.mul(t[key], weights[i])));
     const items = tf.stack([
@@ -179,4 +215,32 @@ export function computeLoss(
     const total = tf.mul(tf.sum(items), batch) as tf.Scalar;
     return { total, items, stats: { fg: terms.map((t) => t.fg), scoreSum: terms.map((t) => t.scoreSum) } };
   }) as LossResult;
+}
+
+/**
+ * The label assignment of each branch of `preds` (lead-head guided when `opts.lhg`), read with awaited
+ * reads: pass it to {@link computeLoss} as `assignments` on backends without synchronous reads.
+ *
+ * @example
+ * ```ts
+ * const assignments = await assignLoss(heads, targets, { nc: 80, strides: [8, 16, 32] });
+ * const loss = computeLoss(heads, targets, { nc: 80, strides: [8, 16, 32], assignments });
+ * ```
+ */
+export async function assignLoss(
+  preds: readonly tf.Tensor[] | readonly (readonly tf.Tensor[])[],
+  targets: ArrayLike<number>,
+  opts: LossOptions,
+): Promise<Assignment[]> {
+  const { branches, anchors, ctx } = lossSetup(preds, targets, opts);
+  const decoded = branches.map((br) => decodeBranch(br, { anchors, nc: opts.nc, regMax: opts.regMax }));
+  try {
+    if (opts.lhg) {
+      const lead = await assignBranchAsync(decoded[decoded.length - 1], ctx);
+      return decoded.map(() => lead);
+    }
+    return await Promise.all(decoded.map((d) => assignBranchAsync(d, ctx)));
+  } finally {
+    decoded.forEach((d) => tf.dispose([d.distri, d.logits, d.boxes]));
+  }
 }

@@ -18,6 +18,8 @@ export {
 } from "./branch_loss.ts";
 export {
   assignBranch,
+  assignBranchAsync,
+  assignLoss,
   computeLoss,
   decodeBranch,
   DEFAULT_GAINS,

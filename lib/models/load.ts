@@ -13,7 +13,7 @@ import { loadModelConfig } from "./shipped.ts";
 import { configToDict, type ModelConfig, parseModelConfig } from "../graph/config.ts";
 import { buildModelSpec } from "./build.ts";
 import type { ModelSpec } from "../graph/spec.ts";
-import { stateDictFromWeights, weightsFromStateDict } from "../graph/weights.ts";
+import { readStateDict, weightsFromStateDict } from "../graph/weights.ts";
 
 /** A model ready to run: resolved graph and weights. */
 export interface LoadedModel {
@@ -62,7 +62,7 @@ export async function saveModel(
   weights: Tree<tf.Tensor>,
   opts: { fused?: boolean; metadata?: Record<string, string> } = {},
 ): Promise<void> {
-  await writeSafetensors(path, stateDictFromWeights(weights), modelFileMetadata(spec, opts));
+  await writeSafetensors(path, await readStateDict(weights), modelFileMetadata(spec, opts));
 }
 
 /** The safetensors metadata of a model file: its configuration (`model_yaml`), `nc`, `fused`, plus `metadata`. */

@@ -8,6 +8,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { Hyp } from "../data/types.ts";
 import { HYP_SCRATCH_P5 } from "../data/hyp.ts";
+import type { Assignment } from "../loss/tal_assigner.ts";
 import { computeLoss } from "../loss/compute_loss.ts";
 import { yolov7Gains, yolov7Loss } from "../loss/yolov7_ota.ts";
 import { isAnchorBased, type ModelSpec } from "../graph/spec.ts";
@@ -25,6 +26,8 @@ export interface ObjectiveOptions {
   img?: number;
   /** Lead-head guided assignment (YOLOv9 dual heads). */
   lhg?: boolean;
+  /** YOLOv9 heads: a label assignment computed beforehand with awaited reads (GPU backends; see `assignLoss`). */
+  assignments?: Assignment[];
 }
 
 /**
@@ -44,7 +47,7 @@ export function objectiveLoss(
   opts: ObjectiveOptions = {},
 ): { total: tf.Scalar; items: tf.Tensor1D } {
   if (!isAnchorBased(spec)) {
-    const r = computeLoss(heads, targets, { nc: spec.nc, strides: spec.strides, lhg: opts.lhg });
+    const r = computeLoss(heads, targets, { nc: spec.nc, strides: spec.strides, lhg: opts.lhg, assignments: opts.assignments });
     return { total: r.total, items: r.items };
   }
   const hyp = { ...HYP_SCRATCH_P5, ...opts.hyp };

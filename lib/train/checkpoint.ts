@@ -14,7 +14,7 @@ import { rawToTensor } from "./pretrained.ts";
 import { readSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import { loadModel, saveModel } from "../models/load.ts";
 import type { ModelSpec } from "../graph/spec.ts";
-import { disposeWeights, stateDictFromWeights, weightsFromStateDict, weightValuesProblem } from "../graph/weights.ts";
+import { disposeWeights, readStateDict, weightsFromStateDict, weightValuesProblem } from "../graph/weights.ts";
 import type { Hyp } from "../data/types.ts";
 import type { EpochRow } from "./types.ts";
 import type { ParamGroups } from "../optim/param_groups.ts";
@@ -72,8 +72,8 @@ export async function saveCheckpoint(
   const momentum: [string, tf.Tensor][] = [];
   state.sgd.buffers.forEach((b, i) => b && momentum.push([`momentum.${groups.names[i]}`, b]));
   const tensors = new Map([
-    ...stateDictFromWeights(state.weights),
-    ...stateDictFromWeights(unflattenTree(momentum)),
+    ...await readStateDict(state.weights),
+    ...await readStateDict(unflattenTree(momentum)),
   ]);
   const loop = {
     epoch: meta.epoch,
@@ -86,7 +86,7 @@ export async function saveCheckpoint(
     names: meta.names,
     date: meta.date,
   };
-  const emaSd = stateDictFromWeights(state.ema.weights);
+  const emaSd = await readStateDict(state.ema.weights);
   const bad = weightValuesProblem(tensors) ?? weightValuesProblem(emaSd)?.replace(/^tensor /, "EMA tensor ");
   if (bad) {
     throw new RangeError(

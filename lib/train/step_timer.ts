@@ -9,7 +9,7 @@ import type { ModelSpec } from "../graph/spec.ts";
 import { initWeights } from "../graph/init.ts";
 import { paramGroups } from "../optim/param_groups.ts";
 import { DEFAULT_HYP } from "./hyp.ts";
-import { initTrainState, releaseState, trainStep } from "./train_step.ts";
+import { initTrainState, releaseState, trainStepAsync } from "./train_step.ts";
 
 /** Random images with two boxes per image (the loss needs targets), classes below `nc`. */
 export function syntheticBatch(batch: number, img: number, nc: number): { images: tf.Tensor4D; targets: Float32Array } {
@@ -18,10 +18,18 @@ export function syntheticBatch(batch: number, img: number, nc: number): { images
   return { images: tf.randomUniform([batch, img, img, 3], 0, 1, "float32", 5) as tf.Tensor4D, targets: Float32Array.from(t) };
 }
 
-/** Seconds of each timed step, and the peak resident memory seen. */
+/** Seconds of each timed step, the peak resident memory seen, and tfjs' memory after the first and the last step. */
 export interface StepTimes {
   seconds: number[];
   peakRssBytes: number;
+  /** `tf.memory()` after the untimed first step and after the last (flat = no leak). */
+  memory: [TfMemory, TfMemory];
+}
+
+/** What `tf.memory()` reports that a leak check reads (`numBytesInGPU` on GPU backends). */
+export interface TfMemory {
+  numTensors: number;
+  numBytesInGPU?: number;
 }
 
 /**
@@ -30,10 +38,10 @@ export interface StepTimes {
  * ```ts
  * import { buildModelSpec, loadModelConfig } from "../../mod.ts";
  * const spec = buildModelSpec(await loadModelConfig("gelan-t"), { nc: 10 });
- * const { seconds } = timeTrainSteps(spec, { batch: 2, img: 64, steps: 2 });
+ * const { seconds } = await timeTrainSteps(spec, { batch: 2, img: 64, steps: 2 });
  * ```
  */
-export function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: number; steps: number }): StepTimes {
+export async function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: number; steps: number }): Promise<StepTimes> {
   const weights = initWeights(spec, { seed: 0 });
   const groups = paramGroups(weights);
   let state = initTrainState(weights, groups);
@@ -43,21 +51,24 @@ export function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: number;
   };
   const data = syntheticBatch(o.batch, o.img, spec.nc);
   const seconds: number[] = [];
+  const memory: TfMemory[] = [];
   let peakRssBytes = Deno.memoryUsage().rss;
   try {
     for (let r = 0; r <= o.steps; r++) {
       const t0 = performance.now();
-      const res = trainStep(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
+      const res = await trainStepAsync(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
       releaseState(state, res.state);
       state = res.state;
       if (r > 0) seconds.push((performance.now() - t0) / 1000);
       peakRssBytes = Math.max(peakRssBytes, Deno.memoryUsage().rss);
+      const m = tf.memory() as TfMemory;
+      memory.push({ numTensors: m.numTensors, ...(m.numBytesInGPU !== undefined ? { numBytesInGPU: m.numBytesInGPU } : {}) });
     }
   } finally {
     releaseState(state);
     data.images.dispose();
   }
-  return { seconds, peakRssBytes };
+  return { seconds, peakRssBytes, memory: [memory[0], memory[memory.length - 1]] };
 }
 
 /** Median of a non-empty list. */

@@ -1,12 +1,12 @@
 /**
  * One training epoch of `train_dual.py`: `optimizer.zero_grad()`, then for every batch of the training
- * loader (augmented, shuffled, mosaic unless closed) one {@link trainStep} at global iteration
+ * loader (augmented, shuffled, mosaic unless closed) one {@link trainStepAsync} at global iteration
  * `ni = i + nb * epoch`, the running mean of the loss items and the progress line.
  * @module
  */
 import type { Dataset, LoaderOptions } from "../data/types.ts";
 import type { ProgressInfo } from "./progress.ts";
-import { releaseState, type StepConfig, type TrainState, trainStep, zeroGrad } from "./train_step.ts";
+import { releaseState, type StepConfig, type TrainState, trainStepAsync, zeroGrad } from "./train_step.ts";
 import type { LoaderFn } from "../infer/validate.ts";
 import type { TrainRunOptions } from "./types.ts";
 import { lossNames } from "../models/objective.ts";
@@ -62,7 +62,7 @@ export async function runEpoch(start: TrainState, ds: Dataset, e: EpochOptions):
       let r;
       try {
         e.opts.onBatch?.(batch, { epoch, index: i });
-        r = trainStep(state, batch, { epoch, batch: i, ni: i + nb * epoch }, cfg);
+        r = await trainStepAsync(state, batch, { epoch, batch: i, ni: i + nb * epoch }, cfg);
       } finally {
         batch.images.dispose();
       }

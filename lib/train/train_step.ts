@@ -4,15 +4,19 @@
  * gradients of the trainable parameters, BatchNorm running statistics, gradient accumulation,
  * and on optimizer steps (`ni - last_opt_step >= accumulate`) `clip_grad_norm_(10)`, Nesterov SGD
  * and the EMA update. `trainStep(state, batch, ctx, cfg) -> {state, metrics}`; the input state is
- * left intact, {@link releaseState} frees what the new state no longer uses.
+ * left intact, {@link releaseState} frees what the new state no longer uses. {@link trainStepAsync} is
+ * the same transition with awaited reads, for backends whose reads are asynchronous (webgpu).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { flattenTree, type Tree } from "../nn/tree.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 import { forwardModel } from "../models/model.ts";
-import type { ModelSpec } from "../graph/spec.ts";
+import { isAnchorBased, type ModelSpec } from "../graph/spec.ts";
 import { objectiveLoss } from "../models/objective.ts";
+import { assignLoss } from "../loss/compute_loss.ts";
+import type { Assignment } from "../loss/tal_assigner.ts";
+import { fetchValues, syncReads } from "../backend/port.ts";
 import { gatherParams, type ParamGroups, replaceLeaves } from "../optim/param_groups.ts";
 import { clipCoefficient, initSgd, type SgdState, sgdStepGradValues, totalNorm } from "../optim/sgd.ts";
 import { type EmaOptions, type EmaState, initEma, updateEma } from "../optim/ema.ts";
@@ -104,17 +108,19 @@ export function zeroGrad(state: TrainState): TrainState {
   return { ...state, gradAcc: null };
 }
 
-function forwardBackward(
-  state: TrainState,
-  batch: { images: tf.Tensor4D; targets: ArrayLike<number> },
-  cfg: StepConfig,
-): { value: tf.Scalar; grads: tf.Tensor[]; items: tf.Tensor1D; stats: Map<Tree<tf.Tensor>, BatchStats> } {
+/** A training batch: NHWC images in [0, 1] and target rows [image, class, cx, cy, w, h]. */
+type StepBatch = { images: tf.Tensor4D; targets: ArrayLike<number> };
+
+/** What the differentiated pass gives: loss, items, gradients and the BatchNorm batch statistics. */
+type Pass = { value: tf.Scalar; grads: tf.Tensor[]; items: tf.Tensor1D; stats: Map<Tree<tf.Tensor>, BatchStats> };
+
+function forwardBackward(state: TrainState, batch: StepBatch, cfg: StepConfig, assignments?: Assignment[]): Pass {
   const params = gatherParams(state.weights, cfg.groups.names);
   const stats = new Map<Tree<tf.Tensor>, BatchStats>();
   let items: tf.Tensor1D | undefined;
   const { value, grads } = tf.valueAndGrads((..._ps: tf.Tensor[]) => {
     const { heads } = forwardModel(cfg.spec, state.weights, batch.images, { training: true, stats });
-    const loss = objectiveLoss(cfg.spec, heads, batch.targets, { hyp: cfg.schedule.hyp, img: cfg.img, lhg: cfg.lhg });
+    const loss = objectiveLoss(cfg.spec, heads, batch.targets, { hyp: cfg.schedule.hyp, img: cfg.img, lhg: cfg.lhg, assignments });
     items = tf.keep(loss.items);
     for (const s of stats.values()) {
       tf.keep(s.mean);
@@ -138,12 +144,58 @@ function forwardBackward(
  */
 export function trainStep(
   state: TrainState,
-  batch: { images: tf.Tensor4D; targets: ArrayLike<number> },
+  batch: StepBatch,
   ctx: StepContext,
   cfg: StepConfig,
 ): { state: TrainState; metrics: StepMetrics } {
+  return finishStep(state, batch, ctx, cfg, forwardBackward(state, batch, cfg));
+}
+
+/**
+ * {@link trainStep} with awaited reads: the same transition on every backend. Where reads are
+ * synchronous it is `trainStep`; elsewhere (webgpu) a forward pass without the gradient tape gives the
+ * label assignment first (read with `await`; the reference assigns the predictions of the same
+ * weights), and every value the optimizer reads is downloaded before it runs.
+ *
+ * @example
+ * ```ts
+ * const { state: next, metrics } = await trainStepAsync(state, batch, { epoch: 0, batch: 0, ni: 0 }, cfg);
+ * releaseState(state, next);
+ * ```
+ */
+export async function trainStepAsync(
+  state: TrainState,
+  batch: StepBatch,
+  ctx: StepContext,
+  cfg: StepConfig,
+): Promise<{ state: TrainState; metrics: StepMetrics }> {
+  if (syncReads()) return trainStep(state, batch, ctx, cfg);
+  if (isAnchorBased(cfg.spec)) {
+    throw new RangeError(`Cannot train ${cfg.spec.name} on this backend: YOLOv7's ComputeLossOTA reads values synchronously (train it on native, cpu or wasm)`);
+  }
+  const heads = tf.tidy(() => forwardModel(cfg.spec, state.weights, batch.images, { training: true }).heads);
+  let assignments: Assignment[];
+  try {
+    assignments = await assignLoss(heads, batch.targets, { nc: cfg.spec.nc, strides: cfg.spec.strides, lhg: cfg.lhg });
+  } finally {
+    tf.dispose(heads);
+  }
+  const pass = forwardBackward(state, batch, cfg, assignments);
+  const batchStats = [...pass.stats.values()].flatMap((s) => [s.mean, s.variance]);
+  await fetchValues([pass.value, pass.items, ...pass.grads, ...batchStats, ...stateTensors(state)]);
+  return finishStep(state, batch, ctx, cfg, pass);
+}
+
+/** Everything after the differentiated pass: metrics, BatchNorm statistics, accumulation, clip, SGD, EMA. */
+function finishStep(
+  state: TrainState,
+  batch: StepBatch,
+  ctx: StepContext,
+  cfg: StepConfig,
+  { value, grads, items, stats }: Pass,
+): { state: TrainState; metrics: StepMetrics } {
   const settings = iterationSettings(ctx.ni, ctx.epoch, cfg.schedule);
-  const { value, grads, items, stats } = forwardBackward(state, batch, cfg);
+  // Synchronous reads here and in the optimizer: trainStepAsync downloaded these values beforehand.
   const loss = value.dataSync()[0];
   const it = Array.from(items.dataSync()) as [number, number, number];
   value.dispose();

@@ -10,6 +10,10 @@
  * | ResizeNearestNeighborGrad | wrong with halfPixelCenters | wrong for batch > 1, ignores halfPixelCenters |
  * | UnsortedSegmentSum (gather's gradient) | missing | fine, kept |
  *
+ * On webgpu (checked kernel by kernel against cpu over a whole training step, see
+ * tests/webgpu_kernels_test.ts) only MaxPoolGrad is replaced (WGSL): the stock kernel breaks ties
+ * between equal maxima differently from PyTorch.
+ *
  * Not fixed (not used by the YOLO models): DepthwiseConv2dNativeBackpropInput/Filter are missing on
  * wasm (depthwise and fused depthwise conv have no gradient there); conv2d gradients with
  * dilation > 1, and gradients of StridedSlice, GatherNd and TopK, are missing in tfjs itself.
@@ -23,6 +27,7 @@ import { avgPoolGradKernel } from "./avg_pool_grad.ts";
 import { conv2dBackpropFilterKernel } from "./conv2d_backprop_filter.ts";
 import { conv2dBackpropInputKernel } from "./conv2d_backprop_input.ts";
 import { maxPoolGradKernel } from "./max_pool_grad.ts";
+import { maxPoolGradWebGpuKernel } from "./max_pool_grad_webgpu.ts";
 import { resizeNearestNeighborGradKernel } from "./resize_nearest_neighbor_grad.ts";
 import { unsortedSegmentSumKernel } from "./unsorted_segment_sum.ts";
 
@@ -43,6 +48,9 @@ export const KERNEL_FIXES: Readonly<Record<string, Readonly<Record<string, Facto
     MaxPoolGrad: maxPoolGradKernel,
     AvgPoolGrad: avgPoolGradKernel,
     ResizeNearestNeighborGrad: resizeNearestNeighborGradKernel,
+  },
+  webgpu: {
+    MaxPoolGrad: maxPoolGradWebGpuKernel,
   },
 };
 
