@@ -13,8 +13,9 @@
  * @module
  */
 
-// Backend selection (native oneDNN, tfjs-node, wasm, cpu).
-export { BACKEND_ORDER, type BackendName, currentBackend, initBackend } from "./lib/backend/backend.ts";
+// Backend selection (native oneDNN, tfjs-node, webgpu, wasm, cpu) and awaited reads.
+export { BACKEND_ORDER, type BackendName, currentBackend, initBackend, webgpuAdapter } from "./lib/backend/backend.ts";
+export { fetchValues, syncReads } from "./lib/backend/port.ts";
 
 // Parameters as data: weight trees named like the official state_dict.
 export { flattenTree, isTree, mapTree, sub, type Tree, unflattenTree } from "./lib/nn/tree.ts";
@@ -68,8 +69,8 @@ export {
 } from "./lib/pgi/mod.ts";
 
 // The training objective, NMS and COCO evaluation.
-export { assignTargets, bboxIou, computeLoss, type LossOptions, type LossResult } from "./lib/loss/mod.ts";
-export { apPerClass, cocoEvaluate, fitness, nonMaxSuppression } from "./lib/eval/mod.ts";
+export { assignLoss, assignTargets, bboxIou, computeLoss, type LossOptions, type LossResult } from "./lib/loss/mod.ts";
+export { apPerClass, cocoEvaluate, fitness, nonMaxSuppression, nonMaxSuppressionAsync } from "./lib/eval/mod.ts";
 
 // YOLOv7 (anchor-based, Table 6's first row): IDetect with implicit layers and ComputeLossOTA.
 export { decodeIDetect, type DecodeIDetectOptions } from "./lib/head/mod.ts";
@@ -93,6 +94,7 @@ export {
 } from "./lib/data/mod.ts";
 
 // Training, the optimizer and inference.
+export { readStateDict } from "./lib/graph/mod.ts";
 export {
   DEFAULT_HYP,
   type EpochRow,
@@ -102,6 +104,7 @@ export {
   type TrainRunResult,
   trainRun,
   trainStep,
+  trainStepAsync,
 } from "./lib/train/mod.ts";
 export { initEma, initSgd, paramGroups, sgdStep, updateEma } from "./lib/optim/mod.ts";
 export { detectImage, drawDetections, validate, type ValResult } from "./lib/infer/mod.ts";
