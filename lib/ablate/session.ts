@@ -152,13 +152,14 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
   const log = o.log ?? ((l: string) => console.error(l));
   const p = o.preset;
   const { plan, tables, figures, settings, seeds } = await planSession(o);
+  const steps = settings.epochs * Math.ceil(Math.max(settings.trainImages, 1) / settings.batch);
   log(
     `[ablate] preset ${p.name}: ${tables.map((t) => t.name).join(", ")}${
       figures.length ? ` + ${figures.map((f) => f.name).join(", ")}` : ""
     }; ` +
       `${plan.jobs.length} unique runs for ${plan.entries.length} (table, variant, seed) cells; seeds ${
         seeds.join(",")
-      }, ${settings.epochs * Math.ceil(Math.max(o.data.trainImages, 1) / settings.batch)} steps (${settings.epochs} epochs of ${o.data.trainImages} images), ${settings.img} px`,
+      }, ${steps} steps (${settings.epochs} epochs of ${settings.trainImages} images), ${settings.img} px`,
   );
   await Deno.mkdir(o.out, { recursive: true });
   const kinds = { skip: 0, done: 0, fail: 0, stop: 0 };
@@ -178,7 +179,7 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
     description: p.description,
     seeds,
     epochs: settings.epochs,
-    steps: settings.epochs * Math.ceil(Math.max(settings.trainImages, 1) / settings.batch),
+    steps,
     trainImages: settings.trainImages,
     valImages: settings.valImages ?? 0,
     variants: p.variants,
