@@ -40,7 +40,7 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-const fmt = (v: number) => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.01) ? v.toExponential(0) : String(+v.toPrecision(3)));
+const fmt = (v: number) => (Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 0.01) ? v.toExponential(0) : String(+v.toPrecision(3)));
 
 /** Build the SVG of a line chart with error bars and a legend. Non-finite points are skipped. */
 export function errorBarPlotSvg(p: ErrorBarPlot): string {
