@@ -1,13 +1,15 @@
 /**
  * Training curves of a table: mAP50-95 of the validation split at each evaluation of a run (its
  * results.csv), mean ± standard deviation over the seeds, one line per trained variant, against the
- * optimizer step. Pure (the session reads the files and renders SVG / PNG).
+ * optimizer step. {@link runRows} reads the runs' results.csv; the rest is pure (the session renders SVG / PNG).
  * @module
  */
 import type { EpochRow } from "../train/types.ts";
 import type { ErrorBarPlot } from "../viz/measure_plot.ts";
 import { summarize } from "../stats/stats.ts";
 import type { TableResult } from "./results.ts";
+import { parseResultsCsv } from "../train/run_files.ts";
+import { jobDir } from "./runner.ts";
 
 /** The curves plot of `t` from the per-epoch rows of its runs (by run key); `stepsPerEpoch` scales the x axis. */
 export function trainingCurves(
@@ -36,4 +38,14 @@ export function trainingCurves(
     yLabel: "mAP50-95 (%), mean ± std over seeds",
     series,
   };
+}
+
+/** The per-epoch rows (results.csv) of a table's runs that have them, by run key. */
+export async function runRows(out: string, t: TableResult): Promise<Map<string, EpochRow[]>> {
+  const rows = new Map<string, EpochRow[]>();
+  for (const r of t.variants.flatMap((v) => v.runs)) {
+    const text = await Deno.readTextFile(`${jobDir(out, r.key)}/results.csv`).catch(() => "");
+    if (text) rows.set(r.key, parseResultsCsv(text));
+  }
+  return rows;
 }

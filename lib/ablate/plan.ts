@@ -31,6 +31,11 @@ export interface RunSettings {
   valImages?: number;
 }
 
+/** Batches per epoch of a dataset of `trainImages` at `batch` (the last partial batch kept). */
+export function batchesPerEpoch(s: Pick<RunSettings, "trainImages" | "batch">): number {
+  return Math.ceil(Math.max(s.trainImages, 1) / s.batch);
+}
+
 /** One (table, variant) that uses a job. */
 export interface Use {
   table: string;

@@ -9,6 +9,7 @@ import { METRIC_TITLES } from "./spec.ts";
 import type { TableResult, VariantResult } from "./results.ts";
 import type { Summary } from "../stats/stats.ts";
 import { HYP_SCRATCH_HIGH, HYP_SCRATCH_P5 } from "../data/hyp.ts";
+import { batchesPerEpoch } from "./plan.ts";
 
 /** One line of `sessions.jsonl`: when a session ran, for how long, and what it trained. */
 export interface SessionLog {
@@ -72,7 +73,7 @@ export function settingsMarkdown(s: SessionInfo): string {
   const official = HYP_SCRATCH_HIGH as unknown as Record<string, number>;
   const hyp = overrides(s.hyp, official);
   const p5 = overrides(s.hyp, HYP_SCRATCH_P5 as unknown as Record<string, number>);
-  const nb = Math.ceil(Math.max(s.trainImages, 1) / s.batch);
+  const nb = batchesPerEpoch(s);
   const warm = Math.round((s.hyp.warmup_epochs ?? official.warmup_epochs) * nb);
   return [
     `- Preset **${s.preset}**: ${s.description}.`,

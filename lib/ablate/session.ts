@@ -9,7 +9,7 @@
  */
 import type { Ablation, Figure, FigureOutcome } from "./spec.ts";
 import type { Preset } from "./presets.ts";
-import { buildPlan, type Entry, type Job, type Plan, type RunSettings } from "./plan.ts";
+import { batchesPerEpoch, buildPlan, type Entry, type Job, type Plan, type RunSettings } from "./plan.ts";
 import { jobDir, progressLine, runJobs, type RunRecord, type TrainFn } from "./runner.ts";
 import { type TableResult, tableResult, type VariantInputs } from "./results.ts";
 import { resultsMarkdown, type SessionInfo, type SessionLog } from "./report.ts";
@@ -20,11 +20,9 @@ import { buildConfig, countsOf, scaledConfig, specOf, variantConfig } from "./va
 import { summarizeModel } from "../graph/summary.ts";
 import { writeAtomic } from "../io/atomic.ts";
 import { recordedJobs } from "./collect.ts";
-import { trainingCurves } from "./curves.ts";
+import { runRows, trainingCurves } from "./curves.ts";
 import { errorBarPlotSvg } from "../viz/measure_plot.ts";
 import { svgToPng } from "../viz/plots.ts";
-import { parseResultsCsv } from "../train/run_files.ts";
-import type { EpochRow } from "../train/types.ts";
 
 /** Options of {@link runAblate}. */
 export interface AblateOptions {
@@ -97,7 +95,7 @@ async function variantInputs(
  * 100)` iterations of the official schedule).
  */
 export function inWarmup(s: RunSettings): boolean {
-  const nb = Math.ceil(Math.max(s.trainImages, 1) / s.batch);
+  const nb = batchesPerEpoch(s);
   const nw = Math.max(Math.round((s.hyp.warmup_epochs ?? 3) * nb), 100);
   return s.epochs * nb <= nw;
 }
@@ -113,7 +111,7 @@ export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
   const p = o.preset;
   const tables = [...o.experiments.tables], figures = [...o.experiments.figures];
   const seeds = o.seeds ?? p.seeds;
-  const nb = Math.ceil(Math.max(o.data.trainImages, 1) / p.batch);
+  const nb = batchesPerEpoch({ trainImages: o.data.trainImages, batch: p.batch });
   const epochs = o.epochs ?? Math.max(1, Math.round((o.steps ?? p.steps) / nb));
   const settings: RunSettings = {
     data: o.data.path,
@@ -152,7 +150,7 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
   const log = o.log ?? ((l: string) => console.error(l));
   const p = o.preset;
   const { plan, tables, figures, settings, seeds } = await planSession(o);
-  const steps = settings.epochs * Math.ceil(Math.max(settings.trainImages, 1) / settings.batch);
+  const steps = settings.epochs * batchesPerEpoch(settings);
   log(
     `[ablate] preset ${p.name}: ${tables.map((t) => t.name).join(", ")}${
       figures.length ? ` + ${figures.map((f) => f.name).join(", ")}` : ""
@@ -274,16 +272,6 @@ async function runFigure(
   } catch (e) {
     return { status: "failed", line: (e as Error).message };
   }
-}
-
-/** The per-epoch rows (results.csv) of a table's runs that have them, by run key. */
-async function runRows(out: string, t: TableResult): Promise<Map<string, EpochRow[]>> {
-  const rows = new Map<string, EpochRow[]>();
-  for (const r of t.variants.flatMap((v) => v.runs)) {
-    const text = await Deno.readTextFile(`${jobDir(out, r.key)}/results.csv`).catch(() => "");
-    if (text) rows.set(r.key, parseResultsCsv(text));
-  }
-  return rows;
 }
 
 /** Jobs of a plan that a session would still have to run (no done record). */

@@ -11,7 +11,7 @@ import { parseModelConfig } from "../graph/config.ts";
 import { buildModelSpec } from "../models/build.ts";
 import { median, timeTrainSteps } from "../train/step_timer.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
-import { canonicalJson, type Job, type Plan, shortHash } from "./plan.ts";
+import { batchesPerEpoch, canonicalJson, type Job, type Plan, shortHash } from "./plan.ts";
 import { formatDuration } from "./runner.ts";
 
 /** One cached measurement. */
@@ -31,7 +31,7 @@ export interface TimingContext {
 
 /** Steps of a job (epochs x batches per epoch). */
 export function jobSteps(j: Job): number {
-  return j.settings.epochs * Math.ceil(Math.max(j.settings.trainImages, 1) / j.settings.batch);
+  return j.settings.epochs * batchesPerEpoch(j.settings);
 }
 
 /** Estimated seconds of a job from its model's step time. */
