@@ -1,12 +1,12 @@
 /**
- * `deno task bench [forward|train|ops] [--backend X] [--json] [--models ...] [--img N] [--batch N] [--runs N]`:
+ * `deno task bench [forward|train|ops] [--backend X] [--json] [--models ...] [--img N] [--batch N] [--runs N] [--warmup N]`:
  * - `forward` (default models gelan-s,gelan-c, img 640): eval-mode forward latency (median and spread over
  *   runs, after one warm-up) and achieved GFLOP/s, fused and unfused, batch 1.
  * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStepAsync`:
  *   train-mode forward, dual/single loss, backward, clip, SGD, EMA, BatchNorm statistics; an optimizer step
- *   every iteration), median and spread after one warm-up step, images/s, GFLOP/s counted as 3 x the
- *   training graph's forward FLOPs, the peak resident memory, and `tf.memory()`'s tensor count (and GPU
- *   bytes) after the first and the last step: flat when nothing leaks. `--width F` applies the ablations'
+ *   every iteration), median and spread after `--warmup N` untimed steps (default 10: the JIT's pace of a long run), images/s, GFLOP/s counted as 3 x the
+ *   training graph's forward FLOPs, the resident memory and `tf.memory()`'s tensor count (and GPU bytes)
+ *   after the warm-up and after the last step: flat when nothing leaks (`--runs 1000` for a long check). `--width F` applies the ablations'
  *   scaling rule to the configs, `--nc N` sets the classes, `--threads N` the native backend's threads.
  * - `compare`: ours beside PyTorch on the same YAML, interleaved (cli/bench_compare.ts).
  * On webgpu the JSON names the adapter (`adapter`). A benchmark prints figures; it asserts nothing.
@@ -28,6 +28,7 @@ import { benchCompare, benchSpec, setThreads } from "./bench_compare.ts";
 import { median, timeTrainSteps } from "../lib/train/step_timer.ts";
 import { webgpuAdapter } from "../lib/backend/backend.ts";
 import { describeAdapter } from "../lib/backend/webgpu_port.ts";
+import { leanTape } from "../lib/backend/lean_tape.ts";
 
 /** What every benchmark row of a model carries: timings in seconds over `runs` runs. */
 interface TimedRow {
@@ -50,36 +51,43 @@ interface TrainRow extends TimedRow {
   /** The ablation width multiple applied to the config (1: as shipped). */
   width: number;
   gflop_per_step: number;
-  /** How the step ran: the plain tfjs path. */
+  /** How the step ran: the tfjs path (kernels through tfjs' engine; no compiled step yet). */
   path: "tfjs";
-  /** `tf.memory().numTensors` after the first and after the last step (flat: no leak). */
+  /** The gradient tape: `lean` (saved tensors without clone kernels, lib/backend/lean_tape.ts) or tfjs' `stock` one. */
+  tape: "lean" | "stock";
+  /** Untimed steps before the timed ones. */
+  warmup: number;
+  /** `tf.memory().numTensors` after the warm-up and after the last step (flat: no leak). */
   tensors: [number, number];
+  /** Resident memory (MB) after the warm-up and after the last step. */
+  rss_mb: [number, number];
   /** `tf.memory().numBytesInGPU` after the first and after the last step (GPU backends only). */
   gpu_bytes?: [number, number];
 }
 
 async function benchTrain(
   name: string,
-  o: { img: number; batch: number; runs: number; json: boolean; width: number; nc?: number; threads: number },
+  o: { img: number; batch: number; runs: number; warmup: number; json: boolean; width: number; nc?: number; threads: number },
 ): Promise<TrainRow> {
-  const { img, batch, runs, json } = o;
+  const { img, batch, runs, json, warmup } = o;
   const spec = await benchSpec(name, o);
   const cost = summarizeModel(spec, img);
-  const { seconds: times, peakRssBytes: peak, memory: [first, end] } = await timeTrainSteps(spec, { batch, img, steps: runs });
+  const { seconds: times, peakRssBytes: peak, rssBytes, memory: [first, end] } = await timeTrainSteps(spec, { batch, img, steps: runs, warmup });
+  const mb = (b: number) => Math.round(b / 2 ** 20);
   const m = median(times);
   const row: TrainRow = {
     model: name, mode: "train", img, batch, median_s: +m.toFixed(4), min_s: +Math.min(...times).toFixed(4),
     max_s: +Math.max(...times).toFixed(4), runs, images_per_s: +(batch / m).toFixed(3),
-    gflops_per_s: +((3 * cost.gflops * batch) / m).toFixed(2), peak_rss_mb: Math.round(peak / 2 ** 20),
+    gflops_per_s: +((3 * cost.gflops * batch) / m).toFixed(2), peak_rss_mb: mb(peak),
     threads: o.threads, width: o.width, gflop_per_step: +(3 * cost.gflops * batch).toFixed(4), path: "tfjs",
-    tensors: [first.numTensors, end.numTensors],
+    tape: leanTape() ? "lean" : "stock", warmup, tensors: [first.numTensors, end.numTensors], rss_mb: [mb(rssBytes[0]), mb(rssBytes[1])],
     ...(first.numBytesInGPU !== undefined ? { gpu_bytes: [first.numBytesInGPU, end.numBytesInGPU!] as [number, number] } : {}),
   };
   if (!json) {
     console.log(
       `${name.padEnd(9)} train ${img}x${img} b${batch} width ${o.width} ${o.threads}t: median ${m.toFixed(3)} s/step (min ${row.min_s}, max ${row.max_s}, ` +
-        `${runs} steps), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, peak RSS ${row.peak_rss_mb} MB, ` +
-        `tensors ${row.tensors.join(" -> ")}${row.gpu_bytes ? `, GPU bytes ${row.gpu_bytes.join(" -> ")}` : ""}`,
+        `${runs} steps after ${warmup}, ${row.tape} tape), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, ` +
+        `RSS ${row.rss_mb.join(" -> ")} MB (peak ${row.peak_rss_mb}), tensors ${row.tensors.join(" -> ")}${row.gpu_bytes ? `, GPU bytes ${row.gpu_bytes.join(" -> ")}` : ""}`,
     );
   }
   return row;
@@ -98,7 +106,7 @@ await runMain(async () => {
     allowPositionals: true,
     options: {
       backend: { type: "string" }, json: { type: "boolean" }, models: { type: "string" },
-      img: { type: "string" }, runs: { type: "string", default: "5" }, batch: { type: "string" },
+      img: { type: "string" }, runs: { type: "string" }, batch: { type: "string" }, warmup: { type: "string" },
       width: { type: "string" }, nc: { type: "string" }, threads: { type: "string" }, anchor: { type: "string" }, rounds: { type: "string" },
     },
   });
@@ -108,18 +116,19 @@ await runMain(async () => {
   }
   if (mode === "compare") return void (await benchCompare(values));
   const threads = setThreads(values.threads);
-  if (mode === "ops") return void (await benchOps({ backend: values.backend, json: !!values.json, runs: Math.max(intFlag(values.runs, "runs", 1), 20) }));
+  if (mode === "ops") return void (await benchOps({ backend: values.backend, json: !!values.json, runs: Math.max(intFlag(values.runs ?? "20", "runs", 1), 20) }));
   const backend = await setupBackend(values.backend);
   const gpu = backend === "webgpu" ? webgpuAdapter() : undefined;
   const where = gpu ? { adapter: describeAdapter(gpu) } : {};
   const train = mode === "train";
   const img = imgFlag(values.img ?? (train ? "320" : "640"));
-  const runs = intFlag(values.runs, "runs", 1);
+  const runs = intFlag(values.runs ?? "5", "runs", 1);
   const models = (values.models ?? (train ? "gelan-s,yolov9-s" : "gelan-s,gelan-c")).split(",");
   if (train) {
     const rows: TrainRow[] = [];
     const o = {
       img, batch: intFlag(values.batch ?? "4", "batch", 1), runs, json: !!values.json, threads,
+      warmup: intFlag(values.warmup ?? "10", "warmup", 1),
       width: numberFlag(values.width, "width", { min: 0.01, max: 1 }) ?? 1,
       nc: numberFlag(values.nc, "nc", { int: true, min: 1 }),
     };

@@ -1,6 +1,6 @@
 /**
  * `deno task bench compare [--models gelan-s,gelan-c,yolov9-s] [--width 0.125] [--img 64] [--batch 32]
- * [--threads 1] [--nc 10] [--runs 5] [--rounds 2] [--anchor ../shared/tools/torch_anchor.py] [--json]`:
+ * [--threads 1] [--nc 10] [--runs 20] [--warmup 10] [--rounds 2] [--anchor ../shared/tools/torch_anchor.py] [--json]`:
  * our training step beside PyTorch's on the same architecture. Each model is written once as an
  * official-format YAML (width-scaled by the ablations' rule, `nc` set), then both sides build it from
  * that file: ours (`deno task bench train` in a subprocess) and the PyTorch timing script (Debian's
@@ -79,7 +79,8 @@ export async function benchCompare(values: Record<string, string | boolean | und
   const models = (str("models") ?? "gelan-s,gelan-c,yolov9-s").split(",");
   const width = numberFlag(str("width"), "width", { min: 0.01, max: 1 }) ?? 1 / 8;
   const img = imgFlag(str("img") ?? "64"), batch = intFlag(str("batch") ?? "32", "batch", 1);
-  const threads = intFlag(str("threads") ?? "1", "threads", 1), runs = intFlag(str("runs"), "runs", 1);
+  const threads = intFlag(str("threads") ?? "1", "threads", 1), runs = intFlag(str("runs") ?? "20", "runs", 1);
+  const warmup = intFlag(str("warmup") ?? "10", "warmup", 1);
   const rounds = intFlag(str("rounds") ?? "2", "rounds", 1);
   const nc = numberFlag(str("nc") ?? "10", "nc", { int: true, min: 1 });
   const anchor = str("anchor") ?? new URL("../../shared/tools/torch_anchor.py", import.meta.url).pathname;
@@ -95,7 +96,7 @@ export async function benchCompare(values: Record<string, string | boolean | und
       for (let r = 0; r < rounds; r++) {
         const ours = await run(Deno.execPath(), [
           "run", "-A", new URL("./bench.ts", import.meta.url).pathname, "train", "--models", yaml, "--img", `${img}`,
-          "--batch", `${batch}`, "--runs", `${runs}`, "--threads", `${threads}`, "--json",
+          "--batch", `${batch}`, "--runs", `${runs}`, "--warmup", `${warmup}`, "--threads", `${threads}`, "--json",
           ...(values.backend ? ["--backend", String(values.backend)] : []),
         ]);
         if (!ours.ok) throw new Error(`bench train ${model} failed: ${ours.err.trim().split("\n").pop()}`);

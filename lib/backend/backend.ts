@@ -15,6 +15,7 @@ import { registerKernelFixes } from "./kernels/mod.ts";
 import { NATIVE_BACKEND, nativePort, type NativeStatus, registerNativeBackend } from "./native/mod.ts";
 import { type BackendPort, plugBackend } from "./port.ts";
 import { cpuArrays } from "./cpu_port.ts";
+import { setLeanTape } from "./lean_tape.ts";
 import { type AdapterSummary, describeAdapter, gpuDeviceNodes, probeAdapter, webgpuPort } from "./webgpu_port.ts";
 
 /** Names accepted by {@link initBackend}. */
@@ -93,7 +94,8 @@ async function trySet(name: BackendName, forced: boolean): Promise<boolean> {
 
 /**
  * Initialise tfjs once: the forced backend (argument or `YOLO_BACKEND`) or the first that works in
- * {@link BACKEND_ORDER}; then registers kernel fixes for it. Returns the backend's name.
+ * {@link BACKEND_ORDER}; then registers kernel fixes for it and
+ * installs the lean gradient tape (lean_tape.ts; `YOLO_PLAIN_TAPE=1`: tfjs' stock tape). Returns the backend's name.
  *
  * @example
  * ```ts
@@ -114,6 +116,7 @@ export async function initBackend(name?: string, opts: { quiet?: boolean } = {})
       current = cand;
       const tfName = cand === "tensorflow-gpu" ? "tensorflow" : cand;
       plugBackend(portOf(cand, tf.findBackend(tfName)));
+      setLeanTape(Deno.env.get("YOLO_PLAIN_TAPE") !== "1");
       const fixes = registerKernelFixes(tfName);
       if (!opts.quiet) console.error(describe(cand, fixes));
       return cand;

@@ -1,7 +1,8 @@
 /**
  * Timing of training steps on a synthetic batch (random images, two boxes each): the measurement
- * behind `deno task bench train` and the ablation plan's time estimates. One untimed step first
- * (kernels compile, buffers are allocated), then `steps` timed ones.
+ * behind `deno task bench train` and the ablation plan's time estimates. `warmup` untimed steps first
+ * (default 1: kernels compile, buffers are allocated; the JavaScript JIT needs about 10 to reach the
+ * pace of a long run), then `steps` timed ones.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -18,11 +19,13 @@ export function syntheticBatch(batch: number, img: number, nc: number): { images
   return { images: tf.randomUniform([batch, img, img, 3], 0, 1, "float32", 5) as tf.Tensor4D, targets: Float32Array.from(t) };
 }
 
-/** Seconds of each timed step, the peak resident memory seen, and tfjs' memory after the first and the last step. */
+/** Seconds of each timed step, the peak resident memory seen, and tfjs' memory after the warm-up and after the last step. */
 export interface StepTimes {
   seconds: number[];
   peakRssBytes: number;
-  /** `tf.memory()` after the untimed first step and after the last (flat = no leak). */
+  /** Resident memory after the warm-up and after the last step (flat over a long run: no leak). */
+  rssBytes: [number, number];
+  /** `tf.memory()` after the untimed warm-up steps and after the last (flat = no leak). */
   memory: [TfMemory, TfMemory];
 }
 
@@ -33,7 +36,7 @@ export interface TfMemory {
 }
 
 /**
- * Time `steps` training steps of `spec` at batch `batch`, `img` px (after one untimed step).
+ * Time `steps` training steps of `spec` at batch `batch`, `img` px (after `warmup` untimed ones, default 1).
  * @example
  * ```ts
  * import { buildModelSpec, loadModelConfig } from "../../mod.ts";
@@ -41,7 +44,7 @@ export interface TfMemory {
  * const { seconds } = await timeTrainSteps(spec, { batch: 2, img: 64, steps: 2 });
  * ```
  */
-export async function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: number; steps: number }): Promise<StepTimes> {
+export async function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: number; steps: number; warmup?: number }): Promise<StepTimes> {
   const weights = initWeights(spec, { seed: 0 });
   const groups = paramGroups(weights);
   let state = initTrainState(weights, groups);
@@ -52,15 +55,19 @@ export async function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: n
   const data = syntheticBatch(o.batch, o.img, spec.nc);
   const seconds: number[] = [];
   const memory: TfMemory[] = [];
+  const rss: number[] = [];
   let peakRssBytes = Deno.memoryUsage().rss;
   try {
-    for (let r = 0; r <= o.steps; r++) {
+    const warmup = Math.max(1, o.warmup ?? 1);
+    for (let r = 0; r < warmup + o.steps; r++) {
       const t0 = performance.now();
       const res = await trainStepAsync(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
       releaseState(state, res.state);
       state = res.state;
-      if (r > 0) seconds.push((performance.now() - t0) / 1000);
+      if (r >= warmup) seconds.push((performance.now() - t0) / 1000);
       peakRssBytes = Math.max(peakRssBytes, Deno.memoryUsage().rss);
+      if (r < warmup - 1) continue;
+      rss.push(Deno.memoryUsage().rss);
       const m = tf.memory() as TfMemory;
       memory.push({ numTensors: m.numTensors, ...(m.numBytesInGPU !== undefined ? { numBytesInGPU: m.numBytesInGPU } : {}) });
     }
@@ -68,7 +75,7 @@ export async function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: n
     releaseState(state);
     data.images.dispose();
   }
-  return { seconds, peakRssBytes, memory: [memory[0], memory[memory.length - 1]] };
+  return { seconds, peakRssBytes, rssBytes: [rss[0], rss[rss.length - 1]], memory: [memory[0], memory[memory.length - 1]] };
 }
 
 /** Median of a non-empty list. */
