@@ -1,11 +1,12 @@
 // YOLOv7's ComputeLossOTA: hand-built cases with known candidates, matches and losses; the official
 // PyTorch loss and its gradients on a random 2-image batch (tests/fixtures/yolov7/loss.*, written by
-// scripts/golden_yolov7.py); finite differences through a tiny anchor-based model.
+// scripts/golden_yolov7.py); finite differences through a tiny anchor-based model; the assignment read
+// beforehand with await (as on webgpu) against the loss that assigns inside.
 import * as tf from "@tensorflow/tfjs";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
 import { findCandidates } from "../lib/loss/yolov7_candidates.ts";
-import { assignOta } from "../lib/loss/yolov7_assign.ts";
+import { assignOta, type LevelMatches } from "../lib/loss/yolov7_assign.ts";
 import { yolov7Gains, yolov7Loss } from "../lib/loss/yolov7_ota.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { toFloat32 } from "../lib/io/raw_tensor.ts";
@@ -15,6 +16,7 @@ import { parseModelConfig } from "../lib/graph/config.ts";
 import { buildModelSpec } from "../lib/models/build.ts";
 import { initWeights } from "../lib/graph/init.ts";
 import { forwardModel } from "../lib/models/model.ts";
+import { assignObjective, objectiveLoss } from "../lib/models/objective.ts";
 import { disposeWeights } from "../lib/graph/weights.ts";
 import { getPath, mapTree, type Tree } from "../lib/nn/tree.ts";
 
@@ -22,6 +24,11 @@ await initBackend("wasm", { quiet: true });
 
 const list = (a: ArrayLike<number>) => Array.from(a);
 const softplus = (x: number) => Math.log1p(Math.exp(x));
+/** A level's matches without its last positive. */
+const dropLast = (m: LevelMatches): LevelMatches => {
+  const n = m.b.length - 1;
+  return { b: m.b.slice(0, n), a: m.a.slice(0, n), gj: m.gj.slice(0, n), gi: m.gi.slice(0, n), anchor: m.anchor.slice(0, 2 * n), row: m.row.slice(0, n) };
+};
 
 Deno.test("find_3_positive: anchor ratio filter and the two nearest neighbour cells, in the reference's order", () => {
   // 8x8 grid; target centre (2.4, 5.6), size 1 x 1 cell. Anchors 1x1 (ratio 1), 4.5x1 (ratio 4.5 >= 4: out),
@@ -168,4 +175,46 @@ Deno.test("YOLOv7 loss (objectness, classes) through a tiny anchor-based model: 
   ok(positives.every((n) => n > 0), `positives on every level, got ${positives}`);
   disposeWeights(weights);
   x.dispose();
+});
+
+// trainStepAsync on webgpu: the OTA matches come from an untaped forward pass read with await, and the
+// differentiated loss reads nothing. On the same weights that equals the loss that assigns inside.
+Deno.test("YOLOv7 objective with matches from assignObjective (awaited reads) equals the synchronous loss: items and gradients", async () => {
+  for (const backend of ["cpu", "wasm"]) {
+    await initBackend(backend, { quiet: true });
+    const spec = buildModelSpec(parseModelConfig(TINY, "tiny-yolov7.yaml"));
+    const weights = initWeights(spec, { seed: 3 });
+    const x = tf.randomUniform([2, 64, 64, 3], 0, 1, "float32", 7) as tf.Tensor4D;
+    const rows = [0, 1, 0.4, 0.45, 0.5, 0.6, 0, 0, 0.7, 0.3, 0.2, 0.25, 1, 1, 0.5, 0.5, 0.3, 0.4, 1, 0, 0.2, 0.8, 0.1, 0.15];
+    const names = ["model.0.conv.weight", "model.6.rbr_dense.0.weight", "model.8.ia.0.implicit", "model.8.m.1.weight", "model.8.m.1.bias"];
+    const before = tf.memory().numTensors;
+    const heads = tf.tidy(() => forwardModel(spec, weights, x, { training: true }).heads);
+    const pre = await assignObjective(spec, heads, rows, { hyp: { label_smoothing: 0.1 } });
+    tf.dispose(heads);
+    ok(pre.matches!.every((m) => m.b.length > 0), `positives on every level, got ${pre.matches!.map((m) => m.b.length)}`);
+    const run = (p: typeof pre) => {
+      let items: number[] = [];
+      const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
+        const tree = mapTree(weights, (t, n) => (names.includes(n) ? ps[names.indexOf(n)] : t)) as Tree<tf.Tensor>;
+        const { heads } = forwardModel(spec, tree, x, { training: true });
+        const r = objectiveLoss(spec, heads, rows, { hyp: { label_smoothing: 0.1 }, ...p });
+        items = list(r.items.dataSync());
+        return r.total;
+      })(names.map((n) => getPath(weights, n) as tf.Tensor));
+      const out = { total: value.dataSync()[0], items, grads: grads.map((g) => list(g.dataSync())) };
+      tf.dispose([value, ...grads]);
+      return out;
+    };
+    const sync = run({}), given = run(pre);
+    ok(sync.items.every((v) => v > 0), `items ${sync.items}`);
+    deepEqual(given, sync, backend);
+    ok(sync.grads.every((g) => g.some((v) => v !== 0)), "every checked parameter has a gradient");
+    // The given matches are the ones used: without the last positive of level 0 the items change.
+    const fewer = pre.matches!.map((m, i) => i ? m : dropLast(m));
+    ok(run({ matches: fewer }).items[0] !== sync.items[0]);
+    equal(tf.memory().numTensors, before, `${backend}: no tensors leak`);
+    disposeWeights(weights);
+    x.dispose();
+  }
+  await initBackend("wasm", { quiet: true });
 });

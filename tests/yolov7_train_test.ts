@@ -11,33 +11,9 @@ import { disposeWeights } from "../lib/graph/weights.ts";
 import { getPath } from "../lib/nn/tree.ts";
 import { loadHyp, parseResultsCsv, trainRun } from "../lib/train/mod.ts";
 import { HYP_SCRATCH_HIGH, HYP_SCRATCH_P5 } from "../lib/data/hyp.ts";
-import { syntheticDataApi } from "./fixtures/train_data.ts";
+import { syntheticDataApi, TINY_YOLOV7 } from "./fixtures/train_data.ts";
 
 await initBackend("wasm", { quiet: true });
-
-const TINY_YOLOV7 = {
-  nc: 2, depth_multiple: 1.0, width_multiple: 1.0,
-  anchors: [[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119]],
-  backbone: [
-    [-1, 1, "Conv", [8, 3, 2]],
-    [-1, 1, "Conv", [16, 3, 2]],
-    [-1, 1, "Conv", [8, 1, 1]],
-    [-2, 1, "Conv", [8, 1, 1]],
-    [-1, 1, "Conv", [8, 3, 1]],
-    [[-1, -2, -3], 1, "Concat", [1]],
-    [-1, 1, "Conv", [16, 1, 1]],
-    [-1, 1, "MP", []],
-    [-1, 1, "Conv", [16, 1, 1]],
-    [-3, 1, "Conv", [16, 3, 2]],
-    [[-1, -2], 1, "Concat", [1]],
-  ],
-  head: [
-    [-1, 1, "SPPCSPC", [16]],
-    [6, 1, "RepConv", [16, 3, 1]], // 16 -> 16, stride 1: with the BatchNorm identity branch
-    [11, 1, "RepConv", [32, 3, 1]],
-    [[12, 13], 1, "IDetect", ["nc", "anchors"]],
-  ],
-};
 
 Deno.test("hyp.scratch.p5.yaml loads as YOLOv7's table; files must carry every key of one official table", async () => {
   const root = new URL("../", import.meta.url).pathname;

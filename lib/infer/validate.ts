@@ -11,10 +11,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import type { Batch, Dataset, Hyp, LoaderOptions } from "../data/types.ts";
 import { decodeOutputs, forwardModel } from "../models/model.ts";
-import { objectiveLoss } from "../models/objective.ts";
+import { assignObjective, objectiveLoss } from "../models/objective.ts";
 import type { ModelSpec } from "../graph/spec.ts";
-import { assignLoss } from "../loss/compute_loss.ts";
-import { isAnchorBased } from "../graph/spec.ts";
 import { nonMaxSuppression } from "../eval/nms.ts";
 import { processBatch, valIouThresholds } from "../eval/match.ts";
 import { type ApPerClassResult, apPerClass, summarizeApPerClass } from "../eval/metrics.ts";
@@ -136,15 +134,13 @@ export async function validate(
     const t1 = performance.now();
     const [, h, w] = batch.images.shape;
     const heads = tf.tidy(() => forwardModel(spec, weights, batch.images).heads);
-    const lossOpts = { nc: spec.nc, strides: spec.strides };
     // Values are read with await (the assignment too): no synchronous read stalls or breaks a GPU backend.
     const losses = opts.losses ?? true;
-    // YOLOv7's loss assigns inside (synchronous reads: cpu, wasm, native).
-    const assignments = losses && !isAnchorBased(spec) ? await assignLoss(heads, batch.targets, lossOpts) : undefined;
+    const pre = losses ? await assignObjective(spec, heads, batch.targets, { hyp: opts.hyp, img: opts.img }) : {};
     const [pred, items] = tf.tidy((): tf.Tensor[] => {
       const pred = decodeOutputs(spec, heads[heads.length - 1]);
       if (!losses) return [pred];
-      return [pred, objectiveLoss(spec, heads, batch.targets, { hyp: opts.hyp, img: opts.img, assignments }).items];
+      return [pred, objectiveLoss(spec, heads, batch.targets, { hyp: opts.hyp, img: opts.img, ...pre }).items];
     });
     tf.dispose(heads);
     const [predValues, itemValues] = await Promise.all([pred.data(), items?.data()]);

@@ -7,12 +7,14 @@
  * by the level balance [4, 1, 0.4], and class BCE on the positives (only when nc > 1). Total =
  * (box x hyp.box + obj x hyp.obj + cls x hyp.cls) x batch size, with the gains already scaled as
  * train.py does ({@link yolov7Gains}). Differentiable w.r.t. the predictions; the assignment is constant.
+ * The assignment reads the predictions' values: synchronously inside {@link yolov7Loss} by default, or
+ * beforehand with awaited reads ({@link yolov7AssignAsync}, for webgpu), passed in as `matches`. The
+ * objectness target (the detached CIoU of the positives) is computed in the graph, without a read.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { gatherRows } from "../nn/gather_rows.ts";
 import { bboxIou } from "./bbox_iou.ts";
-import { stopGradient } from "./stop_gradient.ts";
 import { findCandidates, type LevelGeometry } from "./yolov7_candidates.ts";
 import { assignOta, type LevelMatches, type LevelValues } from "./yolov7_assign.ts";
 import { levelAnchors, outputsPerAnchor } from "../head/idetect.ts";
@@ -56,6 +58,11 @@ export interface Yolov7LossOptions {
   gr?: number;
   /** Objectness balance per level (default [4, 1, 0.4] for 3 levels, else [4, 1, 0.25, 0.06, 0.02]). */
   balance?: readonly number[];
+  /**
+   * The OTA assignment of these predictions computed beforehand ({@link yolov7AssignAsync}); by default
+   * it runs here on values read synchronously.
+   */
+  matches?: readonly LevelMatches[];
 }
 
 /** Result of {@link yolov7Loss}. */
@@ -81,10 +88,74 @@ const xyxyOf = (b: tf.Tensor) => {
   return tf.concat([tf.sub(x, hw), tf.sub(y, hh), tf.add(x, hw), tf.add(y, hh)], -1);
 };
 
+/** Prediction geometry of each level (grid, anchors in grid units), the shapes checked against `opts`. */
+function levelGeometry(preds: readonly tf.Tensor[], opts: Yolov7LossOptions): LevelGeometry[] {
+  const { nc, strides } = opts;
+  const anchors = levelAnchors(opts, strides);
+  if (preds.length !== anchors.length) throw new RangeError(`Cannot compute YOLOv7 loss: expected ${anchors.length} levels, got ${preds.length}`);
+  return preds.map((p, i) => {
+    const na = anchors[i].length;
+    if (p.shape[3] !== na * outputsPerAnchor(nc)) throw new RangeError(`Cannot compute YOLOv7 loss: level ${i} has ${p.shape[3]} channels, expected ${na} x ${outputsPerAnchor(nc)}`);
+    return { h: p.shape[1]!, w: p.shape[2]!, anchors: anchors[i].map(([w, h]) => [Math.fround(w / strides[i]), Math.fround(h / strides[i])] as [number, number]) };
+  });
+}
+
+/** The OTA assignment on read prediction values (one array per level, `[B, H, W, na * no]` row-major). */
+function matchValues(preds: readonly tf.Tensor[], data: readonly ArrayLike<number>[], targets: ArrayLike<number>, opts: Yolov7LossOptions): LevelMatches[] {
+  const geo = levelGeometry(preds, opts);
+  const no = outputsPerAnchor(opts.nc);
+  const values: LevelValues[] = geo.map((g, i) => ({ data: data[i], h: g.h, w: g.w, na: g.anchors.length, no, stride: opts.strides[i] }));
+  const cands = findCandidates(targets, geo, opts.anchorT ?? 4.0);
+  return assignOta(targets, cands, values, { nc: opts.nc, batch: preds[0].shape[0], imgSize: geo[0].h * opts.strides[0] });
+}
+
+/**
+ * `build_targets` of `ComputeLossOTA`: the matched positives of each level of `preds`, read
+ * synchronously (cpu, wasm, native). {@link yolov7AssignAsync} reads with `await`.
+ *
+ * @example
+ * ```ts
+ * const matches = yolov7Assign(preds, rows, opts);
+ * ```
+ */
+export function yolov7Assign(preds: readonly tf.Tensor[], targets: ArrayLike<number>, opts: Yolov7LossOptions): LevelMatches[] {
+  return matchValues(preds, preds.map((p) => p.dataSync()), targets, opts);
+}
+
+/**
+ * {@link yolov7Assign} with awaited reads (webgpu): pass the result to {@link yolov7Loss} as `matches`.
+ *
+ * @example
+ * ```ts
+ * const matches = await yolov7AssignAsync(preds, rows, opts);
+ * const { total } = yolov7Loss(preds, rows, { ...opts, matches });
+ * ```
+ */
+export async function yolov7AssignAsync(preds: readonly tf.Tensor[], targets: ArrayLike<number>, opts: Yolov7LossOptions): Promise<LevelMatches[]> {
+  return matchValues(preds, await Promise.all(preds.map((p) => p.data())), targets, opts);
+}
+
+/**
+ * `tobj[b, a, gj, gi] = (1 - gr) + gr x iou.detach().clamp(0)` of the reference as a dense `[size]` tensor:
+ * zero except at the positives' cells `idx`, where the last positive of a cell wins (PyTorch's index
+ * assignment); no gradient flows back into `iou`.
+ */
+function objectnessTargets(iou: tf.Tensor1D, idx: readonly number[], size: number, gr: number): tf.Tensor1D {
+  const last = new Map<number, number>();
+  idx.forEach((j, k) => last.set(j, k));
+  const scatter = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = inputs[0] as tf.Tensor1D;
+    const v = tf.maximum(tf.gather(x, tf.tensor1d([...last.values()], "int32")), 0);
+    const t = gr === 1 ? v : tf.add(1 - gr, tf.mul(gr, v));
+    return { value: tf.scatterND(tf.tensor2d([...last.keys()], [last.size, 1], "int32"), t, [size]), gradFunc: () => tf.zeros(x.shape) };
+  });
+  return scatter(iou) as tf.Tensor1D;
+}
+
 /**
  * YOLOv7 loss of raw IDetect outputs `preds` (per level NHWC `[B, H, W, na * (5 + nc)]`) against target
  * rows `[image, class, cx, cy, w, h]` (normalised to the image, which is H0 x stride0 pixels high).
- * The caller disposes `total` and `items`.
+ * Reads nothing when `opts.matches` is given. The caller disposes `total` and `items`.
  *
  * @example
  * ```ts
@@ -96,20 +167,12 @@ export function yolov7Loss(
   targets: ArrayLike<number>,
   opts: Yolov7LossOptions,
 ): Yolov7LossResult {
-  const { nc, strides } = opts;
+  const nc = opts.nc;
   const no = outputsPerAnchor(nc);
-  const anchors = levelAnchors(opts, strides);
-  if (preds.length !== anchors.length) throw new RangeError(`Cannot compute YOLOv7 loss: expected ${anchors.length} levels, got ${preds.length}`);
+  const geo = levelGeometry(preds, opts);
   const batch = preds[0].shape[0];
-  const geo: LevelGeometry[] = preds.map((p, i) => ({
-    h: p.shape[1]!, w: p.shape[2]!, anchors: anchors[i].map(([w, h]) => [Math.fround(w / strides[i]), Math.fround(h / strides[i])] as [number, number]),
-  }));
-  const values: LevelValues[] = preds.map((p, i) => ({ data: p.dataSync(), h: geo[i].h, w: geo[i].w, na: geo[i].anchors.length, no, stride: strides[i] }));
-  values.forEach((v, i) => {
-    if (preds[i].shape[3] !== v.na * no) throw new RangeError(`Cannot compute YOLOv7 loss: level ${i} has ${preds[i].shape[3]} channels, expected ${v.na} x ${no}`);
-  });
-  const cands = findCandidates(targets, geo, opts.anchorT ?? 4.0);
-  const matches = assignOta(targets, cands, values, { nc, batch, imgSize: geo[0].h * strides[0] });
+  const matches = opts.matches ?? yolov7Assign(preds, targets, opts);
+  if (matches.length !== preds.length) throw new RangeError(`Cannot compute YOLOv7 loss: ${matches.length} levels of matches for ${preds.length} levels`);
   const gains = opts.gains ?? { box: 0.05, obj: 0.7, cls: 0.3 * nc / 80 };
   const balance = opts.balance ?? (preds.length === 3 ? [4.0, 1.0, 0.4] : [4.0, 1.0, 0.25, 0.06, 0.02]);
   const eps = opts.labelSmoothing ?? 0;
@@ -118,10 +181,11 @@ export function yolov7Loss(
     let lbox: tf.Tensor = tf.scalar(0), lobj: tf.Tensor = tf.scalar(0), lcls: tf.Tensor = tf.scalar(0);
     preds.forEach((p, i) => {
       const m: LevelMatches = matches[i];
-      const v = values[i];
+      const v = { ...geo[i], na: geo[i].anchors.length };
       const flat = tf.reshape(p, [-1, no]);
+      const cells = batch * v.h * v.w * v.na;
       const n = m.b.length;
-      const tobj = new Float32Array(batch * v.h * v.w * v.na);
+      let tobj: tf.Tensor1D = tf.zeros([cells]);
       if (n) {
         const idx = Array.from(m.b, (b, k) => ((b * v.h + m.gj[k]) * v.w + m.gi[k]) * v.na + m.a[k]);
         const ps = gatherRows(flat as tf.Tensor2D, idx);
@@ -138,9 +202,7 @@ export function yolov7Loss(
         }
         const iou = bboxIou(xyxyOf(tf.concat([xy, wh], 1)), xyxyOf(tf.tensor2d(tbox, [n, 4])), { kind: "ciou" });
         lbox = tf.add(lbox, tf.mean(tf.sub(1, iou)));
-        const iouVals = stopGradient(iou).dataSync();
-        const gr = opts.gr ?? 1.0;
-        idx.forEach((j, k) => (tobj[j] = (1 - gr) + gr * Math.max(iouVals[k], 0)));
+        tobj = objectnessTargets(tf.reshape(iou, [-1]), idx, cells, opts.gr ?? 1.0);
         if (nc > 1) {
           const t = new Float32Array(n * nc).fill(cn);
           for (let k = 0; k < n; k++) t[k * nc + targets[6 * m.row[k] + 1]] = cp;
@@ -148,7 +210,7 @@ export function yolov7Loss(
         }
       }
       const pobj = tf.reshape(tf.slice(flat, [0, 4], [-1, 1]), [-1]);
-      lobj = tf.add(lobj, tf.mul(tf.mean(bce(pobj, tf.tensor1d(tobj), opts.objPw ?? 1)), balance[i]));
+      lobj = tf.add(lobj, tf.mul(tf.mean(bce(pobj, tobj, opts.objPw ?? 1)), balance[i]));
     });
     const items = tf.stack([tf.mul(lbox, gains.box), tf.mul(lobj, gains.obj), tf.mul(lcls, gains.cls)]) as tf.Tensor1D;
     const total = tf.mul(tf.sum(items), batch) as tf.Scalar;

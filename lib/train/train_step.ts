@@ -12,10 +12,8 @@ import * as tf from "@tensorflow/tfjs";
 import { flattenTree, type Tree } from "../nn/tree.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 import { forwardModel } from "../models/model.ts";
-import { isAnchorBased, type ModelSpec } from "../graph/spec.ts";
-import { objectiveLoss } from "../models/objective.ts";
-import { assignLoss } from "../loss/compute_loss.ts";
-import type { Assignment } from "../loss/tal_assigner.ts";
+import type { ModelSpec } from "../graph/spec.ts";
+import { assignObjective, type ObjectiveAssignment, objectiveLoss } from "../models/objective.ts";
 import { fetchValues, syncReads } from "../backend/port.ts";
 import { gatherParams, type ParamGroups, replaceLeaves } from "../optim/param_groups.ts";
 import { clipCoefficient, initSgd, type SgdState, sgdStepGradValues, totalNorm } from "../optim/sgd.ts";
@@ -114,13 +112,13 @@ type StepBatch = { images: tf.Tensor4D; targets: ArrayLike<number> };
 /** What the differentiated pass gives: loss, items, gradients and the BatchNorm batch statistics. */
 type Pass = { value: tf.Scalar; grads: tf.Tensor[]; items: tf.Tensor1D; stats: Map<Tree<tf.Tensor>, BatchStats> };
 
-function forwardBackward(state: TrainState, batch: StepBatch, cfg: StepConfig, assignments?: Assignment[]): Pass {
+function forwardBackward(state: TrainState, batch: StepBatch, cfg: StepConfig, pre: ObjectiveAssignment = {}): Pass {
   const params = gatherParams(state.weights, cfg.groups.names);
   const stats = new Map<Tree<tf.Tensor>, BatchStats>();
   let items: tf.Tensor1D | undefined;
   const { value, grads } = tf.valueAndGrads((..._ps: tf.Tensor[]) => {
     const { heads } = forwardModel(cfg.spec, state.weights, batch.images, { training: true, stats });
-    const loss = objectiveLoss(cfg.spec, heads, batch.targets, { hyp: cfg.schedule.hyp, img: cfg.img, lhg: cfg.lhg, assignments });
+    const loss = objectiveLoss(cfg.spec, heads, batch.targets, { hyp: cfg.schedule.hyp, img: cfg.img, lhg: cfg.lhg, ...pre });
     items = tf.keep(loss.items);
     for (const s of stats.values()) {
       tf.keep(s.mean);
@@ -154,8 +152,8 @@ export function trainStep(
 /**
  * {@link trainStep} with awaited reads: the same transition on every backend. Where reads are
  * synchronous it is `trainStep`; elsewhere (webgpu) a forward pass without the gradient tape gives the
- * label assignment first (read with `await`; the reference assigns the predictions of the same
- * weights), and every value the optimizer reads is downloaded before it runs.
+ * label assignment first (TAL or YOLOv7's OTA, read with `await`; the reference assigns the predictions
+ * of the same weights), and every value the optimizer reads is downloaded before it runs.
  *
  * @example
  * ```ts
@@ -170,17 +168,14 @@ export async function trainStepAsync(
   cfg: StepConfig,
 ): Promise<{ state: TrainState; metrics: StepMetrics }> {
   if (syncReads()) return trainStep(state, batch, ctx, cfg);
-  if (isAnchorBased(cfg.spec)) {
-    throw new RangeError(`Cannot train ${cfg.spec.name} on this backend: YOLOv7's ComputeLossOTA reads values synchronously (train it on native, cpu or wasm)`);
-  }
   const heads = tf.tidy(() => forwardModel(cfg.spec, state.weights, batch.images, { training: true }).heads);
-  let assignments: Assignment[];
+  let pre: ObjectiveAssignment;
   try {
-    assignments = await assignLoss(heads, batch.targets, { nc: cfg.spec.nc, strides: cfg.spec.strides, lhg: cfg.lhg });
+    pre = await assignObjective(cfg.spec, heads, batch.targets, { hyp: cfg.schedule.hyp, img: cfg.img, lhg: cfg.lhg });
   } finally {
     tf.dispose(heads);
   }
-  const pass = forwardBackward(state, batch, cfg, assignments);
+  const pass = forwardBackward(state, batch, cfg, pre);
   const batchStats = [...pass.stats.values()].flatMap((s) => [s.mean, s.variance]);
   await fetchValues([pass.value, pass.items, ...pass.grads, ...batchStats, ...stateTensors(state)]);
   return finishStep(state, batch, ctx, cfg, pass);
