@@ -15,6 +15,7 @@
 
 // Backend selection (native oneDNN, tfjs-node, webgpu, wasm, cpu) and awaited reads.
 export { BACKEND_ORDER, type BackendName, currentBackend, initBackend, webgpuAdapter } from "./lib/backend/backend.ts";
+export { leanTape, setLeanTape } from "./lib/backend/lean_tape.ts";
 export { fetchValues, syncReads } from "./lib/backend/port.ts";
 
 // Parameters as data: weight trees named like the official state_dict.
@@ -76,6 +77,8 @@ export { apPerClass, cocoEvaluate, fitness, nonMaxSuppression, nonMaxSuppression
 export { decodeIDetect, type DecodeIDetectOptions } from "./lib/head/mod.ts";
 export { yolov7Loss, type Yolov7LossOptions, type Yolov7LossResult } from "./lib/loss/mod.ts";
 export { lossNames, objectiveLoss } from "./lib/models/mod.ts";
+export { assignObjective, type ObjectiveAssignment } from "./lib/models/objective.ts";
+export { yolov7Assign, yolov7AssignAsync } from "./lib/loss/yolov7_ota.ts";
 export { isAnchorBased } from "./lib/graph/spec.ts";
 export { HYP_SCRATCH_P5 } from "./lib/data/hyp.ts";
 
