@@ -11,16 +11,9 @@ import { flattenTree } from "../lib/nn/tree.ts";
 import { paramGroups } from "../lib/optim/mod.ts";
 import { DEFAULT_HYP, initTrainState, releaseState, type StepConfig, trainStep } from "../lib/train/mod.ts";
 import type { Batch } from "../lib/data/types.ts";
-import { syntheticDataset, syntheticLoader, tinyConfig } from "./fixtures/train_data.ts";
+import { loadBatches, syntheticDataset, tinyConfig } from "./fixtures/train_data.ts";
 
 const backend = await initBackend("native", { quiet: true });
-
-async function batches(n: number): Promise<Batch[]> {
-  const out: Batch[] = [];
-  const ds = syntheticDataset(n * 4, { size: 64 });
-  for await (const b of syntheticLoader(ds, { batch: 4, img: 64, stride: 32, augment: false, hyp: {}, seed: 0, epoch: 0, shuffle: false })) out.push(b);
-  return out;
-}
 
 /** Three steps of the dual (PGI) tiny model from seed 0: losses, the final state, the tensor count change of each step. */
 function run(lean: boolean, data: Batch[]) {
@@ -44,7 +37,7 @@ function run(lean: boolean, data: Batch[]) {
 
 Deno.test("lean tape: training steps equal the stock tape's exactly, with fewer kernel calls and flat memory", async () => {
   assert.equal(backend, "native");
-  const data = await batches(3);
+  const data = await loadBatches(syntheticDataset(12, { size: 64 }), { batch: 4, img: 64 });
   const stock = run(false, data);
   const lean = run(true, data);
   try {

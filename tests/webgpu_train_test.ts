@@ -9,13 +9,13 @@ import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
 import { initWeights, parseModelConfig } from "../lib/graph/mod.ts";
 import { buildModelSpec, predict } from "../lib/models/mod.ts";
-import { flattenTree, mapTree, type Tree } from "../lib/nn/tree.ts";
+import type { Tree } from "../lib/nn/tree.ts";
 import { paramGroups } from "../lib/optim/mod.ts";
 import { detectImage, validate } from "../lib/infer/mod.ts";
 import { DEFAULT_HYP, initTrainState, releaseState, type StepConfig, type StepMetrics, type TrainState, trainStepAsync } from "../lib/train/mod.ts";
 import { relMaxError } from "../lib/testing/all_close.ts";
-import type { Batch } from "../lib/data/types.ts";
-import { syntheticDataset, syntheticLoader, tinyConfig } from "./fixtures/train_data.ts";
+import { loadBatches, syntheticDataset, syntheticLoader, tinyConfig } from "./fixtures/train_data.ts";
+import { arraysOf, treeOf, type TreeValues } from "./fixtures/tree_values.ts";
 
 const TOL = 2e-5;
 const IMG = 64;
@@ -25,31 +25,10 @@ const IMG = 64;
 const spec = buildModelSpec(parseModelConfig(tinyConfig(2, true), "tiny-dual"));
 const ds = syntheticDataset(6, { size: IMG });
 
-/** Plain arrays of every leaf (reads awaited), to carry weights between backends and compare them. */
-async function arraysOf(tree: Tree<tf.Tensor>): Promise<Map<string, { v: Float32Array | Int32Array; shape: number[]; dtype: tf.DataType }>> {
-  const out = new Map();
-  for (const [k, t] of flattenTree(tree)) out.set(k, { v: (await t.data()).slice(), shape: t.shape, dtype: t.dtype });
-  return out;
-}
-
-function treeOf(a: Awaited<ReturnType<typeof arraysOf>>, like: Tree<tf.Tensor>): Tree<tf.Tensor> {
-  return mapTree(like, (_t, name) => {
-    const { v, shape, dtype } = a.get(name)!;
-    return tf.tensor(v, shape, dtype);
-  });
-}
-
-async function batches(): Promise<Batch[]> {
-  const out: Batch[] = [];
-  const o = { batch: 2, img: IMG, stride: 32, augment: false, hyp: {}, seed: 0, epoch: 0, shuffle: false };
-  for await (const b of syntheticLoader(ds, o)) out.push(b);
-  return out;
-}
-
 interface Run {
   metrics: StepMetrics[];
-  weights: Awaited<ReturnType<typeof arraysOf>>;
-  ema: Awaited<ReturnType<typeof arraysOf>>;
+  weights: TreeValues;
+  ema: TreeValues;
   momentum: Float32Array[];
   tensors: number[];
   predict: Float32Array;
@@ -59,7 +38,7 @@ interface Run {
 }
 
 /** Three steps (the second only accumulates: accumulate = 2 after warm-up), then predict, validate, detect. */
-async function run(backend: string, init: Awaited<ReturnType<typeof arraysOf>>, like: Tree<tf.Tensor>): Promise<Run> {
+async function run(backend: string, init: TreeValues, like: Tree<tf.Tensor>): Promise<Run> {
   await initBackend(backend, { quiet: true });
   const w = treeOf(init, like);
   const groups = paramGroups(w);
@@ -68,7 +47,7 @@ async function run(backend: string, init: Awaited<ReturnType<typeof arraysOf>>, 
   };
   let state: TrainState = initTrainState(w, groups);
   const metrics: StepMetrics[] = [], tensors: number[] = [];
-  const bs = await batches();
+  const bs = await loadBatches(ds, { batch: 2, img: IMG });
   for (let i = 0; i < 3; i++) {
     const r = await trainStepAsync(state, bs[i], { epoch: 6, batch: i, ni: 1000 + i }, cfg);
     releaseState(state, r.state);

@@ -15,51 +15,28 @@ import { disposeWeights } from "../lib/graph/weights.ts";
 import { buildModelSpec } from "../lib/models/mod.ts";
 import type { ModelSpec } from "../lib/graph/spec.ts";
 import { loadModelConfig } from "../lib/models/shipped.ts";
-import { flattenTree, mapTree, type Tree } from "../lib/nn/tree.ts";
+import type { Tree } from "../lib/nn/tree.ts";
 import { paramGroups } from "../lib/optim/mod.ts";
 import { validate } from "../lib/infer/mod.ts";
 import { HYP_SCRATCH_P5 } from "../lib/data/hyp.ts";
 import { initTrainState, releaseState, type StepConfig, type StepMetrics, type TrainState, trainStepAsync } from "../lib/train/mod.ts";
 import { relMaxError } from "../lib/testing/all_close.ts";
-import type { Batch } from "../lib/data/types.ts";
-import { syntheticDataset, syntheticLoader, TINY_YOLOV7 } from "./fixtures/train_data.ts";
+import { loadBatches, syntheticDataset, syntheticLoader, TINY_YOLOV7 } from "./fixtures/train_data.ts";
+import { arraysOf, treeOf, type TreeValues } from "./fixtures/tree_values.ts";
 
 const TOL = 2e-5;
 const IMG = 64;
 const ds = syntheticDataset(6, { size: IMG });
-type Values = Map<string, { v: Float32Array | Int32Array; shape: number[]; dtype: tf.DataType }>;
-
-/** Plain arrays of every leaf (reads awaited), to carry weights between backends and compare them. */
-async function arraysOf(tree: Tree<tf.Tensor>): Promise<Values> {
-  const out: Values = new Map();
-  for (const [k, t] of flattenTree(tree)) out.set(k, { v: (await t.data()).slice() as Float32Array | Int32Array, shape: t.shape, dtype: t.dtype });
-  return out;
-}
-
-function treeOf(a: Values, like: Tree<tf.Tensor>): Tree<tf.Tensor> {
-  return mapTree(like, (_t, name) => {
-    const { v, shape, dtype } = a.get(name)!;
-    return tf.tensor(v, shape, dtype);
-  });
-}
-
-async function batches(): Promise<Batch[]> {
-  const out: Batch[] = [];
-  const o = { batch: 2, img: IMG, stride: 32, augment: false, hyp: {}, seed: 0, epoch: 0, shuffle: false };
-  for await (const b of syntheticLoader(ds, o)) out.push(b);
-  return out;
-}
-
 interface Run {
   metrics: StepMetrics[];
   tensors: number[];
-  weights: Values;
-  ema: Values;
+  weights: TreeValues;
+  ema: TreeValues;
   valLoss: number[];
 }
 
 /** `steps` training steps (accumulate = 2 after warm-up: the second only accumulates), then validation. */
-async function run(backend: string, spec: ModelSpec, init: Values, like: Tree<tf.Tensor>, steps: number, val: boolean): Promise<Run> {
+async function run(backend: string, spec: ModelSpec, init: TreeValues, like: Tree<tf.Tensor>, steps: number, val: boolean): Promise<Run> {
   await initBackend(backend, { quiet: true });
   const w = treeOf(init, like);
   const groups = paramGroups(w);
@@ -68,7 +45,7 @@ async function run(backend: string, spec: ModelSpec, init: Values, like: Tree<tf
   };
   let state: TrainState = initTrainState(w, groups);
   const metrics: StepMetrics[] = [], tensors: number[] = [];
-  const bs = await batches();
+  const bs = await loadBatches(ds, { batch: 2, img: IMG });
   for (let i = 0; i < steps; i++) {
     const r = await trainStepAsync(state, bs[i], { epoch: 6, batch: i, ni: 1000 + i }, cfg);
     releaseState(state, r.state);
