@@ -63,37 +63,48 @@ async function run(
   });
 }
 
-const SHAPES = [[2, 5, 6, 8], [8], [8], [8], [8]]; // x, gamma, beta, running mean, running var
+// x, gamma, beta, running mean, running var. The native kernels process r rows of C channels as one
+// "super-row" of r*C >= 64 lanes: C = 8 (r = 8, partial last super-row), 24 (r = 3), 100 (r = 1), and a
+// size that runs in parallel over several blocks.
+const SHAPES = [8, 24, 100].map((c) => [[2, 5, 6, c], [c], [c], [c], [c]]).concat([[
+  [2, 24, 24, 40],
+  [40],
+  [40],
+  [40],
+  [40],
+]]);
 
 Deno.test({
   name: "fused BatchNorm + activation equals the composite (train and eval, all gradients)",
   ignore: !status.ok,
   fn: async () => {
-    for (const training of [true, false]) {
-      for (const a of ACTS) {
-        // Training: the running statistics are not used, so there is no gradient for them.
-        const nd = training ? 3 : 5;
-        const ref = await run("cpu", (x, g, b, m, v) => composite(x, g, b, m, v, a, training), SHAPES, nd);
-        const got = await run(
-          "native",
-          (x, g, b, m, v) => {
-            const r = fusedBatchNormAct(
-              x as tf.Tensor4D,
-              { weight: g, bias: b, running_mean: m, running_var: v },
-              a,
-              { training, eps: EPS },
-            );
-            if (!r) throw new Error("fusedBatchNormAct returned null on native");
-            return [r.y, ...(training ? [r.mean!, r.variance!] : [])];
-          },
-          SHAPES,
-          nd,
-        );
-        equal(got.length, ref.length);
-        ref.forEach((r, i) => {
-          const err = relMaxError(got[i], r);
-          ok(err < 2e-5, `${training ? "train" : "eval"} ${a}: output ${i} differs by ${err}`);
-        });
+    for (const shapes of SHAPES) {
+      for (const training of [true, false]) {
+        for (const a of ACTS) {
+          // Training: the running statistics are not used, so there is no gradient for them.
+          const nd = training ? 3 : 5;
+          const ref = await run("cpu", (x, g, b, m, v) => composite(x, g, b, m, v, a, training), shapes, nd);
+          const got = await run(
+            "native",
+            (x, g, b, m, v) => {
+              const r = fusedBatchNormAct(
+                x as tf.Tensor4D,
+                { weight: g, bias: b, running_mean: m, running_var: v },
+                a,
+                { training, eps: EPS },
+              );
+              if (!r) throw new Error("fusedBatchNormAct returned null on native");
+              return [r.y, ...(training ? [r.mean!, r.variance!] : [])];
+            },
+            shapes,
+            nd,
+          );
+          equal(got.length, ref.length);
+          ref.forEach((r, i) => {
+            const err = relMaxError(got[i], r);
+            ok(err < 2e-5, `${shapes[0]} ${training ? "train" : "eval"} ${a}: output ${i} differs by ${err}`);
+          });
+        }
       }
     }
   },
@@ -131,7 +142,11 @@ Deno.test({
         // A forward that gradients go through (differentiable, or train mode) keeps the composite path:
         // its gradient equals the cpu backend's.
         const unit = (ops: TensorOps) => (x: tf.Tensor) =>
-          tf.sum(tf.square(ops.convUnit({ conv: { weight: ys[1], bias: ys[2] } }, x as tf.Tensor4D, { act: a, s, pad: 1 })));
+          tf.sum(
+            tf.square(
+              ops.convUnit({ conv: { weight: ys[1], bias: ys[2] } }, x as tf.Tensor4D, { act: a, s, pad: 1 }),
+            ),
+          );
         const gNative = tf.grad(unit(new TensorOps({ differentiable: true })))(ys[0]);
         const gTrain = tf.grad(unit(new TensorOps({ training: true })))(ys[0]);
         const gv = [gNative.dataSync().slice(), gTrain.dataSync().slice()];
@@ -141,7 +156,12 @@ Deno.test({
         const gCpu = tf.grad((x: tf.Tensor) =>
           tf.sum(tf.square(act(tf.add(tf.conv2d(x as tf.Tensor4D, xc[1] as tf.Tensor4D, s, 1), xc[2]), a)))
         )(xc[0]);
-        for (const g of gv) ok(relMaxError(g, gCpu.dataSync()) < 1e-4, `conv unit ${a} s${s} gradient differs by ${relMaxError(g, gCpu.dataSync())}`);
+        for (const g of gv) {
+          ok(
+            relMaxError(g, gCpu.dataSync()) < 1e-4,
+            `conv unit ${a} s${s} gradient differs by ${relMaxError(g, gCpu.dataSync())}`,
+          );
+        }
         tf.dispose([...xc, gCpu]);
       }
     }

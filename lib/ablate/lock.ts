@@ -5,8 +5,11 @@
  * which fails when the name exists (atomic on local disks and NFS alike). The holder refreshes the
  * file's modification time (a heartbeat). A lock is stale when its holder is dead: on the same host,
  * its pid is gone or belongs to a newer process; on another host, its heartbeat is older than
- * `staleSeconds`. A stale lock is taken over by renaming it aside (only one contender wins the rename)
- * and the takeover is logged, to the caller's log and to `<lock>.takeovers.log`.
+ * `staleSeconds`. A stale lock is taken over only under the takeover mutex `<lock>.takeover` (created
+ * the same way; one contender at a time): its holder checks that the lock is still the one judged stale,
+ * removes it and creates its own, so no contender can ever remove a fresh lock. The takeover is logged,
+ * to the caller's log and to `<lock>.takeovers.log`. A takeover mutex left by a process that died during
+ * a takeover is cleared after {@link MUTEX_STALE_SECONDS}.
  * @module
  */
 
@@ -47,6 +50,9 @@ export interface HeldLock {
 export type LockResult = { acquired: true; lock: HeldLock } | { acquired: false; holder: LockHolder };
 
 let tmpCount = 0;
+
+/** Attempts of {@link acquireLock} before it gives up on a contended lock. */
+const ATTEMPTS = 50;
 
 /** Start time of a process from `/proc/<pid>/stat` (field 22), or undefined where unreadable. */
 export async function processStart(pid: number): Promise<string | undefined> {
@@ -124,7 +130,10 @@ async function createLock(path: string, holder: LockHolder): Promise<boolean> {
   }
 }
 
-/** Move a stale lock aside; true when the file moved was the one judged stale. */
+/** A takeover mutex older than this was left by a process that died while taking over. */
+export const MUTEX_STALE_SECONDS = 30;
+
+/** Move a stale file aside; true when the file moved was the one judged stale (else it is put back). */
 async function moveStale(path: string, judged: string): Promise<boolean> {
   const aside = `${path}.${Deno.pid}.${++tmpCount}.stale`;
   try {
@@ -134,12 +143,30 @@ async function moveStale(path: string, judged: string): Promise<boolean> {
     throw e;
   }
   const moved = await Deno.readTextFile(aside);
-  if (moved !== judged) {
-    // A fresh lock of the contender that won replaced the stale one meanwhile: put it back.
-    await Deno.link(aside, path).catch(() => {});
-  }
+  if (moved !== judged) await Deno.link(aside, path).catch(() => {});
   await Deno.remove(aside).catch(() => {});
   return moved === judged;
+}
+
+/**
+ * Replace the stale lock whose text is `judged` by this holder's, under the takeover mutex. True when
+ * this process now holds the lock; false when another contender holds the mutex or the lock changed.
+ */
+async function takeOver(path: string, judged: string, holder: LockHolder): Promise<boolean> {
+  const mutex = `${path}.takeover`;
+  if (!(await createLock(mutex, holder))) {
+    const m = await readLock(mutex).catch(() => null);
+    if (m && (Date.now() - m.heartbeat.getTime()) / 1000 > MUTEX_STALE_SECONDS) await moveStale(mutex, m.text);
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
+    return false;
+  }
+  try {
+    if ((await Deno.readTextFile(path).catch(() => null)) !== judged) return false;
+    await Deno.remove(path);
+    return await createLock(path, holder);
+  } finally {
+    await Deno.remove(mutex).catch(() => {});
+  }
 }
 
 function describeHolder(h: LockHolder): string {
@@ -159,24 +186,23 @@ function describeHolder(h: LockHolder): string {
  */
 export async function acquireLock(path: string, o: LockOptions = {}): Promise<LockResult> {
   const holder = await selfHolder(o.task);
-  let tookOver: LockHolder | undefined;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    if (await createLock(path, holder)) return { acquired: true, lock: heldLock(path, holder, tookOver, o) };
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (await createLock(path, holder)) return { acquired: true, lock: heldLock(path, holder, undefined, o) };
     const cur = await readLock(path);
     if (!cur) continue; // released meanwhile
     const why = await staleReason(cur.holder, cur.heartbeat, o);
     if (why === null) return { acquired: false, holder: cur.holder };
-    if (!(await moveStale(path, cur.text))) continue;
-    tookOver = cur.holder;
+    if (!(await takeOver(path, cur.text, holder))) continue;
     const line = `${new Date().toISOString()} lock ${path}: took over the stale lock of ${
       describeHolder(cur.holder)
     }: ${why}; taken by ${describeHolder(holder)}`;
     o.log?.(line);
     await Deno.writeTextFile(`${path}.takeovers.log`, line + "\n", { append: true });
+    return { acquired: true, lock: heldLock(path, holder, cur.holder, o) };
   }
   const cur = await readLock(path);
   if (cur) return { acquired: false, holder: cur.holder };
-  throw new Error(`${path}: could not take the lock after 5 attempts (contended)`);
+  throw new Error(`${path}: could not take the lock after ${ATTEMPTS} attempts (contended)`);
 }
 
 function heldLock(

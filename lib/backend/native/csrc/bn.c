@@ -3,18 +3,26 @@
  * tfjs composite:
  *   affine:  y = act(x * scale[c] + shift[c])                      (eval-mode BatchNorm, bias + act)
  *   train:   y = act((x - mean[c]) * rstd[c] * gamma[c] + beta[c])  (batch statistics, biased var)
- * act: YN_LINEAR, YN_RELU or YN_SILU. Channel sums accumulate in double, per thread, then combine. */
+ * act: YN_LINEAR, YN_RELU or YN_SILU (each loop is compiled once per activation).
+ *
+ * Small models have few channels (C = 4..32 at 1/8 width), so a loop over the C values of one row is
+ * too short to vectorise well. Every loop here runs over "super-rows" instead: r consecutive rows seen
+ * as L = r*C lanes (L >= 64), lane l belonging to channel l % C, with the per-channel parameters
+ * replicated across the lanes. Channel sums accumulate per lane in float over blocks of BLK super-rows,
+ * then in double per thread, and are folded to channels at the end. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "yn.h"
 
-static inline float act_f(int act, float z) {
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE float act_f(const int act, float z) {
   return act == YN_SILU ? z * yn_sigmoidf(z) : act == YN_RELU ? (z < 0.f ? 0.f : z) : z;
 }
 /* d act / dz */
-static inline float act_d(int act, float z) {
+INLINE float act_d(const int act, float z) {
   if (act == YN_SILU) {
     float s = yn_sigmoidf(z);
     return s * (1.f + z * (1.f - s));
@@ -22,92 +30,182 @@ static inline float act_d(int act, float z) {
   return act == YN_RELU ? (z > 0.f ? 1.f : 0.f) : 1.f;
 }
 
-#define PAR(M, C) ((long)(M) * (C) >= 32768)
+/* Calls F(a, ...) with a compile-time activation. */
+#define BY_ACT(act, F, ...)                          \
+  switch (act) {                                     \
+    case YN_SILU: F(YN_SILU, __VA_ARGS__); break;    \
+    case YN_RELU: F(YN_RELU, __VA_ARGS__); break;    \
+    default: F(YN_LINEAR, __VA_ARGS__); break;       \
+  }
 
-/* Per-channel sums over rows of up to two row-wise quantities, in parallel: s0[c] = sum f0, s1[c] = sum f1.
- * The per-thread partials live in one buffer of nt * 2C doubles. */
-#define CHANNEL_SUMS(M, C, S0, S1, ...)                                         \
-  do {                                                                          \
-    const int nt_ = omp_get_max_threads();                                      \
-    double *part_ = part;                                                       \
-    memset(part_, 0, sizeof(double) * nt_ * 2 * (C));                           \
-    _Pragma("omp parallel if (PAR(M, C))")                                      \
-    {                                                                           \
-      double *p0 = part_ + (size_t)omp_get_thread_num() * 2 * (C), *p1 = p0 + (C); (void)p1; \
-      _Pragma("omp for schedule(static)")                                       \
-      for (long m = 0; m < (M); m++) { __VA_ARGS__ }                                 \
-    }                                                                           \
-    for (long c = 0; c < (C); c++) {                                            \
-      double a = 0, b = 0;                                                      \
-      for (int t = 0; t < nt_; t++) { a += part_[(size_t)t * 2 * (C) + c]; b += part_[(size_t)t * 2 * (C) + (C) + c]; } \
-      S0[c] = a; S1[c] = b;                                                     \
-    }                                                                           \
+#define MIN_LANES 64
+#define BLK 32
+#define PAR(n) ((n) >= 32768)
+
+/* Lanes per super-row for C channels. */
+static long lanes(long C) { return C < 1 ? 1 : C >= MIN_LANES ? C : C * ((MIN_LANES + C - 1) / C); }
+
+/* out[l] = p[l % C] for l < L. */
+static void replicate(const float *p, long C, long L, float *out) {
+  for (long l = 0; l < L; l++) out[l] = p[l % C];
+}
+
+/* Scratch of one call: nt threads x (2L double + 2L float) partials, 2C double sums, `nrep` replicated
+ * parameter arrays of L floats. */
+typedef struct {
+  double *dpart, *s0, *s1;
+  float *fpart, *rep;
+  long L;
+  int nt;
+} scratch_t;
+
+static int scratch_new(scratch_t *s, long C, int nrep) {
+  s->L = lanes(C);
+  s->nt = omp_get_max_threads();
+  s->dpart = malloc(sizeof(double) * ((size_t)s->nt * 2 * s->L + 2 * C));
+  s->fpart = malloc(sizeof(float) * ((size_t)s->nt * 2 * s->L + (size_t)nrep * s->L));
+  if (!s->dpart || !s->fpart) { free(s->dpart); free(s->fpart); return YN_ERR_ALLOC; }
+  s->s0 = s->dpart + (size_t)s->nt * 2 * s->L;
+  s->s1 = s->s0 + C;
+  s->rep = s->fpart + (size_t)s->nt * 2 * s->L;
+  return 0;
+}
+static void scratch_free(scratch_t *s) { free(s->dpart); free(s->fpart); }
+
+/* Per-channel sums S->s0, S->s1 of two per-element quantities over all M*C elements. The body (last argument) runs for one
+ * super-row starting at element `off` with `n` lanes (n < L only in the last, partial one) and adds
+ * into the float lane accumulators a0[l], a1[l]. */
+#define LANE_SUMS(S, TOTAL, C, ...)                                                      \
+  do {                                                                                   \
+    const long L_ = (S)->L, total_ = (TOTAL), nsr_ = (total_ + L_ - 1) / L_;            \
+    const long nblk_ = (nsr_ + BLK - 1) / BLK;                                           \
+    memset((S)->dpart, 0, sizeof(double) * (size_t)(S)->nt * 2 * L_);                   \
+    _Pragma("omp parallel if (PAR(total_))")                                             \
+    {                                                                                    \
+      const int t_ = omp_get_thread_num();                                               \
+      double *d0_ = (S)->dpart + (size_t)t_ * 2 * L_, *d1_ = d0_ + L_;                  \
+      float *restrict a0 = (S)->fpart + (size_t)t_ * 2 * L_, *restrict a1 = a0 + L_;    \
+      (void)a1;                                                                          \
+      _Pragma("omp for schedule(static)")                                                \
+      for (long b_ = 0; b_ < nblk_; b_++) {                                              \
+        memset(a0, 0, sizeof(float) * 2 * L_);                                           \
+        const long end_ = (b_ + 1) * BLK < nsr_ ? (b_ + 1) * BLK : nsr_;                 \
+        for (long s_ = b_ * BLK; s_ < end_; s_++) {                                      \
+          const long off = s_ * L_, n = total_ - off < L_ ? total_ - off : L_;           \
+          __VA_ARGS__                                                                    \
+        }                                                                                \
+        for (long l = 0; l < L_; l++) { d0_[l] += a0[l]; d1_[l] += a1[l]; }              \
+      }                                                                                  \
+    }                                                                                    \
+    for (long c = 0; c < (C); c++) (S)->s0[c] = (S)->s1[c] = 0;                          \
+    for (int t = 0; t < (S)->nt; t++)                                                    \
+      for (long l = 0; l < L_; l++) {                                                    \
+        (S)->s0[l % (C)] += (S)->dpart[(size_t)t * 2 * L_ + l];                          \
+        (S)->s1[l % (C)] += (S)->dpart[(size_t)t * 2 * L_ + L_ + l];                     \
+      }                                                                                  \
   } while (0)
 
-/* Scratch of a channel-sum function: the two sums and every thread's partials. */
-static double *scratch(int32_t C) { return malloc(sizeof(double) * (size_t)(2 + 2 * omp_get_max_threads()) * C); }
+/* y = act(x * sc + sh) with lane-replicated sc, sh. */
+#define AFFINE_ACT(A, total, L, x, sc, sh, y)                                            \
+  do {                                                                                   \
+    const long nsr_ = ((total) + (L) - 1) / (L);                                         \
+    _Pragma("omp parallel for schedule(static) if (PAR(total))")                         \
+    for (long s_ = 0; s_ < nsr_; s_++) {                                                 \
+      const long off = s_ * (L), n = (total) - off < (L) ? (total) - off : (L);          \
+      const float *restrict xr = (x) + off;                                              \
+      float *restrict yr = (y) + off;                                                    \
+      for (long l = 0; l < n; l++) yr[l] = act_f(A, xr[l] * (sc)[l] + (sh)[l]);          \
+    }                                                                                    \
+  } while (0)
 
 YN_EXPORT int yn_affine_act(int act, int32_t M, int32_t C, const float *x, const float *scale, const float *shift,
                             float *y) {
   yn_threads();
-#pragma omp parallel for schedule(static) if (PAR(M, C))
-  for (long m = 0; m < M; m++) {
-    const float *xr = x + m * C;
-    float *yr = y + m * C;
-    for (long c = 0; c < C; c++) yr[c] = act_f(act, xr[c] * scale[c] + shift[c]);
-  }
+  const long L = lanes(C), total = (long)M * C;
+  float *rep = malloc(sizeof(float) * 2 * L);
+  if (!rep) return YN_ERR_ALLOC;
+  float *sc = rep, *sh = rep + L;
+  replicate(scale, C, L, sc);
+  replicate(shift, C, L, sh);
+  BY_ACT(act, AFFINE_ACT, total, L, x, sc, sh, y);
+  free(rep);
   return 0;
 }
 
 /* dx = dz * scale, dscale = sum dz * x, dshift = sum dz, with dz = dy * act'(x * scale + shift). */
+#define AFFINE_GRAD(A, S, total, C, x, dy, dx, sc, sh)                                  \
+  LANE_SUMS(S, total, C, {                                                               \
+    const float *restrict xr = (x) + off, *restrict dr = (dy) + off;                     \
+    float *restrict gr = (dx) + off;                                                     \
+    for (long l = 0; l < n; l++) {                                                       \
+      const float dz = dr[l] * act_d(A, xr[l] * (sc)[l] + (sh)[l]);                      \
+      gr[l] = dz * (sc)[l];                                                              \
+      a0[l] += dz * xr[l];                                                               \
+      a1[l] += dz;                                                                       \
+    }                                                                                    \
+  })
+
 YN_EXPORT int yn_affine_act_grad(int act, int32_t M, int32_t C, const float *x, const float *scale,
                                  const float *shift, const float *dy, float *dx, float *dscale, float *dshift) {
   yn_threads();
-  double *s0 = scratch(C), *s1 = s0 + C, *part = s0 + 2 * C;
-  if (!s0) return YN_ERR_ALLOC;
-  CHANNEL_SUMS(M, C, s0, s1, {
-    const float *xr = x + m * C, *dr = dy + m * C;
-    float *gr = dx + m * C;
-    for (long c = 0; c < C; c++) {
-      float dz = dr[c] * act_d(act, xr[c] * scale[c] + shift[c]);
-      gr[c] = dz * scale[c];
-      p0[c] += dz * xr[c];
-      p1[c] += dz;
-    }
-  });
-  for (long c = 0; c < C; c++) { dscale[c] = (float)s0[c]; dshift[c] = (float)s1[c]; }
-  free(s0);
+  scratch_t s;
+  if (scratch_new(&s, C, 2)) return YN_ERR_ALLOC;
+  float *sc = s.rep, *sh = s.rep + s.L;
+  replicate(scale, C, s.L, sc);
+  replicate(shift, C, s.L, sh);
+  BY_ACT(act, AFFINE_GRAD, &s, (long)M * C, C, x, dy, dx, sc, sh);
+  for (long c = 0; c < C; c++) { dscale[c] = (float)s.s0[c]; dshift[c] = (float)s.s1[c]; }
+  scratch_free(&s);
   return 0;
 }
 
-/* Training forward: mean and biased variance per channel (written out), then the normalised,
- * scaled, shifted and activated output. */
+/* Training forward: mean and biased variance per channel (written out; the variance as a second pass
+ * over squared deviations: no cancellation), then the normalised, scaled, shifted, activated output. */
 YN_EXPORT int yn_bn_train(int act, int32_t M, int32_t C, float eps, const float *x, const float *gamma,
                           const float *beta, float *y, float *mean, float *var) {
   yn_threads();
-  double *s0 = scratch(C), *s1 = s0 + C, *part = s0 + 2 * C;
-  float *sc = malloc(sizeof(float) * 2 * C), *sh = sc ? sc + C : NULL;
-  if (!s0 || !sc) { free(s0); free(sc); return YN_ERR_ALLOC; }
-  CHANNEL_SUMS(M, C, s0, s1, {
-    const float *xr = x + m * C;
-    for (long c = 0; c < C; c++) p0[c] += xr[c];
+  scratch_t s;
+  if (scratch_new(&s, C, 3)) return YN_ERR_ALLOC;
+  const long total = (long)M * C, L = s.L;
+  float *mr = s.rep, *sc = s.rep + L, *sh = s.rep + 2 * L;
+  LANE_SUMS(&s, total, C, {
+    const float *restrict xr = x + off;
+    for (long l = 0; l < n; l++) a0[l] += xr[l];
   });
-  for (long c = 0; c < C; c++) mean[c] = (float)(s0[c] / M);
-  /* Second pass for the variance (sum of squared deviations: no cancellation). */
-  CHANNEL_SUMS(M, C, s0, s1, {
-    const float *xr = x + m * C;
-    for (long c = 0; c < C; c++) { float d = xr[c] - mean[c]; p0[c] += d * d; }
+  for (long c = 0; c < C; c++) mean[c] = (float)(s.s0[c] / M);
+  replicate(mean, C, L, mr);
+  LANE_SUMS(&s, total, C, {
+    const float *restrict xr = x + off;
+    for (long l = 0; l < n; l++) { const float d = xr[l] - mr[l]; a0[l] += d * d; }
   });
+  float *scc = malloc(sizeof(float) * 2 * C);
+  if (!scc) { scratch_free(&s); return YN_ERR_ALLOC; }
   for (long c = 0; c < C; c++) {
-    var[c] = (float)(s0[c] / M);
-    sc[c] = gamma[c] / sqrtf(var[c] + eps);
-    sh[c] = beta[c] - mean[c] * sc[c];
+    var[c] = (float)(s.s0[c] / M);
+    scc[c] = gamma[c] / sqrtf(var[c] + eps);
+    scc[C + c] = beta[c] - mean[c] * scc[c];
   }
-  free(s0);
-  int st = yn_affine_act(act, M, C, x, sc, sh, y);
-  free(sc);
-  return st;
+  replicate(scc, C, L, sc);
+  replicate(scc + C, C, L, sh);
+  free(scc);
+  BY_ACT(act, AFFINE_ACT, total, L, x, sc, sh, y);
+  scratch_free(&s);
+  return 0;
 }
+
+/* Training backward, pass 1: dz = dy * act'(xhat * gamma + beta) (kept in dx), sums of dz and dz * xhat. */
+#define BN_GRAD_SUMS(A, S, total, C, x, dy, dx, mr, rr, gr_, br)                        \
+  LANE_SUMS(S, total, C, {                                                               \
+    const float *restrict xr = (x) + off, *restrict dr = (dy) + off;                     \
+    float *restrict gr = (dx) + off;                                                     \
+    for (long l = 0; l < n; l++) {                                                       \
+      const float xh = (xr[l] - (mr)[l]) * (rr)[l];                                      \
+      const float dz = dr[l] * act_d(A, xh * (gr_)[l] + (br)[l]);                        \
+      gr[l] = dz;                                                                        \
+      a0[l] += dz;                                                                       \
+      a1[l] += dz * xh;                                                                  \
+    }                                                                                    \
+  })
 
 /* Training backward (BatchNorm with batch statistics, gradient through mean and variance too):
  * xhat = (x - mean) * rstd, dz = dy * act'(xhat * gamma + beta), dbeta = sum dz,
@@ -116,40 +214,40 @@ YN_EXPORT int yn_bn_train_grad(int act, int32_t M, int32_t C, float eps, const f
                                const float *beta, const float *mean, const float *var, const float *dy, float *dx,
                                float *dgamma, float *dbeta) {
   yn_threads();
-  double *s0 = scratch(C), *s1 = s0 + C, *part = s0 + 2 * C;
-  float *rs = malloc(sizeof(float) * 4 * C);
-  if (!s0 || !rs) { free(s0); free(rs); return YN_ERR_ALLOC; }
-  float *k1 = rs + C, *k2 = rs + 2 * C, *k3 = rs + 3 * C;
-  for (long c = 0; c < C; c++) rs[c] = 1.f / sqrtf(var[c] + eps);
-  /* First pass: dz (kept in dx, so the activation's derivative is computed once) and its sums. */
-  CHANNEL_SUMS(M, C, s0, s1, {
-    const float *xr = x + m * C, *dr = dy + m * C;
-    float *gr = dx + m * C;
-    for (long c = 0; c < C; c++) {
-      float xh = (xr[c] - mean[c]) * rs[c];
-      float dz = dr[c] * act_d(act, xh * gamma[c] + beta[c]);
-      gr[c] = dz;
-      p0[c] += dz;
-      p1[c] += dz * xh;
-    }
-  });
+  scratch_t s;
+  if (scratch_new(&s, C, 7)) return YN_ERR_ALLOC;
+  const long total = (long)M * C, L = s.L;
+  float *mr = s.rep, *rr = mr + L, *gm = rr + L, *bt = gm + L, *k1 = bt + L, *k2 = k1 + L, *k3 = k2 + L;
+  float *pc = malloc(sizeof(float) * 4 * C);
+  if (!pc) { scratch_free(&s); return YN_ERR_ALLOC; }
+  for (long c = 0; c < C; c++) pc[c] = 1.f / sqrtf(var[c] + eps);
+  replicate(mean, C, L, mr);
+  replicate(pc, C, L, rr);
+  replicate(gamma, C, L, gm);
+  replicate(beta, C, L, bt);
+  BY_ACT(act, BN_GRAD_SUMS, &s, total, C, x, dy, dx, mr, rr, gm, bt);
   for (long c = 0; c < C; c++) {
-    dbeta[c] = (float)s0[c];
-    dgamma[c] = (float)s1[c];
-    k1[c] = gamma[c] * rs[c];
-    k2[c] = (float)(s0[c] / M);
-    k3[c] = (float)(s1[c] / M);
+    dbeta[c] = (float)s.s0[c];
+    dgamma[c] = (float)s.s1[c];
+    pc[C + c] = gamma[c] * pc[c];
+    pc[2 * C + c] = (float)(s.s0[c] / M);
+    pc[3 * C + c] = (float)(s.s1[c] / M);
   }
-  free(s0);
-#pragma omp parallel for schedule(static) if (PAR(M, C))
-  for (long m = 0; m < M; m++) {
-    const float *xr = x + m * C;
-    float *gr = dx + m * C;
-    for (long c = 0; c < C; c++) {
-      float xh = (xr[c] - mean[c]) * rs[c];
-      gr[c] = k1[c] * (gr[c] - k2[c] - xh * k3[c]);
+  replicate(pc + C, C, L, k1);
+  replicate(pc + 2 * C, C, L, k2);
+  replicate(pc + 3 * C, C, L, k3);
+  free(pc);
+  const long nsr = (total + L - 1) / L;
+#pragma omp parallel for schedule(static) if (PAR(total))
+  for (long sr = 0; sr < nsr; sr++) {
+    const long off = sr * L, n = total - off < L ? total - off : L;
+    const float *restrict xr = x + off;
+    float *restrict gr = dx + off;
+    for (long l = 0; l < n; l++) {
+      const float xh = (xr[l] - mr[l]) * rr[l];
+      gr[l] = k1[l] * (gr[l] - k2[l] - xh * k3[l]);
     }
   }
-  free(rs);
+  scratch_free(&s);
   return 0;
 }
