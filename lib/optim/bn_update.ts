@@ -5,7 +5,7 @@
  * `num_batches_tracked += 1`. Pure: returns a new tree.
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
 import { newValues, peekValues } from "../backend/port.ts";
 import { tensorsOf } from "./flat.ts";
@@ -24,17 +24,7 @@ export function updateBatchNormStats(
   stats: ReadonlyMap<Tree<tf.Tensor>, BatchStats>,
   momentum = BN_MOMENTUM,
 ): Tree<tf.Tensor> {
-  const layers: Tree<tf.Tensor>[] = [];
-  const find = (t: Tree<tf.Tensor>): void => {
-    if (stats.has(t)) layers.push(t);
-    for (const v of Object.values(t)) if (isTree(v)) find(v);
-  };
-  find(weights);
-  if (layers.length !== stats.size) {
-    throw new RangeError(
-      `Cannot update BatchNorm statistics: ${stats.size - layers.length} of ${stats.size} layers are not in the weight tree`,
-    );
-  }
+  const layers = batchNormLayers(weights, stats);
   if (!layers.length) return weights;
   const leaf = (k: string) => layers.map((t) => t[k] as tf.Tensor);
   const layerStats = layers.map((t) => stats.get(t)!);
@@ -42,11 +32,10 @@ export function updateBatchNormStats(
   const runningMean = leaf("running_mean"), runningVar = leaf("running_var"), count = leaf("num_batches_tracked");
   const shapes = runningMean.map((t) => t.shape);
   const mean = runningMean.map((t) => newValues(t.size)), variance = runningMean.map((t) => newValues(t.size));
-  // One loop over all layers' values (flat.ts), the float32 arithmetic of the per-layer tensor ops. Per
-  // layer: momentum x the unbiasing factor n / (n - 1), computed in float64 and rounded once.
+  // One loop over all layers' values (flat.ts), the float32 arithmetic of the per-layer tensor ops.
   layers.forEach((_, i) => {
     const s = layerStats[i], om = mean[i], ov = variance[i];
-    const n = s.count, gain = f(momentum * (n > 1 ? n / (n - 1) : 1));
+    const gain = unbiasedGain(momentum, s.count);
     const rm = peekValues(runningMean[i]), rv = peekValues(runningVar[i]);
     const bm = peekValues(s.mean), bv = peekValues(s.variance);
     for (let j = 0; j < rm.length; j++) {
@@ -60,7 +49,68 @@ export function updateBatchNormStats(
     count.map((t) => t.shape),
   );
   const [rm, rv] = [tensorsOf(mean, shapes), tensorsOf(variance, shapes)];
-  const updated = new Map(layers.map((t, i) => [t, { running_mean: rm[i], running_var: rv[i], num_batches_tracked: nbt[i] }]));
+  return withLayers(weights, new Map(layers.map((t, i) => [t, { running_mean: rm[i], running_var: rv[i], num_batches_tracked: nbt[i] }])));
+}
+
+/**
+ * {@link updateBatchNormStats} as tensor ops (nothing read; for webgpu): `rm keep + bm m`,
+ * `rv keep + bv gain` and `num_batches_tracked + 1`, the arithmetic of the array update.
+ *
+ * @example
+ * ```ts
+ * const next = updateBatchNormStatsDevice(weights, stats); // stats: the BatchStats of a train-mode forward
+ * ```
+ */
+export function updateBatchNormStatsDevice(
+  weights: Tree<tf.Tensor>,
+  stats: ReadonlyMap<Tree<tf.Tensor>, BatchStats>,
+  momentum = BN_MOMENTUM,
+): Tree<tf.Tensor> {
+  const layers = batchNormLayers(weights, stats);
+  if (!layers.length) return weights;
+  const f = Math.fround;
+  const updated = tf.tidy(() => {
+    const keep = tf.scalar(f(1 - momentum)), m = tf.scalar(f(momentum));
+    const gains = new Map<number, tf.Scalar>();
+    const gain = (n: number) => gains.get(n) ?? gains.set(n, tf.scalar(unbiasedGain(momentum, n))).get(n)!;
+    return layers.map((t) => {
+      const s = stats.get(t)!, count = t.num_batches_tracked as tf.Tensor;
+      return {
+        running_mean: tf.add(tf.mul(t.running_mean as tf.Tensor, keep), tf.mul(s.mean, m)),
+        running_var: tf.add(tf.mul(t.running_var as tf.Tensor, keep), tf.mul(s.variance, gain(s.count))),
+        num_batches_tracked: tf.add(count, tf.scalar(1, count.dtype)),
+      };
+    });
+  });
+  return withLayers(weights, new Map(layers.map((t, i) => [t, updated[i]])));
+}
+
+/**
+ * Momentum x the unbiasing factor n / (n - 1) of a layer's batch variance over n values, computed in
+ * float64 and rounded once to float32.
+ */
+function unbiasedGain(momentum: number, n: number): number {
+  return Math.fround(momentum * (n > 1 ? n / (n - 1) : 1));
+}
+
+/** The BatchNorm subtrees of `weights` that `stats` has statistics of (all of them, or an error). */
+function batchNormLayers(weights: Tree<tf.Tensor>, stats: ReadonlyMap<Tree<tf.Tensor>, BatchStats>): Tree<tf.Tensor>[] {
+  const layers: Tree<tf.Tensor>[] = [];
+  const find = (t: Tree<tf.Tensor>): void => {
+    if (stats.has(t)) layers.push(t);
+    for (const v of Object.values(t)) if (isTree(v)) find(v);
+  };
+  find(weights);
+  if (layers.length !== stats.size) {
+    throw new RangeError(
+      `Cannot update BatchNorm statistics: ${stats.size - layers.length} of ${stats.size} layers are not in the weight tree`,
+    );
+  }
+  return layers;
+}
+
+/** A copy of `weights` whose subtrees in `updated` carry the given leaves; every other leaf is shared. */
+function withLayers(weights: Tree<tf.Tensor>, updated: ReadonlyMap<Tree<tf.Tensor>, Record<string, tf.Tensor>>): Tree<tf.Tensor> {
   const walk = (t: Tree<tf.Tensor>): Tree<tf.Tensor> => {
     const out: Tree<tf.Tensor> = {};
     for (const [k, v] of Object.entries(t)) out[k] = isTree(v) ? walk(v) : v;

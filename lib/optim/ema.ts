@@ -62,6 +62,29 @@ export function updateEma(ema: EmaState, model: Tree<tf.Tensor>, opts: EmaOption
   return { weights: mapFloatLeaves(ema.weights, model, "", () => next[i++]), updates };
 }
 
+/**
+ * {@link updateEma} as tensor ops (nothing read; for webgpu): every float leaf becomes `e a + m b` with
+ * `a = fround(d)`, `b = fround(1 - d)`, the arithmetic of the array update. Integer leaves are shared.
+ *
+ * @example
+ * ```ts
+ * const model = { w: tf.tensor1d([1, 2]) };
+ * const next = updateEmaDevice(initEma(model), model);
+ * ```
+ */
+export function updateEmaDevice(ema: EmaState, model: Tree<tf.Tensor>, opts: EmaOptions = {}): EmaState {
+  const updates = ema.updates + 1;
+  const d = emaDecay(updates, opts);
+  return tf.tidy(() => {
+    const a = tf.scalar(Math.fround(d)), b = tf.scalar(Math.fround(1 - d));
+    const weights = mapFloatLeaves(ema.weights, model, "", (e, m) => {
+      if (e.size !== m.size) throw new RangeError(`Cannot update EMA: ${e.size} averaged values, model has ${m.size}`);
+      return tf.add(tf.mul(e, a), tf.mul(m, b));
+    });
+    return { weights, updates };
+  });
+}
+
 /** A copy of `e` whose float32 leaves are `f(leaf, model's leaf)`; other leaves are shared. */
 function mapFloatLeaves(
   e: Tree<tf.Tensor>,
