@@ -14,7 +14,13 @@
  */
 
 // Backend selection (native oneDNN, tfjs-node, webgpu, wasm, cpu) and awaited reads.
-export { BACKEND_ORDER, type BackendName, currentBackend, initBackend, webgpuAdapter } from "./lib/backend/backend.ts";
+export {
+  BACKEND_ORDER,
+  type BackendName,
+  currentBackend,
+  initBackend,
+  webgpuAdapter,
+} from "./lib/backend/backend.ts";
 export { leanTape, setLeanTape } from "./lib/backend/lean_tape.ts";
 export { fetchValues, syncReads } from "./lib/backend/port.ts";
 
@@ -70,8 +76,21 @@ export {
 } from "./lib/pgi/mod.ts";
 
 // The training objective, NMS and COCO evaluation.
-export { assignLoss, assignTargets, bboxIou, computeLoss, type LossOptions, type LossResult } from "./lib/loss/mod.ts";
-export { apPerClass, cocoEvaluate, fitness, nonMaxSuppression, nonMaxSuppressionAsync } from "./lib/eval/mod.ts";
+export {
+  assignLoss,
+  assignTargets,
+  bboxIou,
+  computeLoss,
+  type LossOptions,
+  type LossResult,
+} from "./lib/loss/mod.ts";
+export {
+  apPerClass,
+  cocoEvaluate,
+  fitness,
+  nonMaxSuppression,
+  nonMaxSuppressionAsync,
+} from "./lib/eval/mod.ts";
 
 // YOLOv7 (anchor-based, Table 6's first row): IDetect with implicit layers and ComputeLossOTA.
 export { decodeIDetect, type DecodeIDetectOptions } from "./lib/head/mod.ts";
@@ -103,22 +122,32 @@ export {
   type EpochRow,
   loadHyp,
   TRAIN_DEFAULTS,
+  trainRun,
   type TrainRunOptions,
   type TrainRunResult,
-  trainRun,
   trainStep,
   trainStepAsync,
 } from "./lib/train/mod.ts";
-export { initEma, initSgd, paramGroups, sgdStep, updateEma } from "./lib/optim/mod.ts";
+export {
+  initEma,
+  initSgd,
+  paramGroups,
+  sgdStep,
+  sgdStepDevice,
+  totalNormDevice,
+  updateBatchNormStatsDevice,
+  updateEma,
+  updateEmaDevice,
+} from "./lib/optim/mod.ts";
 export { detectImage, drawDetections, validate, type ValResult } from "./lib/infer/mod.ts";
 
 // Models leave the project: ONNX, official .pt, safetensors.
 export {
   EXPORT_FORMATS,
   type ExportFormat,
-  type ExportOptions,
   exportModel,
   exportOnnx,
+  type ExportOptions,
   inferenceModel,
   torchCheckpointBytes,
 } from "./lib/export/mod.ts";

@@ -6,6 +6,7 @@
  */
 export * from "./param_groups.ts";
 export * from "./sgd.ts";
+export * from "./sgd_device.ts";
 export * from "./schedule.ts";
 export * from "./ema.ts";
 export * from "./bn_update.ts";
