@@ -9,7 +9,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { flatLayout, tensorsOf, viewsOf } from "../optim/flat.ts";
 import { gatherParams, replaceLeaves } from "../optim/param_groups.ts";
-import { clipCoefficient } from "../optim/sgd.ts";
 import { sgdStepDevice, totalNormDevice } from "../optim/sgd_device.ts";
 import { updateEmaDevice } from "../optim/ema.ts";
 import { updateBatchNormStatsDevice } from "../optim/bn_update.ts";
@@ -22,6 +21,7 @@ import {
   type StepContext,
   type StepMetrics,
   type StepPass,
+  stepSgdSettings,
   type TrainState,
 } from "./step_state.ts";
 
@@ -66,7 +66,11 @@ export async function finishStepDevice(
   if (!Number.isFinite(loss) || !it.every(Number.isFinite)) {
     tf.dispose(grads);
     dropStats();
-    throw new NonFiniteLossError(ctx.epoch, ctx.batch, `loss ${loss} (box ${it[0]}, cls ${it[1]}, dfl ${it[2]})`);
+    throw new NonFiniteLossError(
+      ctx.epoch,
+      ctx.batch,
+      `loss ${loss} (box ${it[0]}, cls ${it[1]}, dfl ${it[2]})`,
+    );
   }
   const bnWeights = updateBatchNormStatsDevice(state.weights, stats);
   dropStats();
@@ -83,13 +87,13 @@ export async function finishStepDevice(
     releaseState({ ...state, weights: bnWeights, gradAcc: null }, state);
     throw new NonFiniteLossError(ctx.epoch, ctx.batch, `gradient norm ${norm} (loss ${loss})`);
   }
-  const stepped = sgdStepDevice(gatherParams(bnWeights, cfg.groups.names), grads, state.sgd, cfg.groups.groups, {
-    lr: settings.lr,
-    momentum: [settings.momentum, settings.momentum, settings.momentum],
-    weightDecay: [0, cfg.weightDecay, 0],
-    nesterov: true,
-    gradScale: clipCoefficient(norm, cfg.maxGradNorm ?? 10.0),
-  });
+  const stepped = sgdStepDevice(
+    gatherParams(bnWeights, cfg.groups.names),
+    grads,
+    state.sgd,
+    cfg.groups.groups,
+    stepSgdSettings(settings, cfg, norm),
+  );
   tf.dispose(grads);
   // The replaced parameters of bnWeights are those of the input state: freed by releaseState.
   const weights = replaceLeaves(bnWeights, cfg.groups.names, stepped.params);
@@ -105,7 +109,9 @@ function addGrads(acc: Float32Array | readonly tf.Tensor[], grads: readonly tf.T
   return tf.tidy(() => {
     const shapes = grads.map((g) => g.shape);
     const prior = acc instanceof Float32Array ? tensorsOf(viewsOf(acc, flatLayout(shapes)), shapes) : acc;
-    if (prior.length !== grads.length) throw new RangeError(`Cannot accumulate ${grads.length} gradients onto ${prior.length}`);
+    if (prior.length !== grads.length) {
+      throw new RangeError(`Cannot accumulate ${grads.length} gradients onto ${prior.length}`);
+    }
     return grads.map((g, i) => tf.add(prior[i], g));
   });
 }

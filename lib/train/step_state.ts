@@ -10,7 +10,7 @@ import { flattenTree, type Tree } from "../nn/tree.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 import type { ModelSpec } from "../graph/spec.ts";
 import type { ParamGroups } from "../optim/param_groups.ts";
-import { initSgd, type SgdState } from "../optim/sgd.ts";
+import { clipCoefficient, initSgd, type SgdState, type SgdUpdateSettings } from "../optim/sgd.ts";
 import { type EmaOptions, type EmaState, initEma } from "../optim/ema.ts";
 import type { IterationSettings, ScheduleConfig } from "../optim/schedule.ts";
 
@@ -72,7 +72,12 @@ export interface StepMetrics {
 export type StepBatch = { images: tf.Tensor4D; targets: ArrayLike<number> };
 
 /** What the differentiated pass gives: loss, items, gradients (parameter order) and the BatchNorm batch statistics. */
-export type StepPass = { value: tf.Scalar; grads: tf.Tensor[]; items: tf.Tensor1D; stats: Map<Tree<tf.Tensor>, BatchStats> };
+export type StepPass = {
+  value: tf.Scalar;
+  grads: tf.Tensor[];
+  items: tf.Tensor1D;
+  stats: Map<Tree<tf.Tensor>, BatchStats>;
+};
 
 /** Thrown when the loss is not finite; names the epoch and batch. The state given to the step is intact. */
 export class NonFiniteLossError extends Error {
@@ -84,7 +89,13 @@ export class NonFiniteLossError extends Error {
 
 /** A fresh state: the given weights (shared, not copied), empty momentum, EMA = a copy of the weights. */
 export function initTrainState(weights: Tree<tf.Tensor>, groups: ParamGroups): TrainState {
-  return { weights, sgd: initSgd(groups.names.length), ema: initEma(weights), gradAcc: null, lastOptStep: -1 };
+  return {
+    weights,
+    sgd: initSgd(groups.names.length),
+    ema: initEma(weights),
+    gradAcc: null,
+    lastOptStep: -1,
+  };
 }
 
 /** Every tensor a state holds. */
@@ -93,7 +104,7 @@ export function stateTensors(s: TrainState): Set<tf.Tensor> {
   for (const [, t] of flattenTree(s.weights)) out.add(t);
   for (const [, t] of flattenTree(s.ema.weights)) out.add(t);
   for (const t of s.sgd.buffers) if (t) out.add(t);
-  if (Array.isArray(s.gradAcc)) for (const t of s.gradAcc) out.add(t);
+  if (Array.isArray(s.gradAcc)) { for (const t of s.gradAcc) out.add(t); }
   return out;
 }
 
@@ -106,4 +117,22 @@ export function releaseState(old: TrainState, next?: TrainState): void {
 /** `optimizer.zero_grad()` at the start of an epoch: drops a partial accumulation (freed by `releaseState(old, new)`). */
 export function zeroGrad(state: TrainState): TrainState {
   return { ...state, gradAcc: null };
+}
+
+/**
+ * The settings of an optimizer step (train_dual.py): the iteration's per-group learning rates and
+ * momentum, weight decay on group 1 only, Nesterov, and the `clip_grad_norm_` coefficient of `norm`.
+ */
+export function stepSgdSettings(
+  settings: IterationSettings,
+  cfg: StepConfig,
+  norm: number,
+): SgdUpdateSettings {
+  return {
+    lr: settings.lr,
+    momentum: [settings.momentum, settings.momentum, settings.momentum],
+    weightDecay: [0, cfg.weightDecay, 0],
+    nesterov: true,
+    gradScale: clipCoefficient(norm, cfg.maxGradNorm ?? 10.0),
+  };
 }

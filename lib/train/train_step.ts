@@ -16,7 +16,7 @@ import type { ModelSpec } from "../graph/spec.ts";
 import { assignObjective, type ObjectiveAssignment, objectiveLoss } from "../models/objective.ts";
 import { syncReads } from "../backend/port.ts";
 import { gatherParams, replaceLeaves } from "../optim/param_groups.ts";
-import { clipCoefficient, sgdStepGradValues, totalNorm } from "../optim/sgd.ts";
+import { sgdStepGradValues, totalNorm } from "../optim/sgd.ts";
 import { updateEma } from "../optim/ema.ts";
 import { updateBatchNormStats } from "../optim/bn_update.ts";
 import { addFloat32, flatLayout, flatten, valuesOf, viewsOf } from "../optim/flat.ts";
@@ -29,6 +29,7 @@ import {
   type StepContext,
   type StepMetrics,
   type StepPass,
+  stepSgdSettings,
   type TrainState,
 } from "./step_state.ts";
 import { finishStepDevice } from "./device_finish.ts";
@@ -37,21 +38,31 @@ export {
   initTrainState,
   NonFiniteLossError,
   releaseState,
+  stateTensors,
   type StepConfig,
   type StepContext,
   type StepMetrics,
-  stateTensors,
   type TrainState,
   zeroGrad,
 } from "./step_state.ts";
 
-function forwardBackward(state: TrainState, batch: StepBatch, cfg: StepConfig, pre: ObjectiveAssignment = {}): StepPass {
+function forwardBackward(
+  state: TrainState,
+  batch: StepBatch,
+  cfg: StepConfig,
+  pre: ObjectiveAssignment = {},
+): StepPass {
   const params = gatherParams(state.weights, cfg.groups.names);
   const stats = new Map<Tree<tf.Tensor>, BatchStats>();
   let items: tf.Tensor1D | undefined;
   const { value, grads } = tf.valueAndGrads((..._ps: tf.Tensor[]) => {
     const { heads } = forwardModel(cfg.spec, state.weights, batch.images, { training: true, stats });
-    const loss = objectiveLoss(cfg.spec, heads, batch.targets, { hyp: cfg.schedule.hyp, img: cfg.img, lhg: cfg.lhg, ...pre });
+    const loss = objectiveLoss(cfg.spec, heads, batch.targets, {
+      hyp: cfg.schedule.hyp,
+      img: cfg.img,
+      lhg: cfg.lhg,
+      ...pre,
+    });
     items = tf.keep(loss.items);
     for (const s of stats.values()) {
       tf.keep(s.mean);
@@ -105,7 +116,11 @@ export async function trainStepAsync(
   const heads = tf.tidy(() => forwardModel(cfg.spec, state.weights, batch.images, { training: true }).heads);
   let pre: ObjectiveAssignment;
   try {
-    pre = await assignObjective(cfg.spec, heads, batch.targets, { hyp: cfg.schedule.hyp, img: cfg.img, lhg: cfg.lhg });
+    pre = await assignObjective(cfg.spec, heads, batch.targets, {
+      hyp: cfg.schedule.hyp,
+      img: cfg.img,
+      lhg: cfg.lhg,
+    });
   } finally {
     tf.dispose(heads);
   }
@@ -129,7 +144,11 @@ function finishStep(
   if (!Number.isFinite(loss) || !it.every(Number.isFinite)) {
     tf.dispose(grads);
     dropStats();
-    throw new NonFiniteLossError(ctx.epoch, ctx.batch, `loss ${loss} (box ${it[0]}, cls ${it[1]}, dfl ${it[2]})`);
+    throw new NonFiniteLossError(
+      ctx.epoch,
+      ctx.batch,
+      `loss ${loss} (box ${it[0]}, cls ${it[1]}, dfl ${it[2]})`,
+    );
   }
   const bnWeights = updateBatchNormStats(state.weights, stats);
   dropStats();
@@ -157,13 +176,13 @@ function finishStep(
     releaseState({ ...state, weights: bnWeights, gradAcc: null }, state);
     throw new NonFiniteLossError(ctx.epoch, ctx.batch, `gradient norm ${norm} (loss ${loss})`);
   }
-  const stepped = sgdStepGradValues(gatherParams(bnWeights, cfg.groups.names), gradValues, state.sgd, cfg.groups.groups, {
-    lr: settings.lr,
-    momentum: [settings.momentum, settings.momentum, settings.momentum],
-    weightDecay: [0, cfg.weightDecay, 0],
-    nesterov: true,
-    gradScale: clipCoefficient(norm, cfg.maxGradNorm ?? 10.0),
-  });
+  const stepped = sgdStepGradValues(
+    gatherParams(bnWeights, cfg.groups.names),
+    gradValues,
+    state.sgd,
+    cfg.groups.groups,
+    stepSgdSettings(settings, cfg, norm),
+  );
   tf.dispose(grads);
   // The replaced parameters of bnWeights are those of the input state: freed by releaseState.
   const weights = replaceLeaves(bnWeights, cfg.groups.names, stepped.params);
