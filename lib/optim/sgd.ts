@@ -47,12 +47,7 @@ export function sgdUpdate(
   cfg: SgdUpdateSettings,
 ): { params: Float32Array[]; buffers: (Float32Array | null)[] } {
   const n = params.length;
-  if (grads.length !== n || buffers.length !== n || groups.length !== n) {
-    throw new RangeError(
-      `Cannot step SGD: ${n} parameters, ${grads.length} gradients, ${buffers.length} momentum buffers, ` +
-        `${groups.length} group indices`,
-    );
-  }
+  checkSgdArgs(n, grads.length, buffers.length, groups.length);
   const f = Math.fround;
   const scale = f(cfg.gradScale ?? 1);
   const outP: Float32Array[] = [], outB: (Float32Array | null)[] = [];
@@ -111,6 +106,15 @@ export function sgdStepGradValues(
   const r = sgdUpdate(valuesOf(params), grads, state.buffers.map((b) => b && peekValues(b)), groups, cfg);
   const buffers = r.buffers.map((v, i) => v && tf.tensor(v, shapes[i]));
   return { params: tensorsOf(r.params, shapes), state: { buffers } };
+}
+
+/** Throws unless there are as many gradients, momentum buffers and group indices as `n` parameters. */
+export function checkSgdArgs(n: number, grads: number, buffers: number, groups: number): void {
+  if (grads !== n || buffers !== n || groups !== n) {
+    throw new RangeError(
+      `Cannot step SGD: ${n} parameters, ${grads} gradients, ${buffers} momentum buffers, ${groups} group indices`,
+    );
+  }
 }
 
 /** The 2-norm of all values of all arrays (accumulated in float64). */

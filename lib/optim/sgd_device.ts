@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GroupIndex } from "./param_groups.ts";
-import type { SgdState, SgdUpdateSettings } from "./sgd.ts";
+import { checkSgdArgs, type SgdState, type SgdUpdateSettings } from "./sgd.ts";
 
 /**
  * One `torch.optim.SGD.step()` as tensor ops: for each parameter p with gradient g of group k,
@@ -31,12 +31,7 @@ export function sgdStepDevice(
   cfg: SgdUpdateSettings,
 ): { params: tf.Tensor[]; state: SgdState } {
   const n = params.length, buffers = state.buffers;
-  if (grads.length !== n || buffers.length !== n || groups.length !== n) {
-    throw new RangeError(
-      `Cannot step SGD: ${n} parameters, ${grads.length} gradients, ${buffers.length} momentum buffers, ` +
-        `${groups.length} group indices`,
-    );
-  }
+  checkSgdArgs(n, grads.length, buffers.length, groups.length);
   const f = Math.fround;
   const scale = f(cfg.gradScale ?? 1);
   // One scalar tensor per distinct setting, made before the per-parameter scopes (numbers given to ops
