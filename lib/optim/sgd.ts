@@ -56,7 +56,9 @@ export function sgdUpdate(
     const lr = f(cfg.lr[k]), mu = f(cfg.momentum[k]), wd = f(cfg.weightDecay[k]);
     const p = params[i], g = grads[i], b = buffers[i], size = p.length;
     if (g.length !== size || (b && b.length !== size)) {
-      throw new RangeError(`Cannot step SGD: parameter ${i} has ${size} values, gradient ${g.length}, buffer ${b?.length}`);
+      throw new RangeError(
+        `Cannot step SGD: parameter ${i} has ${size} values, gradient ${g.length}, buffer ${b?.length}`,
+      );
     }
     const np = newValues(size), nb = mu !== 0 ? newValues(size) : null;
     outP.push(np);
@@ -134,7 +136,10 @@ export function clipCoefficient(norm: number, maxNorm: number): number {
  * the gradients scaled by `min(maxNorm / (norm + 1e-6), 1)`. Returns new tensors (the inputs when no
  * scaling is needed).
  */
-export function clipGradNorm(grads: readonly tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: number } {
+export function clipGradNorm(
+  grads: readonly tf.Tensor[],
+  maxNorm: number,
+): { grads: tf.Tensor[]; norm: number } {
   const norm = totalNorm(valuesOf(grads));
   const coef = clipCoefficient(norm, maxNorm);
   if (coef >= 1) return { grads: [...grads], norm };

@@ -37,7 +37,9 @@ export function sgdStepDevice(
   // One scalar tensor per distinct setting, made before the per-parameter scopes (numbers given to ops
   // would each become a new tensor).
   const scalars = new Map<number, tf.Scalar>();
-  for (const v of [scale, ...cfg.lr, ...cfg.momentum, ...cfg.weightDecay].map(f)) if (!scalars.has(v)) scalars.set(v, tf.scalar(v));
+  for (const v of [scale, ...cfg.lr, ...cfg.momentum, ...cfg.weightDecay].map(f)) {
+    if (!scalars.has(v)) scalars.set(v, tf.scalar(v));
+  }
   const s = (v: number) => scalars.get(v)!;
   const outP: tf.Tensor[] = [], outB: (tf.Tensor | null)[] = [];
   try {
@@ -46,7 +48,9 @@ export function sgdStepDevice(
       const lr = f(cfg.lr[k]), mu = f(cfg.momentum[k]), wd = f(cfg.weightDecay[k]);
       const p = params[i], g = grads[i], b = buffers[i];
       if (g.size !== p.size || (b && b.size !== p.size)) {
-        throw new RangeError(`Cannot step SGD: parameter ${i} has ${p.size} values, gradient ${g.size}, buffer ${b?.size}`);
+        throw new RangeError(
+          `Cannot step SGD: parameter ${i} has ${p.size} values, gradient ${g.size}, buffer ${b?.size}`,
+        );
       }
       const [np, nb] = tf.tidy(() => {
         let d = scale === 1 ? g : tf.mul(g, s(scale));
