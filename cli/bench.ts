@@ -8,6 +8,9 @@
  *   training graph's forward FLOPs, the resident memory and `tf.memory()`'s tensor count (and GPU bytes)
  *   after the warm-up and after the last step: flat when nothing leaks (`--runs 1000` for a long check). `--width F` applies the ablations'
  *   scaling rule to the configs, `--nc N` sets the classes, `--threads N` the native backend's threads.
+ *   `--profile` (native backend) times every kernel of the timed steps and prints, per step, each
+ *   kernel's calls and milliseconds and the time outside kernels (tfjs engine, tape, loss, optimizer):
+ *   `deno task bench train --models gelan-s --width 0.125 --nc 10 --batch 64 --img 64 --threads 1 --profile`.
  * - `compare`: ours beside PyTorch on the same YAML, interleaved (cli/bench_compare.ts).
  * On webgpu the JSON names the adapter (`adapter`). A benchmark prints figures; it asserts nothing.
  * @module
@@ -29,6 +32,12 @@ import { median, timeTrainSteps } from "../lib/train/step_timer.ts";
 import { webgpuAdapter } from "../lib/backend/backend.ts";
 import { describeAdapter } from "../lib/backend/webgpu_port.ts";
 import { leanTape } from "../lib/backend/lean_tape.ts";
+import {
+  formatProfile,
+  type KernelTime,
+  nativeProfile,
+  setNativeProfiling,
+} from "../lib/backend/native/mod.ts";
 
 /** What every benchmark row of a model carries: timings in seconds over `runs` runs. */
 interface TimedRow {
@@ -63,32 +72,89 @@ interface TrainRow extends TimedRow {
   rss_mb: [number, number];
   /** `tf.memory().numBytesInGPU` after the first and after the last step (GPU backends only). */
   gpu_bytes?: [number, number];
+  /** With `--profile`: milliseconds per step inside kernels, kernel calls per step, and the slowest kernels. */
+  profile?: { kernel_ms: number; calls: number; kernels: KernelTime[] };
 }
 
 async function benchTrain(
   name: string,
-  o: { img: number; batch: number; runs: number; warmup: number; json: boolean; width: number; nc?: number; threads: number },
+  o: {
+    img: number;
+    batch: number;
+    runs: number;
+    warmup: number;
+    json: boolean;
+    width: number;
+    nc?: number;
+    threads: number;
+    profile: boolean;
+  },
 ): Promise<TrainRow> {
   const { img, batch, runs, json, warmup } = o;
   const spec = await benchSpec(name, o);
   const cost = summarizeModel(spec, img);
-  const { seconds: times, peakRssBytes: peak, rssBytes, memory: [first, end] } = await timeTrainSteps(spec, { batch, img, steps: runs, warmup });
+  const onTimed = o.profile ? () => setNativeProfiling(true) : undefined;
+  const { seconds: times, peakRssBytes: peak, rssBytes, memory: [first, end] } = await timeTrainSteps(spec, {
+    batch,
+    img,
+    steps: runs,
+    warmup,
+    onTimed,
+  });
+  setNativeProfiling(false);
   const mb = (b: number) => Math.round(b / 2 ** 20);
   const m = median(times);
   const row: TrainRow = {
-    model: name, mode: "train", img, batch, median_s: +m.toFixed(4), min_s: +Math.min(...times).toFixed(4),
-    max_s: +Math.max(...times).toFixed(4), runs, images_per_s: +(batch / m).toFixed(3),
-    gflops_per_s: +((3 * cost.gflops * batch) / m).toFixed(2), peak_rss_mb: mb(peak),
-    threads: o.threads, width: o.width, gflop_per_step: +(3 * cost.gflops * batch).toFixed(4), path: "tfjs",
-    tape: leanTape() ? "lean" : "stock", warmup, tensors: [first.numTensors, end.numTensors], rss_mb: [mb(rssBytes[0]), mb(rssBytes[1])],
-    ...(first.numBytesInGPU !== undefined ? { gpu_bytes: [first.numBytesInGPU, end.numBytesInGPU!] as [number, number] } : {}),
+    model: name,
+    mode: "train",
+    img,
+    batch,
+    median_s: +m.toFixed(4),
+    min_s: +Math.min(...times).toFixed(4),
+    max_s: +Math.max(...times).toFixed(4),
+    runs,
+    images_per_s: +(batch / m).toFixed(3),
+    gflops_per_s: +((3 * cost.gflops * batch) / m).toFixed(2),
+    peak_rss_mb: mb(peak),
+    threads: o.threads,
+    width: o.width,
+    gflop_per_step: +(3 * cost.gflops * batch).toFixed(4),
+    path: "tfjs",
+    tape: leanTape() ? "lean" : "stock",
+    warmup,
+    tensors: [first.numTensors, end.numTensors],
+    rss_mb: [mb(rssBytes[0]), mb(rssBytes[1])],
+    ...(first.numBytesInGPU !== undefined
+      ? { gpu_bytes: [first.numBytesInGPU, end.numBytesInGPU!] as [number, number] }
+      : {}),
   };
+  if (o.profile) {
+    const kernels = nativeProfile();
+    const per = (x: number) => +(x / runs).toFixed(3);
+    row.profile = {
+      kernel_ms: per(kernels.reduce((s, k) => s + k.ms, 0)),
+      calls: per(kernels.reduce((s, k) => s + k.calls, 0)),
+      kernels: kernels.map((k) => ({ ...k, calls: per(k.calls), ms: per(k.ms) })),
+    };
+  }
   if (!json) {
     console.log(
-      `${name.padEnd(9)} train ${img}x${img} b${batch} width ${o.width} ${o.threads}t: median ${m.toFixed(3)} s/step (min ${row.min_s}, max ${row.max_s}, ` +
+      `${name.padEnd(9)} train ${img}x${img} b${batch} width ${o.width} ${o.threads}t: median ${
+        m.toFixed(3)
+      } s/step (min ${row.min_s}, max ${row.max_s}, ` +
         `${runs} steps after ${warmup}, ${row.tape} tape), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, ` +
-        `RSS ${row.rss_mb.join(" -> ")} MB (peak ${row.peak_rss_mb}), tensors ${row.tensors.join(" -> ")}${row.gpu_bytes ? `, GPU bytes ${row.gpu_bytes.join(" -> ")}` : ""}`,
+        `RSS ${row.rss_mb.join(" -> ")} MB (peak ${row.peak_rss_mb}), tensors ${row.tensors.join(" -> ")}${
+          row.gpu_bytes ? `, GPU bytes ${row.gpu_bytes.join(" -> ")}` : ""
+        }`,
     );
+    if (row.profile) {
+      console.log(`per step (mean of ${runs}):\n${formatProfile(30, runs)}`);
+      console.log(
+        `outside kernels ${
+          (1000 * (times.reduce((s, t) => s + t, 0) / runs) - row.profile.kernel_ms).toFixed(2)
+        } ms (mean step minus kernel time)`,
+      );
+    }
   }
   return row;
 }
@@ -99,15 +165,24 @@ interface Row extends TimedRow {
   fused: boolean;
 }
 
-
 await runMain(async () => {
   const { values, positionals } = parseArgs({
     args: Deno.args,
     allowPositionals: true,
     options: {
-      backend: { type: "string" }, json: { type: "boolean" }, models: { type: "string" },
-      img: { type: "string" }, runs: { type: "string" }, batch: { type: "string" }, warmup: { type: "string" },
-      width: { type: "string" }, nc: { type: "string" }, threads: { type: "string" }, anchor: { type: "string" }, rounds: { type: "string" },
+      backend: { type: "string" },
+      json: { type: "boolean" },
+      models: { type: "string" },
+      img: { type: "string" },
+      runs: { type: "string" },
+      batch: { type: "string" },
+      warmup: { type: "string" },
+      width: { type: "string" },
+      nc: { type: "string" },
+      threads: { type: "string" },
+      anchor: { type: "string" },
+      rounds: { type: "string" },
+      profile: { type: "boolean" },
     },
   });
   const mode = positionals[0] ?? "forward";
@@ -116,7 +191,13 @@ await runMain(async () => {
   }
   if (mode === "compare") return void (await benchCompare(values));
   const threads = setThreads(values.threads);
-  if (mode === "ops") return void (await benchOps({ backend: values.backend, json: !!values.json, runs: Math.max(intFlag(values.runs ?? "20", "runs", 1), 20) }));
+  if (mode === "ops") {
+    return void (await benchOps({
+      backend: values.backend,
+      json: !!values.json,
+      runs: Math.max(intFlag(values.runs ?? "20", "runs", 1), 20),
+    }));
+  }
   const backend = await setupBackend(values.backend);
   const gpu = backend === "webgpu" ? webgpuAdapter() : undefined;
   const where = gpu ? { adapter: describeAdapter(gpu) } : {};
@@ -127,11 +208,21 @@ await runMain(async () => {
   if (train) {
     const rows: TrainRow[] = [];
     const o = {
-      img, batch: intFlag(values.batch ?? "4", "batch", 1), runs, json: !!values.json, threads,
+      img,
+      batch: intFlag(values.batch ?? "4", "batch", 1),
+      runs,
+      json: !!values.json,
+      threads,
       warmup: intFlag(values.warmup ?? "10", "warmup", 1),
       width: numberFlag(values.width, "width", { min: 0.01, max: 1 }) ?? 1,
       nc: numberFlag(values.nc, "nc", { int: true, min: 1 }),
+      profile: !!values.profile,
     };
+    if (o.profile && backend !== "native") {
+      throw new Error(
+        `--profile times the native backend's kernels: expected --backend native, got ${backend}`,
+      );
+    }
     for (const name of models) rows.push(await benchTrain(name, o));
     if (values.json) console.log(JSON.stringify({ backend, ...where, results: rows }));
     return;
@@ -156,14 +247,23 @@ await runMain(async () => {
       if (fused) disposeWeights(w, weights);
       const m = median(times);
       const row: Row = {
-        model: name, mode: "forward", fused, img, batch: 1, median_s: +m.toFixed(4),
-        min_s: +Math.min(...times).toFixed(4), max_s: +Math.max(...times).toFixed(4), runs,
+        model: name,
+        mode: "forward",
+        fused,
+        img,
+        batch: 1,
+        median_s: +m.toFixed(4),
+        min_s: +Math.min(...times).toFixed(4),
+        max_s: +Math.max(...times).toFixed(4),
+        runs,
         gflops_per_s: +((fused ? cost.gflops_fused : cost.gflops) / m).toFixed(2),
       };
       results.push(row);
       if (!values.json) {
         console.log(
-          `${name.padEnd(9)} forward ${fused ? "fused  " : "unfused"} ${img}x${img} b1: median ${m.toFixed(3)} s ` +
+          `${name.padEnd(9)} forward ${fused ? "fused  " : "unfused"} ${img}x${img} b1: median ${
+            m.toFixed(3)
+          } s ` +
             `(min ${row.min_s}, max ${row.max_s}, ${runs} runs), ${row.gflops_per_s} GFLOP/s`,
         );
       }

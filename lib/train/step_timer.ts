@@ -13,10 +13,19 @@ import { DEFAULT_HYP } from "./hyp.ts";
 import { initTrainState, releaseState, trainStepAsync } from "./train_step.ts";
 
 /** Random images with two boxes per image (the loss needs targets), classes below `nc`. */
-export function syntheticBatch(batch: number, img: number, nc: number): { images: tf.Tensor4D; targets: Float32Array } {
+export function syntheticBatch(
+  batch: number,
+  img: number,
+  nc: number,
+): { images: tf.Tensor4D; targets: Float32Array } {
   const t: number[] = [];
-  for (let b = 0; b < batch; b++) t.push(b, b % nc, 0.3, 0.4, 0.2, 0.3, b, (7 * b + 3) % nc, 0.65, 0.6, 0.4, 0.35);
-  return { images: tf.randomUniform([batch, img, img, 3], 0, 1, "float32", 5) as tf.Tensor4D, targets: Float32Array.from(t) };
+  for (let b = 0; b < batch; b++) {
+    t.push(b, b % nc, 0.3, 0.4, 0.2, 0.3, b, (7 * b + 3) % nc, 0.65, 0.6, 0.4, 0.35);
+  }
+  return {
+    images: tf.randomUniform([batch, img, img, 3], 0, 1, "float32", 5) as tf.Tensor4D,
+    targets: Float32Array.from(t),
+  };
 }
 
 /** Seconds of each timed step, the peak resident memory seen, and tfjs' memory after the warm-up and after the last step. */
@@ -36,7 +45,8 @@ export interface TfMemory {
 }
 
 /**
- * Time `steps` training steps of `spec` at batch `batch`, `img` px (after `warmup` untimed ones, default 1).
+ * Time `steps` training steps of `spec` at batch `batch`, `img` px (after `warmup` untimed ones, default 1;
+ * `onTimed` is called before the first timed step, e.g. to start a kernel profile).
  * @example
  * ```ts
  * import { buildModelSpec, loadModelConfig } from "../../mod.ts";
@@ -44,12 +54,17 @@ export interface TfMemory {
  * const { seconds } = await timeTrainSteps(spec, { batch: 2, img: 64, steps: 2 });
  * ```
  */
-export async function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: number; steps: number; warmup?: number }): Promise<StepTimes> {
+export async function timeTrainSteps(
+  spec: ModelSpec,
+  o: { batch: number; img: number; steps: number; warmup?: number; onTimed?: () => void },
+): Promise<StepTimes> {
   const weights = initWeights(spec, { seed: 0 });
   const groups = paramGroups(weights);
   let state = initTrainState(weights, groups);
   const cfg = {
-    spec, groups, weightDecay: 5e-4,
+    spec,
+    groups,
+    weightDecay: 5e-4,
     schedule: { hyp: { ...DEFAULT_HYP }, epochs: 100, batch: o.batch, batchesPerEpoch: 1000, nbs: o.batch },
   };
   const data = syntheticBatch(o.batch, o.img, spec.nc);
@@ -60,6 +75,7 @@ export async function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: n
   try {
     const warmup = Math.max(1, o.warmup ?? 1);
     for (let r = 0; r < warmup + o.steps; r++) {
+      if (r === warmup) o.onTimed?.();
       const t0 = performance.now();
       const res = await trainStepAsync(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
       releaseState(state, res.state);
@@ -69,13 +85,21 @@ export async function timeTrainSteps(spec: ModelSpec, o: { batch: number; img: n
       if (r < warmup - 1) continue;
       rss.push(Deno.memoryUsage().rss);
       const m = tf.memory() as TfMemory;
-      memory.push({ numTensors: m.numTensors, ...(m.numBytesInGPU !== undefined ? { numBytesInGPU: m.numBytesInGPU } : {}) });
+      memory.push({
+        numTensors: m.numTensors,
+        ...(m.numBytesInGPU !== undefined ? { numBytesInGPU: m.numBytesInGPU } : {}),
+      });
     }
   } finally {
     releaseState(state);
     data.images.dispose();
   }
-  return { seconds, peakRssBytes, rssBytes: [rss[0], rss[rss.length - 1]], memory: [memory[0], memory[memory.length - 1]] };
+  return {
+    seconds,
+    peakRssBytes,
+    rssBytes: [rss[0], rss[rss.length - 1]],
+    memory: [memory[0], memory[memory.length - 1]],
+  };
 }
 
 /** Median of a non-empty list. */

@@ -48,12 +48,19 @@ export function profiling(): boolean {
   return enabled;
 }
 
-/** A printable table of {@link nativeProfile}: the top `n` kernels with their share of the total. */
-export function formatProfile(n = 25): string {
+/**
+ * A printable table of {@link nativeProfile}: the top `n` kernels with their share of the kernel time,
+ * calls and milliseconds divided by `per` (e.g. the number of profiled training steps), and a total line.
+ */
+export function formatProfile(n = 25, per = 1): string {
   const rows = nativeProfile();
   const total = rows.reduce((s, r) => s + r.ms, 0) || 1;
-  return rows.slice(0, n).map((r) =>
-    `${r.kernel.padEnd(28)} ${r.native ? "native" : "stock "} ${String(r.calls).padStart(6)} calls ` +
-    `${r.ms.toFixed(1).padStart(9)} ms ${(100 * r.ms / total).toFixed(1).padStart(5)}%`
-  ).join("\n");
+  const calls = rows.reduce((s, r) => s + r.calls, 0);
+  const line = (kernel: string, native: string, c: number, ms: number) =>
+    `${kernel.padEnd(28)} ${native} ${(c / per).toFixed(per === 1 ? 0 : 1).padStart(7)} calls ` +
+    `${(ms / per).toFixed(2).padStart(9)} ms ${(100 * ms / total).toFixed(1).padStart(5)}%`;
+  return [
+    ...rows.slice(0, n).map((r) => line(r.kernel, r.native ? "native" : "stock ", r.calls, r.ms)),
+    line("all kernels", "      ", calls, total),
+  ].join("\n");
 }
