@@ -10,6 +10,12 @@
 
 enum { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD };
 
+/* NaN-propagating max / min of two values (a NaN anywhere gives NaN). */
+static inline float pick(int op, float v, float m) {
+  const int take = (op == R_MAX ? v > m : v < m) | (v != v); /* no branch: data-dependent jumps mispredict */
+  return take ? v : m;
+}
+
 static void reduce_slice(int op, long red, long inner, const float *x, float *out, double *acc) {
   if (op == R_SUM || op == R_MEAN || op == R_PROD) {
     for (long j = 0; j < inner; j++) acc[j] = op == R_PROD ? 1.0 : 0.0;
@@ -26,29 +32,40 @@ static void reduce_slice(int op, long red, long inner, const float *x, float *ou
     for (long j = 0; j < inner; j++) out[j] = x[j];
     for (long r = 1; r < red; r++) {
       const float *row = x + r * inner;
-      if (op == R_MAX)
-        for (long j = 0; j < inner; j++) out[j] = row[j] > out[j] || row[j] != row[j] ? row[j] : out[j];
-      else
-        for (long j = 0; j < inner; j++) out[j] = row[j] < out[j] || row[j] != row[j] ? row[j] : out[j];
+      for (long j = 0; j < inner; j++) out[j] = pick(op, row[j], out[j]);
     }
   }
 }
 
-/* Whole rows (inner == 1): a plain loop per output value. */
+/* Whole rows (inner == 1): a loop per output value, over 4 independent accumulators (a single
+ * chain of dependent adds runs at one add per 4 cycles). */
 static float reduce_row(int op, long red, const float *x) {
+  long r = 0;
   if (op == R_MAX || op == R_MIN) {
-    float m = x[0];
-    for (long r = 1; r < red; r++)
-      m = op == R_MAX ? (x[r] > m || x[r] != x[r] ? x[r] : m) : (x[r] < m || x[r] != x[r] ? x[r] : m);
-    return m;
+    float m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0];
+    for (; r + 4 <= red; r += 4) {
+      m0 = pick(op, x[r], m0);
+      m1 = pick(op, x[r + 1], m1);
+      m2 = pick(op, x[r + 2], m2);
+      m3 = pick(op, x[r + 3], m3);
+    }
+    for (; r < red; r++) m0 = pick(op, x[r], m0);
+    return pick(op, pick(op, m1, m0), pick(op, m3, m2));
   }
   if (op == R_PROD) {
     double p = 1.0;
-    for (long r = 0; r < red; r++) p *= x[r];
+    for (; r < red; r++) p *= x[r];
     return (float)p;
   }
-  double s = 0.0;
-  for (long r = 0; r < red; r++) s += x[r];
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  for (; r + 4 <= red; r += 4) {
+    s0 += x[r];
+    s1 += x[r + 1];
+    s2 += x[r + 2];
+    s3 += x[r + 3];
+  }
+  for (; r < red; r++) s0 += x[r];
+  const double s = (s0 + s1) + (s2 + s3);
   return (float)(op == R_MEAN ? s / (double)red : s);
 }
 
@@ -101,10 +118,7 @@ YN_EXPORT int yn_reduce(int op, int32_t outer, int32_t red, int32_t inner, const
         oo[j] = (float)(op == R_MEAN ? s / (double)red : s);
       } else {
         float m = part[j];
-        for (int t = 1; t < nt; t++) {
-          float v = part[t * inner + j];
-          m = sub == R_MAX ? (v > m || v != v ? v : m) : (v < m || v != v ? v : m);
-        }
+        for (int t = 1; t < nt; t++) m = pick(sub, part[t * inner + j], m);
         oo[j] = m;
       }
     }
