@@ -103,6 +103,7 @@ export async function emitCluster(
     ...(tables ? { tables } : {}),
     seeds,
     epochs: settings.epochs,
+    ...(common.steps === undefined && common.epochs === undefined ? { ownLengths: true } : {}),
     data: {
       path: common.data.path,
       trainImages: common.data.trainImages,
@@ -187,7 +188,7 @@ async function sessionOf(cp: ClusterPlan, backend: string): Promise<Omit<AblateO
     preset: getPreset(s.preset),
     experiments: selectExperiments(s.tables),
     seeds: s.seeds,
-    epochs: s.epochs,
+    epochs: s.ownLengths ? undefined : s.epochs,
     data: s.data,
     out: cp.out,
     jobs: 1,

@@ -97,7 +97,12 @@ async function runJob(
   const { RunStopped } = await import("../lib/ablate/runner.ts");
   const job = JSON.parse(await Deno.readTextFile(path)) as Job;
   const dir = path.replace(/\/[^/]*$/, "");
-  const ctx = { dir, onEpoch: (e: number) => console.log(`epoch ${e}`), shouldStop: () => Date.now() > deadline, deadline };
+  const ctx = {
+    dir,
+    onEpoch: (e: number) => console.log(`epoch ${e}`),
+    shouldStop: () => Date.now() > deadline,
+    deadline,
+  };
   try {
     const metrics = await trainJob(job, ctx, { areaRule, conf });
     await Deno.writeTextFile(`${dir}/metrics.json`, JSON.stringify(metrics));
@@ -133,7 +138,12 @@ async function runSweep(
   const { runJobs, progressLine } = await import("../lib/ablate/runner.ts");
   const { writeAtomic } = await import("../lib/io/atomic.ts");
   const list = await sweepJobs(QUICK_SWEEP, preset, data);
-  const records = await runJobs(list, { root: `${out}/sweep`, train, jobs, onProgress: (p) => console.error(`[sweep] ${progressLine(p)}`) });
+  const records = await runJobs(list, {
+    root: `${out}/sweep`,
+    train,
+    jobs,
+    onProgress: (p) => console.error(`[sweep] ${progressLine(p)}`),
+  });
   const md = sweepMarkdown(QUICK_SWEEP, list, records);
   await writeAtomic(`${out}/sweep/sweep.md`, md);
   console.log(md);
@@ -172,7 +182,9 @@ await runMain(async () => {
   }
   const conf = numberFlag(values.conf, "conf", { min: 0, max: 1, belowMax: true });
   if (values["run-job"]) {
-    const deadline = values.deadline === undefined ? Infinity : numberFlag(values.deadline, "deadline", { min: 0 })!;
+    const deadline = values.deadline === undefined
+      ? Infinity
+      : numberFlag(values.deadline, "deadline", { min: 0 })!;
     return await runJob(values["run-job"], values.backend, areaRule, conf, deadline);
   }
   if (values["run-index"] !== undefined) {
@@ -199,7 +211,10 @@ await runMain(async () => {
   const out = values.emit !== undefined ? absoluteOut(values.out!) : values.out!.replace(/\/+$/, "");
   if (values.plan && jobs > 1 && !Deno.env.get("YOLO_NATIVE_THREADS")) {
     // Time steps as the runs will take them: each of the parallel runs gets its share of the cores.
-    Deno.env.set("YOLO_NATIVE_THREADS", String(Math.max(1, Math.floor(navigator.hardwareConcurrency / jobs))));
+    Deno.env.set(
+      "YOLO_NATIVE_THREADS",
+      String(Math.max(1, Math.floor(navigator.hardwareConcurrency / jobs))),
+    );
   }
   const backend = await setupBackend(values.backend);
   const tables = values.table?.split(",").map((s) => s.trim());
@@ -210,7 +225,8 @@ await runMain(async () => {
     preset,
     experiments: selectExperiments(tables),
     seeds: values.seeds ? parseSeeds(values.seeds) : undefined,
-    steps,
+    // Given: every run's length; omitted: the preset's, or a table's own (`Ablation.steps`).
+    steps: values.steps === undefined ? undefined : steps,
     epochs: values.epochs ? intFlag(values.epochs, "epochs", 1) : undefined,
     data,
     out,
@@ -233,9 +249,14 @@ await runMain(async () => {
     }
     const st = await import("../lib/ablate/step_times.ts");
     const threads = Number(Deno.env.get("YOLO_NATIVE_THREADS")) || navigator.hardwareConcurrency;
-    const times = await st.measureStepTimes(plan, { backend, threads, nc: data.nc }, `${out}/step_times.json`, {
-      log: (l) => console.error(l),
-    });
+    const times = await st.measureStepTimes(
+      plan,
+      { backend, threads, nc: data.nc },
+      `${out}/step_times.json`,
+      {
+        log: (l) => console.error(l),
+      },
+    );
     console.log(st.planTable(plan, times, jobs, new Set(pending.map((j) => j.key))));
     return;
   }

@@ -6,6 +6,7 @@
  */
 import type { Ablation, Variant } from "../lib/ablate/spec.ts";
 import { dsEdit, type Size } from "../lib/pgi/layouts.ts";
+import { QUICK_C_STEPS } from "./table4.ts";
 
 function rows(size: Size, paper: [number, number, number][]): Variant[] {
   const S = size.toUpperCase();
@@ -55,6 +56,7 @@ export const TABLE5: Ablation = {
   ],
   smoke: ["s_gelan", "s_pgi"],
   quick: ["c_gelan", "c_pgi"],
+  steps: { quick: QUICK_C_STEPS },
   notes: [
     "+DS is the paper's 'deep supervision' (its Fig. 3c), built as auxiliary detect heads directly on the backbone's P3/P4/P5 (GELAN-E: its first backbone); it is the same model as Table 4's PFH rows, whose C and E numbers agree with this table.",
     "+PGI is the official training config of each size (yolov9-s/m/c/e), trained with the official loss (auxiliary branch weight 0.25, separate assignment). The paper's C + PGI (53.0) equals Table 4's LHG-ICN row; its AP50 here (70.3) differs from Table 1's YOLOv9-C (70.2).",

@@ -47,6 +47,7 @@ function fakeTrain(
 const base = (out: string, train: TrainFn, log: string[] = []) => ({
   // Every variant, 2 seeds; 10 images at batch 64 are one step per epoch, so 2 steps = 2 epochs.
   preset: { ...PRESETS.quick, variants: "all" as const, seeds: [0, 1], steps: 2 },
+  steps: 2, // given: every run's length (tables' own quick lengths do not apply)
   experiments: selectExperiments(TABLE_NAMES),
   data: { path: "fake/data.yaml", trainImages: 10 },
   out,
@@ -171,10 +172,22 @@ Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when
   const data = { path: "fake/data.yaml", trainImages: 128, valImages: 32 };
   // 128 images at batch 64: 2 steps per epoch; 4 steps end inside the 100-iteration warm-up.
   const short = { ...PRESETS.quick, steps: 4 };
-  const quick = await planSession({ preset: short, experiments: selectExperiments(["table4", "fig7"]), data, out: "unused" });
+  // `steps` given: every run's length, Table 4's own quick length included.
+  const quick = await planSession({
+    preset: short,
+    steps: 4,
+    experiments: selectExperiments(["table4", "fig7"]),
+    data,
+    out: "unused",
+  });
   // Table 4's quick pair x seeds 0, 1, 2; Fig. 7 shares those seeds and adds seed 3 of its 2 models.
   equal(quick.plan.jobs.length, 2 * 3 + 2 * 1);
-  deepEqual([...new Set(quick.plan.entries.filter((e) => e.table === "fig7").map((e) => e.seed))], [0, 1, 2, 3]);
+  deepEqual([...new Set(quick.plan.entries.filter((e) => e.table === "fig7").map((e) => e.seed))], [
+    0,
+    1,
+    2,
+    3,
+  ]);
   ok(quick.plan.entries.some((e) => e.table === "fig7" && e.variant === "yolov9_c"));
   const long = await planSession({
     preset: short,
@@ -195,14 +208,60 @@ Deno.test("quick preset: each table trains its representative pair (shared acros
     preset: { ...PRESETS.quick, steps: 2 },
     experiments: selectExperiments(["table2", "table3", "table4", "table5"]),
   });
-  const trained = (t: string) => [...new Set(res.plan.entries.filter((e) => e.table === t).map((e) => e.variant))];
-  for (const t of TABLES.filter((t) => ["table2", "table3", "table4", "table5"].includes(t.name))) deepEqual(trained(t.name).sort(), [...t.quick!].sort());
+  const trained = (
+    t: string,
+  ) => [...new Set(res.plan.entries.filter((e) => e.table === t).map((e) => e.variant))];
+  for (const t of TABLES.filter((t) => ["table2", "table3", "table4", "table5"].includes(t.name))) {
+    deepEqual(trained(t.name).sort(), [...t.quick!].sort());
+  }
   // Table 2's CSP is Table 3's (2, 1); Table 4's GELAN-C and YOLOv9-C are Table 5's C rows: 3 + 2 models x 3 seeds.
   equal(res.plan.jobs.length, 5 * 3);
   equal(calls.length, 15);
   const t3 = await Deno.readTextFile(`${out}/table3/results.md`);
   match(t3, /\| GELAN-M · D_ELAN 2, D_CSP 1 \|.*\| full only \|/);
-  match(t3, /\*\*Paper ordering \(AP\):\*\* holds — 1 hold, 0 reversed, 0 ties of 1 pair the paper orders; 3 paired seeds/);
-  match(t3, /\| s_e2_c3 vs s_e2_c1 \| \+1\.2 \| 1\.20 \[1\.20, 1\.20\] \| 1\.20, 1\.20, 1\.20 \| 3 \| holds \|/);
-  ok((await Deno.stat(`${out}/table3/curves.png`)).size > 0 && (await Deno.stat(`${out}/table3/curves.svg`)).size > 0);
+  match(
+    t3,
+    /\*\*Paper ordering \(AP\):\*\* holds — 1 hold, 0 reversed, 0 ties of 1 pair the paper orders; 3 paired seeds/,
+  );
+  match(
+    t3,
+    /\| s_e2_c3 vs s_e2_c1 \| \+1\.2 \| 1\.20 \[1\.20, 1\.20\] \| 1\.20, 1\.20, 1\.20 \| 3 \| holds \|/,
+  );
+  ok(
+    (await Deno.stat(`${out}/table3/curves.png`)).size > 0 &&
+      (await Deno.stat(`${out}/table3/curves.svg`)).size > 0,
+  );
+});
+
+Deno.test("planSession(): a table's own length (Ablation.steps) sets its runs' epochs, shared runs agree, --steps / --epochs override it", async () => {
+  const data = { path: "fake/data.yaml", trainImages: 16384, valImages: 256 };
+  const experiments = selectExperiments(["table2", "table4", "table5", "table6"]);
+  const epochsOf = (p: Awaited<ReturnType<typeof planSession>>, table: string) => [
+    ...new Set(
+      p.plan.entries.filter((e) => e.table === table).map((e) =>
+        p.plan.jobs.find((j) => j.key === e.key)!.settings.epochs
+      ),
+    ),
+  ];
+  const own = await planSession({ preset: PRESETS.quick, experiments, data, out: "unused" });
+  const nb = 16384 / PRESETS.quick.batch;
+  const t4 = TABLES.find((t) => t.name === "table4")!, t6 = TABLES.find((t) => t.name === "table6")!;
+  deepEqual(epochsOf(own, "table2"), [PRESETS.quick.steps / nb]);
+  deepEqual(epochsOf(own, "table4"), [t4.steps!.quick! / nb]);
+  deepEqual(epochsOf(own, "table5"), [t4.steps!.quick! / nb]);
+  deepEqual(epochsOf(own, "table6"), [t6.steps!.quick! / nb]);
+  // Tables 4 and 5 still share GELAN-C and YOLOv9-C: 2 models x 3 seeds for both.
+  equal(
+    new Set(own.plan.entries.filter((e) => e.table === "table4" || e.table === "table5").map((e) => e.key))
+      .size,
+    6,
+  );
+  deepEqual(Object.keys(own.tableSettings).sort(), ["table4", "table5", "table6"]);
+  for (const flag of [{ steps: 1024 }, { epochs: 4 }]) {
+    const given = await planSession({ preset: PRESETS.quick, ...flag, experiments, data, out: "unused" });
+    for (const t of ["table2", "table4", "table6"]) {
+      deepEqual(epochsOf(given, t), [4], `${JSON.stringify(flag)} ${t}`);
+    }
+    deepEqual(given.tableSettings, {});
+  }
 });

@@ -19,6 +19,8 @@ export interface PlanSession {
   tables?: string[];
   seeds: number[];
   epochs: number;
+  /** The length came from the preset (no `--steps` / `--epochs`): tables with their own length keep it. */
+  ownLengths?: boolean;
   data: { path: string; trainImages: number; valImages: number; nc: number };
   /** `--variants` restriction. */
   only?: Record<string, string[]>;

@@ -117,6 +117,8 @@ export interface PlanOptions {
   variants: "all" | "quick" | "smoke";
   /** Restrict to these variant ids per table (from `--variants`). */
   only?: Record<string, string[]>;
+  /** Settings of the tables with their own run length (`Ablation.steps`), by table name; others use `settings`. */
+  tableSettings?: Record<string, RunSettings>;
 }
 
 /** Variants of an ablation that a plan trains. */
@@ -149,7 +151,7 @@ export async function buildPlan(ablations: readonly Ablation[], o: PlanOptions):
         }
         const { cfg, cost } = cfgs.get(ck)!;
         const lhg = !!v.lhg;
-        const s = o.settings;
+        const s = o.tableSettings?.[a.name] ?? o.settings;
         const key = await shortHash(canonicalJson({
           v: 1,
           cfg,

@@ -114,10 +114,19 @@ export interface Preset {
  * passes 30 % (still rising: val.py mAP50-95 28.7 % at 2,816 steps, 30.7 % at 3,328). Earlier (one epoch
  * of 512 images repeated, batch 32): 4,608 steps reached 29.6 %; drawing fresh images is worth about
  * 1,000 steps. The quick preset therefore trains 3,840 steps of batch 64 (15 evaluations, one per
- * 16,384-image epoch). Its cost at today's speed: `deno task ablate --plan` (about 3 h with two runs in
- * parallel on this machine, measured step times, loaded); the 90-minute goal needs the training step
- * about 2x faster (the small-model speed work) or fewer tables per session (`--table`, `--max-minutes`:
- * every session goes on where the last stopped).
+ * 16,384-image epoch). Tables whose base learns faster set a shorter length of their own
+ * (`Ablation.steps`, from the base's measured curve; experiments/table4.ts, table6.ts): Tables 4 and 5
+ * (GELAN-C passes 30 % at 1,792 steps) 2,304 steps, Table 6 (YOLOv7-AF passes 30 % at 1,536) 2,048.
+ *
+ * Cost (`deno task ablate --plan`, step times measured on the native backend, 1 thread each):
+ * - before the BatchNorm-backward fix of 2026-12-03 (one length of 3,840 steps): about 3 h 19 min with
+ *   two runs in parallel;
+ * - after it, one length: 2 h 00 min; with the tables' own lengths: 1 h 05 min for everything but
+ *   Table 2 (already trained) and the information figures, about 1 h 25 min from scratch. Runs in
+ *   parallel take about 1.4x the single-process step time here (measured: GELAN-C 16.2 min for 3,840
+ *   steps against 10.9 min planned), so a quick run from scratch is about 2 h of wall time: the 90-minute
+ *   goal needs the training step about 1.4x faster again, or `--max-minutes 90` sessions (every session
+ *   goes on where the last stopped).
  */
 const CPU_HYP: Record<string, number> = {
   lr0: 0.02,
@@ -165,7 +174,8 @@ export const PRESETS: Readonly<Record<Preset["name"], Preset>> = {
   },
   quick: {
     name: "quick",
-    description: `the main job: each table's representative pairs (Table 2 CSP/Res, Table 3 GELAN-S depths, Table 4 and 5 at GELAN-C, Table 6 YOLOv7 -> AF), 3 paired seeds, ${QUICK_STEPS} steps of batch ${QUICK_BATCH} on fresh MNIST-Det images (64 px) at 1/8 width, 15 evaluations per run, 2 runs in parallel`,
+    description:
+      `the main job: each table's representative pairs (Table 2 CSP/Res, Table 3 GELAN-S depths, Table 4 and 5 at GELAN-C, Table 6 YOLOv7 -> AF), 3 paired seeds, ${QUICK_STEPS} steps of batch ${QUICK_BATCH} (Tables 4-6 fewer, their own length) on fresh MNIST-Det images (64 px) at 1/8 width, 15 evaluations per run, 2 runs in parallel`,
     seeds: [0, 1, 2],
     steps: QUICK_STEPS,
     evals: 15,

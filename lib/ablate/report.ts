@@ -27,11 +27,26 @@ export interface SessionLog {
  * epochs and jobs may come from flags), the data and the backend.
  */
 export interface SessionInfo extends
-  Pick<Preset, "description" | "seeds" | "batch" | "img" | "scale" | "hyp" | "closeMosaic" | "nbs" | "noval" | "jobs" | "variants"> {
+  Pick<
+    Preset,
+    | "description"
+    | "seeds"
+    | "batch"
+    | "img"
+    | "scale"
+    | "hyp"
+    | "closeMosaic"
+    | "nbs"
+    | "noval"
+    | "jobs"
+    | "variants"
+  > {
   preset: string;
   epochs: number;
   /** Optimizer steps of every run (epochs x batches per epoch). */
   steps: number;
+  /** Tables with their own run length (`Ablation.steps`): steps by table name. */
+  tableSteps?: Record<string, number>;
   trainImages: number;
   valImages: number;
   data: string;
@@ -75,17 +90,24 @@ export function settingsMarkdown(s: SessionInfo): string {
   const p5 = overrides(s.hyp, HYP_SCRATCH_P5 as unknown as Record<string, number>);
   const nb = batchesPerEpoch(s);
   const warm = Math.round((s.hyp.warmup_epochs ?? official.warmup_epochs) * nb);
+  const own = Object.entries(s.tableSteps ?? {}).map(([t, n]) =>
+    ` (${t}: ${n} steps = ${n / nb} epochs, its own length)`
+  ).join("");
   return [
     `- Preset **${s.preset}**: ${s.description}.`,
     `- Seeds ${
       s.seeds.join(", ")
-    }; every run ${s.steps} optimizer steps = ${s.epochs} epochs of ${s.trainImages} distinct training images (evaluated on ${s.valImages} validation images after each epoch), batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}, nominal batch ${s.nbs}${s.noval ? ", validation after the last epoch only (--noval)" : ""}; data \`${s.data}\`.`,
+    }; every run ${s.steps} optimizer steps = ${s.epochs} epochs${own} of ${s.trainImages} distinct training images (evaluated on ${s.valImages} validation images after each epoch), batch ${s.batch}, ${s.img} x ${s.img} images, close-mosaic ${s.closeMosaic}, nominal batch ${s.nbs}${
+      s.noval ? ", validation after the last epoch only (--noval)" : ""
+    }; data \`${s.data}\`.`,
     `- One scaling rule for every variant: every channel argument x ${+sc.width.toFixed(
       4,
     )} rounded up to a multiple of ${sc.divisor ?? 8}; D_CSP x ${
       sc.depth ?? 1
     }; D_ELAN and the layer graph unchanged.`,
-    `- Hyperparameters: hyp.scratch-high with ${hyp}; the anchor-based YOLOv7 trains with its own hyp.scratch.p5 (ComputeLossOTA's box ${HYP_SCRATCH_P5.box}, cls ${HYP_SCRATCH_P5.cls}, obj ${HYP_SCRATCH_P5.obj}, anchor_t ${HYP_SCRATCH_P5.anchor_t}) under the same overrides: ${p5}. Warm-up: ${Math.max(warm, 100)} steps${
+    `- Hyperparameters: hyp.scratch-high with ${hyp}; the anchor-based YOLOv7 trains with its own hyp.scratch.p5 (ComputeLossOTA's box ${HYP_SCRATCH_P5.box}, cls ${HYP_SCRATCH_P5.cls}, obj ${HYP_SCRATCH_P5.obj}, anchor_t ${HYP_SCRATCH_P5.anchor_t}) under the same overrides: ${p5}. Warm-up: ${
+      Math.max(warm, 100)
+    } steps${
       warm < 100 ? ` (the official floor of 100 iterations applies; ${warm} asked)` : ""
     }. Departures from the official recipe (Sec. 5.1: 500 epochs at 640 px, batch 128 at nominal batch 64): the run length, the image size, the nominal batch ${s.nbs}, and every "(official ...)" value above. Backend ${s.backend}, ${s.jobs} job(s) in parallel.`,
     `- APS/APM/APL: ${
@@ -119,7 +141,11 @@ function countCell(v: VariantResult, k: "params" | "gflops"): [string, string] {
 }
 
 /** The `results.md` of one table. */
-export function resultsMarkdown(t: TableResult, s: SessionInfo, plots: { bars?: string; curves?: string } = {}): string {
+export function resultsMarkdown(
+  t: TableResult,
+  s: SessionInfo,
+  plots: { bars?: string; curves?: string } = {},
+): string {
   const a = t.ablation;
   const out: string[] = [`# ${a.title}`, "", a.caption, "", settingsMarkdown(s), ""];
   out.push(`**Paper ordering (AP):** ${t.verdict.summary} — ${t.verdict.line}.`, "");
@@ -167,7 +193,9 @@ export function resultsMarkdown(t: TableResult, s: SessionInfo, plots: { bars?: 
           r.record?.status === "failed" ? " failed" : r.record ? "" : " pending"
         }`
       ).join(" ")
-      : s.variants === "all" ? "not trained" : "full only";
+      : s.variants === "all"
+      ? "not trained"
+      : "full only";
     out.push(`| ${v.variant.label} | ${cells.join(" | ")} | ${cpu} | ${runs} |`);
   }
   out.push(
@@ -176,7 +204,12 @@ export function resultsMarkdown(t: TableResult, s: SessionInfo, plots: { bars?: 
   );
   if (plots.bars) out.push("", `![${a.title}](${plots.bars})`);
   if (plots.curves) {
-    out.push("", "Validation mAP50-95 at each evaluation (mean ± std over seeds; [SVG](curves.svg)):", "", `![training curves](${plots.curves})`);
+    out.push(
+      "",
+      "Validation mAP50-95 at each evaluation (mean ± std over seeds; [SVG](curves.svg)):",
+      "",
+      `![training curves](${plots.curves})`,
+    );
   }
   // Ordering.
   out.push("", "## Ordering check (AP, pairs the paper orders within a group)", "");
@@ -188,11 +221,18 @@ export function resultsMarkdown(t: TableResult, s: SessionInfo, plots: { bars?: 
   for (const g of t.groups) {
     if (!g.pairs.length) continue;
     out.push(`**${g.group}** — best: paper ${g.paperBest ?? "–"}, ours ${g.oursBest ?? "–"}.`, "");
-    out.push("| pair (paper: first > second) | paper Δ | ours Δ (mean, 95 % interval) | per seed | seeds | outcome |", "|---|---|---|---|---|---|");
+    out.push(
+      "| pair (paper: first > second) | paper Δ | ours Δ (mean, 95 % interval) | per seed | seeds | outcome |",
+      "|---|---|---|---|---|---|",
+    );
     for (const p of g.pairs) {
       const d = p.diff;
       const iv = d.n > 1 ? `${f2(d.mean)} [${f2(d.lo)}, ${f2(d.hi)}]` : d.n ? `${f2(d.mean)} (1 seed)` : "–";
-      out.push(`| ${p.better} vs ${p.worse} | +${p.paperDiff.toFixed(1)} | ${iv} | ${d.diffs.map(f2).join(", ") || "–"} | ${d.n} | ${p.outcome} |`);
+      out.push(
+        `| ${p.better} vs ${p.worse} | +${p.paperDiff.toFixed(1)} | ${iv} | ${
+          d.diffs.map(f2).join(", ") || "–"
+        } | ${d.n} | ${p.outcome} |`,
+      );
     }
     out.push("");
   }

@@ -107,6 +107,8 @@ export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
   figures: Figure[];
   settings: RunSettings;
   seeds: number[];
+  /** Settings of the tables with their own run length, by name (see {@link ownLengths}). */
+  tableSettings: Record<string, RunSettings>;
 }> {
   const p = o.preset;
   const tables = [...o.experiments.tables], figures = [...o.experiments.figures];
@@ -125,8 +127,9 @@ export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
     trainImages: o.data.trainImages,
     valImages: o.data.valImages ?? 0,
   };
+  const tableSettings = ownLengths(tables, p, o, settings, nb);
   const planOpts = { seeds, scale: p.scale, variants: p.variants, only: o.only };
-  const plan = await buildPlan(tables, { ...planOpts, settings });
+  const plan = await buildPlan(tables, { ...planOpts, settings, tableSettings });
   for (const f of figures) {
     if (!f.training) continue;
     const e = f.training.epochs;
@@ -141,7 +144,35 @@ export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
     for (const j of fp.jobs) known.has(j.key) ? known.get(j.key)!.uses.push(...j.uses) : plan.jobs.push(j);
     plan.entries.push(...fp.entries);
   }
-  return { plan, tables, figures, settings, seeds };
+  return { plan, tables, figures, settings, seeds, tableSettings };
+}
+
+/**
+ * Settings of the tables that set their own length under the preset (`Ablation.steps`), unless the
+ * session's length was given (`--steps`, `--epochs`): same data, epochs = steps / batches per epoch.
+ */
+function ownLengths(
+  tables: readonly Ablation[],
+  p: Preset,
+  o: Pick<AblateOptions, "steps" | "epochs">,
+  settings: RunSettings,
+  nb: number,
+): Record<string, RunSettings> {
+  const out: Record<string, RunSettings> = {};
+  if (o.steps !== undefined || o.epochs !== undefined || (p.name !== "quick" && p.name !== "full")) {
+    return out;
+  }
+  for (const a of tables) {
+    const steps = a.steps?.[p.name];
+    if (steps === undefined) continue;
+    const epochs = Math.max(1, Math.round(steps / nb));
+    out[a.name] = {
+      ...settings,
+      epochs,
+      closeMosaic: Math.min(settings.closeMosaic, Math.max(0, epochs - 1)),
+    };
+  }
+  return out;
 }
 
 /** Run a session (see the module doc). */
@@ -149,15 +180,19 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
   const t0 = performance.now();
   const log = o.log ?? ((l: string) => console.error(l));
   const p = o.preset;
-  const { plan, tables, figures, settings, seeds } = await planSession(o);
+  const { plan, tables, figures, settings, seeds, tableSettings } = await planSession(o);
   const steps = settings.epochs * batchesPerEpoch(settings);
+  const tableSteps = Object.fromEntries(
+    Object.entries(tableSettings).map(([t, s]) => [t, s.epochs * batchesPerEpoch(s)]),
+  );
+  const own = Object.entries(tableSteps).map(([t, n]) => `; ${t}: ${n} steps`).join("");
   log(
     `[ablate] preset ${p.name}: ${tables.map((t) => t.name).join(", ")}${
       figures.length ? ` + ${figures.map((f) => f.name).join(", ")}` : ""
     }; ` +
       `${plan.jobs.length} unique runs for ${plan.entries.length} (table, variant, seed) cells; seeds ${
         seeds.join(",")
-      }, ${steps} steps (${settings.epochs} epochs of ${settings.trainImages} images), ${settings.img} px`,
+      }, ${steps} steps (${settings.epochs} epochs of ${settings.trainImages} images)${own}, ${settings.img} px`,
   );
   await Deno.mkdir(o.out, { recursive: true });
   const kinds = { skip: 0, done: 0, fail: 0, stop: 0 };
@@ -178,6 +213,7 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
     seeds,
     epochs: settings.epochs,
     steps,
+    tableSteps,
     trainImages: settings.trainImages,
     valImages: settings.valImages ?? 0,
     variants: p.variants,
@@ -208,10 +244,15 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
       values: v.runs.map((r) => r.record?.metrics?.ap ?? NaN).filter(Number.isFinite),
     }));
     await writeAtomic(`${dir}/plot.svg`, barChartSvg(a.title, "AP", rows));
-    const curves = errorBarPlotSvg(trainingCurves(t, await runRows(o.out, t), session.steps / settings.epochs));
+    const curves = errorBarPlotSvg(
+      trainingCurves(t, await runRows(o.out, t), session.steps / settings.epochs),
+    );
     await writeAtomic(`${dir}/curves.svg`, curves);
     await writeAtomic(`${dir}/curves.png`, await svgToPng(curves));
-    await writeAtomic(`${dir}/results.md`, resultsMarkdown(t, session, { bars: "plot.svg", curves: "curves.png" }));
+    await writeAtomic(
+      `${dir}/results.md`,
+      resultsMarkdown(t, session, { bars: "plot.svg", curves: "curves.png" }),
+    );
     await writeAtomic(`${dir}/results.csv`, resultsCsv(t));
     await writeAtomic(`${dir}/runs.csv`, runsCsv(t));
   }
@@ -219,7 +260,13 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
   for (const f of figures) figOut[f.name] = await runFigure(f, o, plan.entries, records, settings, log);
   const wallSeconds = (performance.now() - t0) / 1000;
   const pending = plan.jobs.length - kinds.done - kinds.skip - kinds.fail;
-  Object.assign(session, { wallSeconds, trained: kinds.done, skipped: kinds.skip, failed: kinds.fail, pending });
+  Object.assign(session, {
+    wallSeconds,
+    trained: kinds.done,
+    skipped: kinds.skip,
+    failed: kinds.fail,
+    pending,
+  });
   const logPath = `${o.out}/sessions.jsonl`;
   const history = (await Deno.readTextFile(logPath).catch(() => "")).split("\n").filter(Boolean)
     .map((l) => JSON.parse(l) as SessionLog);

@@ -82,6 +82,12 @@ export interface Ablation {
    * whose pairs the paper orders, chosen so that runs are shared across tables; the rest is "full only".
    */
   quick?: string[];
+  /**
+   * This table's run length in optimizer steps under a preset, where it differs from the preset's
+   * (`Preset.steps`): set once for all its variants, from a measured learning curve of its base variant
+   * (see the table's doc). Tables that share runs must agree; `--steps` / `--epochs` override it.
+   */
+  steps?: Partial<Record<"quick" | "full", number>>;
   /** Interpretation notes (where the paper leaves a variant undefined), printed in the report. */
   notes: string[];
 }
@@ -162,7 +168,9 @@ export function validateAblation(a: Ablation): void {
   for (const [kind, ids] of [["smoke", a.smoke], ["quick", a.quick]] as const) {
     for (const id of ids ?? []) {
       if (!seen.has(id)) {
-        throw new SyntaxError(`${where}: ${kind} variant "${id}" is not a variant id (have ${[...seen].join(", ")})`);
+        throw new SyntaxError(
+          `${where}: ${kind} variant "${id}" is not a variant id (have ${[...seen].join(", ")})`,
+        );
       }
     }
   }
