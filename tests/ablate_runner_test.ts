@@ -178,7 +178,6 @@ Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when
     steps: 4,
     experiments: selectExperiments(["table4", "fig7"]),
     data,
-    out: "unused",
   });
   // Table 4's quick pair x seeds 0, 1, 2; Fig. 7 shares those seeds and adds seed 3 of its 2 models.
   equal(quick.plan.jobs.length, 2 * 3 + 2 * 1);
@@ -194,7 +193,6 @@ Deno.test("planSession(): Fig. 7 reuses the tables' GELAN-C / YOLOv9-C runs when
     epochs: 100, // 100 x 2 = 200 iterations > the 128 of the warm-up
     experiments: selectExperiments(["table4", "fig7"]),
     data,
-    out: "unused",
   });
   equal(long.plan.jobs.length, 2 * 3 + 2 * 4);
   equal(long.plan.jobs.filter((j) => j.uses.some((u) => u.table === "fig7"))[0].settings.epochs, 1);
@@ -243,7 +241,7 @@ Deno.test("planSession(): a table's own length (Ablation.steps) sets its runs' e
       ),
     ),
   ];
-  const own = await planSession({ preset: PRESETS.quick, experiments, data, out: "unused" });
+  const own = await planSession({ preset: PRESETS.quick, experiments, data });
   const nb = 16384 / PRESETS.quick.batch;
   const t4 = TABLES.find((t) => t.name === "table4")!, t6 = TABLES.find((t) => t.name === "table6")!;
   deepEqual(epochsOf(own, "table2"), [PRESETS.quick.steps / nb]);
@@ -258,7 +256,7 @@ Deno.test("planSession(): a table's own length (Ablation.steps) sets its runs' e
   );
   deepEqual(Object.keys(own.tableSettings).sort(), ["table4", "table5", "table6"]);
   for (const flag of [{ steps: 1024 }, { epochs: 4 }]) {
-    const given = await planSession({ preset: PRESETS.quick, ...flag, experiments, data, out: "unused" });
+    const given = await planSession({ preset: PRESETS.quick, ...flag, experiments, data });
     for (const t of ["table2", "table4", "table6"]) {
       deepEqual(epochsOf(given, t), [4], `${JSON.stringify(flag)} ${t}`);
     }

@@ -1,6 +1,6 @@
 /**
  * One ablation session (the I/O around lib/ablate): counts of every variant at 640 against the paper,
- * the run plan of the selected tables and figures under a preset, the runs (resumed: finished runs are
+ * the run plan of the selected tables and figures under a preset (session_plan.ts), the runs (resumed: finished runs are
  * not repeated), and the outputs `out/<table>/{results.md,results.csv,runs.csv,plot.svg}`, the
  * figures' folders and `out/report.md` linking everything; per table also `curves.{svg,png}` (mAP50-95
  * at each evaluation, mean over seeds, one line per variant). The train function is injected (the CLI
@@ -9,7 +9,8 @@
  */
 import type { Ablation, Figure, FigureOutcome } from "./spec.ts";
 import type { Preset } from "./presets.ts";
-import { batchesPerEpoch, buildPlan, type Entry, type Job, type Plan, type RunSettings } from "./plan.ts";
+import { batchesPerEpoch, type Entry, type Job, type Plan, type RunSettings } from "./plan.ts";
+import { planSession, type SessionPlanOptions } from "./session_plan.ts";
 import { jobDir, progressLine, runJobs, type RunRecord, type TrainFn } from "./runner.ts";
 import { type TableResult, tableResult, type VariantInputs } from "./results.ts";
 import { resultsMarkdown, type SessionInfo, type SessionLog } from "./report.ts";
@@ -24,18 +25,10 @@ import { runRows, trainingCurves } from "./curves.ts";
 import { errorBarPlotSvg } from "../viz/measure_plot.ts";
 import { svgToPng } from "../viz/plots.ts";
 
-/** Options of {@link runAblate}. */
-export interface AblateOptions {
-  preset: Preset;
-  /** The tables and figures to reproduce (the registry `experiments/mod.ts` selects them by name). */
-  experiments: { tables: readonly Ablation[]; figures: readonly Figure[] };
-  seeds?: number[];
-  /** Optimizer steps of every run (default: the preset's). */
-  steps?: number;
-  /** Epochs of every run instead of steps (`--epochs`). */
-  epochs?: number;
-  /** Dataset YAML and its numbers of training and validation images. */
-  data: { path: string; trainImages: number; valImages?: number; nc?: number };
+export { inWarmup, planSession, type SessionPlanOptions } from "./session_plan.ts";
+
+/** Options of {@link runAblate}: the plan's ({@link SessionPlanOptions}) and how to run it. */
+export interface AblateOptions extends SessionPlanOptions {
   /** Output folder (runs/ablate). */
   out: string;
   train: TrainFn;
@@ -44,8 +37,6 @@ export interface AblateOptions {
   areaRule?: string;
   /** Lowest confidence of the COCO evaluation (for the report; the train function applies it). */
   conf?: number;
-  /** Only these variant ids per table (`--variants table2:csp,conv`). */
-  only?: Record<string, string[]>;
   /** Start no run after this time and stop running ones at their next checkpoint (ms since the epoch; `--max-minutes`). */
   deadline?: number;
   /** Train nothing: report only the runs that have a record (`--collect`). */
@@ -86,91 +77,6 @@ async function variantInputs(
       mainCounts = mains.get(mk);
     }
     out.set(v.id, { counts, cpu, ...(mainCounts ? { mainCounts } : {}) });
-  }
-  return out;
-}
-
-/**
- * Whether every iteration of a session's runs is inside the warm-up (`nw = max(round(warmup_epochs x nb),
- * 100)` iterations of the official schedule).
- */
-export function inWarmup(s: RunSettings): boolean {
-  const nb = batchesPerEpoch(s);
-  const nw = Math.max(Math.round((s.hyp.warmup_epochs ?? 3) * nb), 100);
-  return s.epochs * nb <= nw;
-}
-
-/** The plan of a session: selected experiments, run settings and jobs (nothing is trained). */
-export async function planSession(o: Omit<AblateOptions, "train">): Promise<{
-  plan: Plan;
-  tables: Ablation[];
-  figures: Figure[];
-  settings: RunSettings;
-  seeds: number[];
-  /** Settings of the tables with their own run length, by name (see {@link ownLengths}). */
-  tableSettings: Record<string, RunSettings>;
-}> {
-  const p = o.preset;
-  const tables = [...o.experiments.tables], figures = [...o.experiments.figures];
-  const seeds = o.seeds ?? p.seeds;
-  const nb = batchesPerEpoch({ trainImages: o.data.trainImages, batch: p.batch });
-  const epochs = o.epochs ?? Math.max(1, Math.round((o.steps ?? p.steps) / nb));
-  const settings: RunSettings = {
-    data: o.data.path,
-    epochs,
-    batch: p.batch,
-    img: p.img,
-    hyp: { ...p.hyp, warmup_epochs: Math.round((p.warmupSteps / nb) * 1e4) / 1e4 },
-    closeMosaic: Math.min(p.closeMosaic, Math.max(0, epochs - 1)),
-    nbs: p.nbs,
-    noval: p.noval,
-    trainImages: o.data.trainImages,
-    valImages: o.data.valImages ?? 0,
-  };
-  const tableSettings = ownLengths(tables, p, o, settings, nb);
-  const planOpts = { seeds, scale: p.scale, variants: p.variants, only: o.only };
-  const plan = await buildPlan(tables, { ...planOpts, settings, tableSettings });
-  for (const f of figures) {
-    if (!f.training) continue;
-    const e = f.training.epochs;
-    const shared = e === "warmup" && inWarmup(settings);
-    const fp = await buildPlan([f.training.ablation], {
-      ...planOpts,
-      seeds: f.training.seeds?.(p as unknown as Record<string, unknown>, seeds) ?? seeds,
-      variants: "all",
-      settings: shared ? settings : { ...settings, epochs: e === "warmup" ? 1 : e, closeMosaic: 0 },
-    });
-    const known = new Map(plan.jobs.map((j) => [j.key, j]));
-    for (const j of fp.jobs) known.has(j.key) ? known.get(j.key)!.uses.push(...j.uses) : plan.jobs.push(j);
-    plan.entries.push(...fp.entries);
-  }
-  return { plan, tables, figures, settings, seeds, tableSettings };
-}
-
-/**
- * Settings of the tables that set their own length under the preset (`Ablation.steps`), unless the
- * session's length was given (`--steps`, `--epochs`): same data, epochs = steps / batches per epoch.
- */
-function ownLengths(
-  tables: readonly Ablation[],
-  p: Preset,
-  o: Pick<AblateOptions, "steps" | "epochs">,
-  settings: RunSettings,
-  nb: number,
-): Record<string, RunSettings> {
-  const out: Record<string, RunSettings> = {};
-  if (o.steps !== undefined || o.epochs !== undefined || (p.name !== "quick" && p.name !== "full")) {
-    return out;
-  }
-  for (const a of tables) {
-    const steps = a.steps?.[p.name];
-    if (steps === undefined) continue;
-    const epochs = Math.max(1, Math.round(steps / nb));
-    out[a.name] = {
-      ...settings,
-      epochs,
-      closeMosaic: Math.min(settings.closeMosaic, Math.max(0, epochs - 1)),
-    };
   }
   return out;
 }
