@@ -118,6 +118,7 @@ export {
 // Training, the optimizer and inference.
 export { readStateDict } from "./lib/graph/mod.ts";
 export {
+  compiledStepStatus,
   DEFAULT_HYP,
   type EpochRow,
   loadHyp,
@@ -125,6 +126,7 @@ export {
   trainRun,
   type TrainRunOptions,
   type TrainRunResult,
+  setCompiledStep,
   trainStep,
   trainStepAsync,
 } from "./lib/train/mod.ts";

@@ -7,6 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { isAbsolute, relative } from "node:path";
 import { runMain, setupBackend } from "./_common.ts";
 import { intFlag, numberFlag } from "./args.ts";
 import { getPreset, mnistDetTrainImages, type Preset } from "../lib/ablate/presets.ts";
@@ -56,6 +57,13 @@ function parseVariants(v: string): Record<string, string[]> {
   return out;
 }
 
+/** A path inside the working folder in its relative form: the same data gives the same job keys however `--out`/`--data` name it. */
+function keyPath(p: string): string {
+  if (!isAbsolute(p)) return p;
+  const rel = relative(Deno.cwd(), p);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : p;
+}
+
 async function resolveData(
   dataFlag: string | undefined,
   preset: Preset,
@@ -71,7 +79,7 @@ async function resolveData(
       data.loadDataset(dataFlag, "train"),
       data.loadDataset(dataFlag, "val"),
     ]);
-    return { path: dataFlag, trainImages: t.length, valImages: v.length, nc: t.names.length };
+    return { path: keyPath(dataFlag), trainImages: t.length, valImages: v.length, nc: t.names.length };
   }
   const { val, ...gen } = preset.mnistDet;
   const train = mnistDetTrainImages(preset, steps);
@@ -80,7 +88,7 @@ async function resolveData(
     Object.entries(gen).every(([k, v]) => d[k as keyof typeof d] === v);
   const tag = [train, val, ...Object.entries(gen).map(([k, v]) => `${k}${v}`)].join("-");
   const dir = isDefault ? data.DEFAULT_MNIST_DET_DIR : `${out}/data/mnist-det-${tag}`;
-  const path = await data.ensureMnistDet(dir, { train, val, ...gen });
+  const path = keyPath(await data.ensureMnistDet(dir, { train, val, ...gen }));
   return { path, trainImages: train, valImages: val, nc: (await data.readDatasetYaml(path)).names.length };
 }
 

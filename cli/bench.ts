@@ -32,6 +32,7 @@ import { median, timeTrainSteps } from "../lib/train/step_timer.ts";
 import { webgpuAdapter } from "../lib/backend/backend.ts";
 import { describeAdapter } from "../lib/backend/webgpu_port.ts";
 import { leanTape } from "../lib/backend/lean_tape.ts";
+import { compiledStepStatus } from "../lib/train/compiled_step.ts";
 import {
   formatProfile,
   type KernelTime,
@@ -60,8 +61,8 @@ interface TrainRow extends TimedRow {
   /** The ablation width multiple applied to the config (1: as shipped). */
   width: number;
   gflop_per_step: number;
-  /** How the step ran: the tfjs path (kernels through tfjs' engine; no compiled step yet). */
-  path: "tfjs";
+  /** How the differentiated pass ran: a recorded kernel program (lib/train/compiled_step.ts) or tfjs' engine and tape. */
+  path: "compiled" | "tfjs";
   /** The gradient tape: `lean` (saved tensors without clone kernels, lib/backend/lean_tape.ts) or tfjs' `stock` one. */
   tape: "lean" | "stock";
   /** Untimed steps before the timed ones. */
@@ -119,7 +120,7 @@ async function benchTrain(
     threads: o.threads,
     width: o.width,
     gflop_per_step: +(3 * cost.gflops * batch).toFixed(4),
-    path: "tfjs",
+    path: compiledStepStatus(spec, [batch, img, img, 3]).path,
     tape: leanTape() ? "lean" : "stock",
     warmup,
     tensors: [first.numTensors, end.numTensors],
@@ -142,7 +143,7 @@ async function benchTrain(
       `${name.padEnd(9)} train ${img}x${img} b${batch} width ${o.width} ${o.threads}t: median ${
         m.toFixed(3)
       } s/step (min ${row.min_s}, max ${row.max_s}, ` +
-        `${runs} steps after ${warmup}, ${row.tape} tape), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, ` +
+        `${runs} steps after ${warmup}, ${row.path} step, ${row.tape} tape), ${row.images_per_s} img/s, ${row.gflops_per_s} GFLOP/s, ` +
         `RSS ${row.rss_mb.join(" -> ")} MB (peak ${row.peak_rss_mb}), tensors ${row.tensors.join(" -> ")}${
           row.gpu_bytes ? `, GPU bytes ${row.gpu_bytes.join(" -> ")}` : ""
         }`,

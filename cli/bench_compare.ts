@@ -42,6 +42,8 @@ interface CompareRow {
   img: number;
   batch: number;
   threads: number;
+  /** How our step ran (`compiled` or `tfjs`, bench train's `path`). */
+  path: string;
   ours_s: number[];
   torch_s: number[];
   ratio: number | null;
@@ -92,7 +94,7 @@ export async function benchCompare(values: Record<string, string | boolean | und
     for (const model of models) {
       const yaml = `${dir}/${model.replace(/[^\w.-]/g, "_")}.yaml`;
       await Deno.writeTextFile(yaml, stringify(await benchConfig(model, { width, nc })));
-      const row: CompareRow = { model, width, img, batch, threads, ours_s: [], torch_s: [], ratio: null };
+      const row: CompareRow = { model, width, img, batch, threads, path: "", ours_s: [], torch_s: [], ratio: null };
       for (let r = 0; r < rounds; r++) {
         const ours = await run(Deno.execPath(), [
           "run", "-A", new URL("./bench.ts", import.meta.url).pathname, "train", "--models", yaml, "--img", `${img}`,
@@ -100,7 +102,9 @@ export async function benchCompare(values: Record<string, string | boolean | und
           ...(values.backend ? ["--backend", String(values.backend)] : []),
         ]);
         if (!ours.ok) throw new Error(`bench train ${model} failed: ${ours.err.trim().split("\n").pop()}`);
-        row.ours_s.push(JSON.parse(ours.out.trim().split("\n").pop()!).results[0].median_s);
+        const res = JSON.parse(ours.out.trim().split("\n").pop()!).results[0];
+        row.ours_s.push(res.median_s);
+        row.path = res.path;
         if (missing) continue;
         const torch = await run("/usr/bin/python3", [
           anchor, "--threads", `${threads}`, "--json", "train", "--yaml", yaml, "--img", `${img}`, "--batch", `${batch}`,
@@ -114,7 +118,7 @@ export async function benchCompare(values: Record<string, string | boolean | und
       if (!values.json) {
         const t = row.torch_s.length ? `${median(row.torch_s).toFixed(4)} s` : "-";
         console.log(
-          `${model.padEnd(9)} width ${width} train b${batch}@${img} ${threads}t: ours ${median(row.ours_s).toFixed(4)} s, ` +
+          `${model.padEnd(9)} width ${width} train b${batch}@${img} ${threads}t: ours ${median(row.ours_s).toFixed(4)} s (${row.path}), ` +
             `PyTorch ${t}, ours / PyTorch ${row.ratio ?? "-"} (${rounds} interleaved rounds of ${runs} steps)`,
         );
       }

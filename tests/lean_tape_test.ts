@@ -11,9 +11,12 @@ import { flattenTree } from "../lib/nn/tree.ts";
 import { paramGroups } from "../lib/optim/mod.ts";
 import { DEFAULT_HYP, initTrainState, releaseState, type StepConfig, trainStep } from "../lib/train/mod.ts";
 import type { Batch } from "../lib/data/types.ts";
-import { loadBatches, syntheticDataset, tinyConfig } from "./fixtures/train_data.ts";
+import { setCompiledStep } from "../lib/train/compiled_step.ts";
+import { loadBatches, syntheticDataset, runSteps, tinyConfig } from "./fixtures/train_data.ts";
 
 const backend = await initBackend("native", { quiet: true });
+// The tape is what is tested: every step through tfjs' engine, not the compiled program.
+setCompiledStep(false);
 
 /** Three steps of the dual (PGI) tiny model from seed 0: losses, the final state, the tensor count change of each step. */
 function run(lean: boolean, data: Batch[]) {
@@ -22,16 +25,7 @@ function run(lean: boolean, data: Batch[]) {
   const w = initWeights(spec, { seed: 0 });
   const groups = paramGroups(w);
   const cfg: StepConfig = { spec, groups, weightDecay: 5e-4, schedule: { hyp: { ...DEFAULT_HYP }, epochs: 10, batch: 4, batchesPerEpoch: 3, nbs: 4 } };
-  let state = initTrainState(w, groups);
-  const losses: number[] = [], tensors: number[] = [];
-  data.forEach((b, i) => {
-    const before = tf.memory().numTensors;
-    const r = trainStep(state, b, { epoch: 5, batch: i, ni: 100 + i }, cfg);
-    releaseState(state, r.state);
-    state = r.state;
-    losses.push(r.metrics.loss);
-    tensors.push(tf.memory().numTensors - before);
-  });
+  const { state, losses, tensors } = runSteps(initTrainState(w, groups), data, cfg);
   return { losses, tensors, state, cfg };
 }
 

@@ -6,8 +6,9 @@
  * file's modification time (a heartbeat). A lock is stale when its holder is dead: on the same host,
  * its pid is gone or belongs to a newer process; on another host, its heartbeat is older than
  * `staleSeconds`. A stale lock is taken over only under the takeover mutex `<lock>.takeover` (created
- * the same way; one contender at a time): its holder checks that the lock is still the one judged stale,
- * removes it and creates its own, so no contender can ever remove a fresh lock. The takeover is logged,
+ * the same way; one contender at a time): its holder checks that the lock is still the one judged stale
+ * and replaces it by its own in one rename (the name never disappears), so no contender can ever remove
+ * a fresh lock. The takeover is logged,
  * to the caller's log and to `<lock>.takeovers.log`. A takeover mutex left by a process that died during
  * a takeover is cleared after {@link MUTEX_STALE_SECONDS}.
  * @module
@@ -115,10 +116,16 @@ async function readLock(path: string): Promise<{ text: string; holder: LockHolde
   }
 }
 
-/** Create the lock file complete and atomically; false when it exists. */
-async function createLock(path: string, holder: LockHolder): Promise<boolean> {
+/** A complete lock file naming `holder` beside `path`, under a name of its own. */
+async function writeTemp(path: string, holder: LockHolder): Promise<string> {
   const tmp = `${path}.${Deno.pid}.${++tmpCount}.new`;
   await Deno.writeTextFile(tmp, JSON.stringify(holder) + "\n");
+  return tmp;
+}
+
+/** Create the lock file complete and atomically; false when it exists. */
+async function createLock(path: string, holder: LockHolder): Promise<boolean> {
+  const tmp = await writeTemp(path, holder);
   try {
     await Deno.link(tmp, path);
     return true;
@@ -162,8 +169,10 @@ async function takeOver(path: string, judged: string, holder: LockHolder): Promi
   }
   try {
     if ((await Deno.readTextFile(path).catch(() => null)) !== judged) return false;
-    await Deno.remove(path);
-    return await createLock(path, holder);
+    // Replaced in one rename: a lock that is removed and created again is briefly absent, and a
+    // contender's plain create in that instant would win without a takeover.
+    await Deno.rename(await writeTemp(path, holder), path);
+    return true;
   } finally {
     await Deno.remove(mutex).catch(() => {});
   }

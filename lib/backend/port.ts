@@ -34,6 +34,42 @@ export interface FusedBatchNormResult {
   variance?: tf.Tensor1D;
 }
 
+/** A compiled kernel recording (native backend, `lib/backend/native/trace.ts`). */
+export interface KernelProgram {
+  /** Kernel calls per run. */
+  readonly kernels: number;
+  /** A run: `segment(inputs)` once per segment (returns its exports, one reference each), then `close()`. */
+  run(): { segment(inputs: readonly tf.TensorInfo[]): tf.TensorInfo[]; close(): void };
+  /** Release what the program keeps (its constants). */
+  dispose(): void;
+}
+
+/** The result of a recording: `fn`'s result and the compiler of what it ran. */
+export interface KernelRecording<R> {
+  result: R;
+  /** `inputs[k]` / `outputs[k]`: the tensors segment k binds at each run / exports. */
+  compile(
+    inputs: readonly (readonly tf.TensorInfo[])[],
+    outputs: readonly (readonly tf.TensorInfo[])[],
+  ): { ok: true; program: KernelProgram } | { ok: false; reason: string };
+}
+
+/** The arrays of one SGD update over many tensors (see `sgdUpdate` in lib/optim/sgd.ts). */
+export interface SgdArrays {
+  params: readonly Float32Array[];
+  grads: readonly Float32Array[];
+  /** Momentum buffers; null: none yet. */
+  buffers: readonly (Float32Array | null)[];
+  outParams: readonly Float32Array[];
+  /** Null where the momentum is 0. */
+  outBuffers: readonly (Float32Array | null)[];
+  /** lr, momentum, weight decay of each tensor. */
+  hyper: Float32Array;
+  /** The gradients' factor (the clip coefficient). */
+  scale: number;
+  nesterov: boolean;
+}
+
 /** What a backend adapter may provide; every member is optional and returns null where it does not apply. */
 export interface BackendPort {
   /** The backend's name, as {@link initBackend} chose it. */
@@ -48,6 +84,12 @@ export interface BackendPort {
   peek?(t: tf.Tensor): NumericArray | undefined;
   /** A float32 array of `length` values for a new tensor (contents undefined). */
   newValues?(length: number): Float32Array;
+  /** Nesterov SGD over many arrays in one call, bit-identical to the array loop. */
+  sgdArrays?(a: SgdArrays): void;
+  /** `out_i = ab[2i] x_i + ab[2i + 1] y_i` over many arrays in one call, bit-identical to the array loop. */
+  axpbyArrays?(x: readonly Float32Array[], y: readonly Float32Array[], out: readonly Float32Array[], ab: Float32Array): void;
+  /** Record the kernel calls of `fn` (`mark()` ends a segment) for replay without the engine. */
+  recordKernels?<R>(fn: (mark: () => void) => R): KernelRecording<R>;
   /** Download the values of `ts` so that synchronous reads of them work (backends whose reads are async). */
   fetch?(ts: readonly tf.Tensor[]): Promise<void>;
 }
@@ -87,6 +129,38 @@ export const fusedAct: Fused<"fusedAct"> = (...a) => port.fusedAct?.(...a) ?? nu
  */
 export function peekValues(t: tf.Tensor): NumericArray {
   return port.peek?.(t) ?? (t.dataSync() as NumericArray);
+}
+
+/**
+ * Record the kernel calls of `fn` for replay as a {@link KernelProgram}, or null where the backend
+ * cannot (every backend but `native`): the caller runs its plain tfjs path.
+ *
+ * @example
+ * ```ts
+ * const rec = recordKernels((mark) => tf.relu(x)); // null off the native backend
+ * ```
+ */
+export function recordKernels<R>(fn: (mark: () => void) => R): KernelRecording<R> | null {
+  return port.recordKernels?.(fn) ?? null;
+}
+
+/** Run the SGD update `a` in the backend's native code; false (nothing done) where it has none. */
+export function sgdArrays(a: SgdArrays): boolean {
+  if (!port.sgdArrays) return false;
+  port.sgdArrays(a);
+  return true;
+}
+
+/** `out_i = ab[2i] x_i + ab[2i + 1] y_i` in the backend's native code; false (nothing done) where it has none. */
+export function axpbyArrays(
+  x: readonly Float32Array[],
+  y: readonly Float32Array[],
+  out: readonly Float32Array[],
+  ab: Float32Array,
+): boolean {
+  if (!port.axpbyArrays) return false;
+  port.axpbyArrays(x, y, out, ab);
+  return true;
 }
 
 /** True when tensor values can be read synchronously (every backend but `webgpu`). */

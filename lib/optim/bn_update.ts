@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { newValues, peekValues } from "../backend/port.ts";
+import { axpbyArrays, newValues, type NumericArray, peekValues } from "../backend/port.ts";
 import { tensorsOf } from "./flat.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 
@@ -32,15 +32,21 @@ export function updateBatchNormStats(
   const runningMean = leaf("running_mean"), runningVar = leaf("running_var"), count = leaf("num_batches_tracked");
   const shapes = runningMean.map((t) => t.shape);
   const mean = runningMean.map((t) => newValues(t.size)), variance = runningMean.map((t) => newValues(t.size));
-  // One loop over all layers' values (flat.ts), the float32 arithmetic of the per-layer tensor ops.
+  // One pass over all layers' values (flat.ts; two native calls where the backend has them), the
+  // float32 arithmetic of the per-layer tensor ops.
+  const rm = runningMean.map(peekValues), rv = runningVar.map(peekValues);
+  const bm = layerStats.map((s) => peekValues(s.mean)), bv = layerStats.map((s) => peekValues(s.variance));
+  const gains = layerStats.map((s) => unbiasedGain(momentum, s.count));
+  const f32 = (vs: NumericArray[]) => vs.every((v) => v instanceof Float32Array);
+  const native = f32(rm) && f32(rv) && f32(bm) && f32(bv) &&
+    axpbyArrays(rm as Float32Array[], bm as Float32Array[], mean, Float32Array.from(layers.flatMap(() => [keep, m]))) &&
+    axpbyArrays(rv as Float32Array[], bv as Float32Array[], variance, Float32Array.from(gains.flatMap((g) => [keep, g])));
   layers.forEach((_, i) => {
-    const s = layerStats[i], om = mean[i], ov = variance[i];
-    const gain = unbiasedGain(momentum, s.count);
-    const rm = peekValues(runningMean[i]), rv = peekValues(runningVar[i]);
-    const bm = peekValues(s.mean), bv = peekValues(s.variance);
-    for (let j = 0; j < rm.length; j++) {
-      om[j] = f(rm[j] * keep) + f(bm[j] * m);
-      ov[j] = f(rv[j] * keep) + f(bv[j] * gain);
+    if (native) return;
+    const om = mean[i], ov = variance[i], gain = gains[i];
+    for (let j = 0; j < rm[i].length; j++) {
+      om[j] = f(rm[i][j] * keep) + f(bm[i][j] * m);
+      ov[j] = f(rv[i][j] * keep) + f(bv[i][j] * gain);
     }
   });
   const counts = count.map((t) => peekValues(t)[0] + 1);
@@ -48,8 +54,8 @@ export function updateBatchNormStats(
     counts.map((c) => (count[0].dtype === "int32" ? Int32Array.of(c) : Float32Array.of(c))),
     count.map((t) => t.shape),
   );
-  const [rm, rv] = [tensorsOf(mean, shapes), tensorsOf(variance, shapes)];
-  return withLayers(weights, new Map(layers.map((t, i) => [t, { running_mean: rm[i], running_var: rv[i], num_batches_tracked: nbt[i] }])));
+  const [nm, nv] = [tensorsOf(mean, shapes), tensorsOf(variance, shapes)];
+  return withLayers(weights, new Map(layers.map((t, i) => [t, { running_mean: nm[i], running_var: nv[i], num_batches_tracked: nbt[i] }])));
 }
 
 /**

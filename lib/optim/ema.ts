@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { newValues, peekValues } from "../backend/port.ts";
+import { axpbyArrays, newValues, type NumericArray, peekValues } from "../backend/port.ts";
 import { tensorsOf } from "./flat.ts";
 
 /** EMA state: the averaged weight tree and the number of updates so far. */
@@ -49,14 +49,22 @@ export function updateEma(ema: EmaState, model: Tree<tf.Tensor>, opts: EmaOption
   const pairs: [tf.Tensor, tf.Tensor][] = [];
   mapFloatLeaves(ema.weights, model, "", (e, m) => (pairs.push([e, m]), e));
   if (!pairs.length) return { weights: ema.weights, updates };
-  // One loop over the leaves' values (flat.ts): the float32 arithmetic of d e + (1 - d) m.
+  // One pass over the leaves' values (flat.ts; one native call where the backend has it): the float32
+  // arithmetic of d e + (1 - d) m.
   const out = pairs.map(([x]) => newValues(x.size));
   const a = Math.fround(d), b = Math.fround(1 - d);
-  pairs.forEach(([e, m], i) => {
-    const ev = peekValues(e), mv = peekValues(m), o = out[i];
-    if (ev.length !== mv.length) throw new RangeError(`Cannot update EMA: ${ev.length} averaged values, model has ${mv.length}`);
-    for (let j = 0; j < ev.length; j++) o[j] = Math.fround(ev[j] * a) + Math.fround(mv[j] * b);
+  const ev = pairs.map(([e]) => peekValues(e)), mv = pairs.map(([, m]) => peekValues(m));
+  ev.forEach((v, i) => {
+    if (v.length !== mv[i].length) throw new RangeError(`Cannot update EMA: ${v.length} averaged values, model has ${mv[i].length}`);
   });
+  const f32 = (v: NumericArray) => v instanceof Float32Array;
+  const ab = new Float32Array(2 * pairs.length).map((_, k) => (k % 2 ? b : a));
+  if (!(ev.every(f32) && mv.every(f32) && axpbyArrays(ev as Float32Array[], mv as Float32Array[], out, ab))) {
+    out.forEach((o, i) => {
+      const e = ev[i], m = mv[i];
+      for (let j = 0; j < e.length; j++) o[j] = Math.fround(e[j] * a) + Math.fround(m[j] * b);
+    });
+  }
   const next = tensorsOf(out, pairs.map(([x]) => x.shape));
   let i = 0;
   return { weights: mapFloatLeaves(ema.weights, model, "", () => next[i++]), updates };

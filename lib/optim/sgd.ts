@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GroupIndex } from "./param_groups.ts";
-import { newValues, peekValues } from "../backend/port.ts";
+import { newValues, peekValues, sgdArrays } from "../backend/port.ts";
 import { tensorsOf, valuesOf } from "./flat.ts";
 
 /** Momentum buffers, one per parameter (null before the parameter's first step, as PyTorch's lazy state). */
@@ -37,7 +37,8 @@ export interface SgdUpdateSettings extends SgdGroupSettings {
  * One `torch.optim.SGD.step()` over plain arrays (flat.ts): for each parameter p with gradient g of
  * group k, `d = g + wd_k p`; `buf = d` on the first step (`buf` null), else `buf = mu_k buf + d`;
  * Nesterov `d = d + mu_k buf` (else `d = buf`); `p' = p - lr_k d`, each operation rounded to float32.
- * Returns new arrays per parameter (a null buffer for a group without momentum).
+ * Returns new arrays per parameter (a null buffer for a group without momentum). One native call where the
+ * backend has one (bit-identical), else this loop.
  */
 export function sgdUpdate(
   params: readonly ArrayLike<number>[],
@@ -51,19 +52,35 @@ export function sgdUpdate(
   const f = Math.fround;
   const scale = f(cfg.gradScale ?? 1);
   const outP: Float32Array[] = [], outB: (Float32Array | null)[] = [];
+  const hyper = new Float32Array(3 * n);
   for (let i = 0; i < n; i++) {
     const k = groups[i];
-    const lr = f(cfg.lr[k]), mu = f(cfg.momentum[k]), wd = f(cfg.weightDecay[k]);
+    hyper.set([cfg.lr[k], cfg.momentum[k], cfg.weightDecay[k]], 3 * i);
     const p = params[i], g = grads[i], b = buffers[i], size = p.length;
     if (g.length !== size || (b && b.length !== size)) {
       throw new RangeError(
         `Cannot step SGD: parameter ${i} has ${size} values, gradient ${g.length}, buffer ${b?.length}`,
       );
     }
-    const np = newValues(size), nb = mu !== 0 ? newValues(size) : null;
-    outP.push(np);
-    outB.push(nb);
-    for (let j = 0; j < size; j++) {
+    outP.push(newValues(size));
+    outB.push(hyper[3 * i + 1] !== 0 ? newValues(size) : null);
+  }
+  const f32 = (a: ArrayLike<number> | null) => a === null || a instanceof Float32Array;
+  const native = params.every(f32) && grads.every(f32) && buffers.every(f32) &&
+    sgdArrays({
+      params: params as Float32Array[],
+      grads: grads as Float32Array[],
+      buffers: buffers as (Float32Array | null)[],
+      outParams: outP,
+      outBuffers: outB,
+      hyper,
+      scale,
+      nesterov: cfg.nesterov,
+    });
+  for (let i = 0; i < n && !native; i++) {
+    const lr = hyper[3 * i], mu = hyper[3 * i + 1], wd = hyper[3 * i + 2];
+    const p = params[i], g = grads[i], b = buffers[i], np = outP[i], nb = outB[i];
+    for (let j = 0; j < p.length; j++) {
       let d = scale === 1 ? g[j] : f(g[j] * scale);
       if (wd !== 0) d = f(d + f(p[j] * wd));
       if (mu !== 0) {

@@ -4,15 +4,15 @@
  * gradients of the trainable parameters, BatchNorm running statistics, gradient accumulation,
  * and on optimizer steps (`ni - last_opt_step >= accumulate`) `clip_grad_norm_(10)`, Nesterov SGD
  * and the EMA update. `trainStep(state, batch, ctx, cfg) -> {state, metrics}`; the input state is
- * left intact, {@link releaseState} frees what the new state no longer uses. {@link trainStepAsync} is
- * the same transition with awaited reads, for backends whose reads are asynchronous (webgpu).
+ * left intact, {@link releaseState} frees what the new state no longer uses. Where the backend records
+ * kernels (`native`) the differentiated pass is a compiled program (compiled_step.ts), else tfjs' tape.
+ * {@link trainStepAsync} is the same transition with awaited reads, for backends whose reads are asynchronous (webgpu).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 import { forwardModel } from "../models/model.ts";
-import type { ModelSpec } from "../graph/spec.ts";
 import { assignObjective, type ObjectiveAssignment, objectiveLoss } from "../models/objective.ts";
 import { syncReads } from "../backend/port.ts";
 import { gatherParams, replaceLeaves } from "../optim/param_groups.ts";
@@ -33,6 +33,7 @@ import {
   type TrainState,
 } from "./step_state.ts";
 import { finishStepDevice } from "./device_finish.ts";
+import { compiledPass } from "./compiled_step.ts";
 
 export {
   initTrainState,
@@ -90,7 +91,7 @@ export function trainStep(
   ctx: StepContext,
   cfg: StepConfig,
 ): { state: TrainState; metrics: StepMetrics } {
-  return finishStep(state, batch, ctx, cfg, forwardBackward(state, batch, cfg));
+  return finishStep(state, batch, ctx, cfg, compiledPass(state, batch, cfg) ?? forwardBackward(state, batch, cfg));
 }
 
 /**

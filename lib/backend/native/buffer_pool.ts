@@ -11,6 +11,7 @@
  * @module
  */
 import type { CpuLikeBackend } from "./tensors.ts";
+import { recordRead } from "./trace.ts";
 
 /** The backend methods the pool wraps. */
 interface PoolableBackend extends CpuLikeBackend {
@@ -89,11 +90,13 @@ export function installPool(backend: PoolableBackend): void {
   };
   const readSync = backend.readSync.bind(backend);
   backend.readSync = (dataId) => {
+    recordRead();
     pinBuffer(backend, backend.data.get(dataId as never)?.values);
     return readSync(dataId);
   };
   const read = backend.read.bind(backend);
   backend.read = (dataId) => {
+    recordRead();
     pinBuffer(backend, backend.data.get(dataId as never)?.values);
     return read(dataId);
   };

@@ -24,6 +24,11 @@ export const SYMBOLS = {
   yn_copy_block: { parameters: ["i32", "buffer", "buffer", "buffer"], result: "i32" },
   yn_pool: { parameters: ["i32", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
   yn_softmax: { parameters: ["i32", "i32", "buffer", "buffer"], result: "i32" },
+  yn_sgd_multi: {
+    parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "f32", "i32"],
+    result: "i32",
+  },
+  yn_axpby_multi: { parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
   yn_affine_act: { parameters: ["i32", "i32", "i32", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
   yn_affine_act_grad: {
     parameters: ["i32", "i32", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
@@ -57,7 +62,7 @@ export const SYMBOLS = {
 export type NativeSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 /** ABI version the TypeScript side expects from `yn_version()`; bump with any signature change. */
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 
 /** Result of {@link loadNative}: the library, or why there is none. */
 export type NativeLoad = {

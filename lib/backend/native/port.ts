@@ -1,6 +1,7 @@
 /**
  * The backend port adapter of `native`: its fused kernels, in-place array reads (a cpu backend
- * instance) and fresh arrays from its buffer pool.
+ * instance), fresh arrays from its buffer pool, kernel recordings (trace.ts) and the optimizer's
+ * updates over many arrays in one call (optim_ops.ts).
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -9,15 +10,25 @@ import { cpuArrays } from "../cpu_port.ts";
 import { takeBuffer } from "./buffer_pool.ts";
 import { fusedAct, fusedBatchNormAct, fusedConvBiasAct } from "./fused_ops.ts";
 import { NATIVE_BACKEND } from "./register.ts";
+import { recordKernels, recordRead } from "./trace.ts";
+import { loadNative } from "./ffi.ts";
+import { axpbyMulti, sgdMulti } from "./optim_ops.ts";
 
 /** The adapter of the native backend instance `backend`. */
 export function nativePort(backend: tf.KernelBackend): BackendPort {
+  const arrays = cpuArrays(backend);
+  const load = loadNative();
+  const lib = load.ok ? load.lib : null;
   return {
     name: NATIVE_BACKEND,
     fusedConvBiasAct,
     fusedBatchNormAct,
     fusedAct,
-    ...cpuArrays(backend),
+    peek: (t) => (recordRead(), arrays.peek(t)),
+    recordKernels,
+    ...(lib
+      ? { sgdArrays: (a) => sgdMulti(lib, a), axpbyArrays: (x, y, out, ab) => axpbyMulti(lib, x, y, out, ab) }
+      : {}),
     newValues: (length) => takeBuffer(backend as never, length),
   };
 }

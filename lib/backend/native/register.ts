@@ -11,6 +11,7 @@ import { loadNative, type NativeSymbols } from "./ffi.ts";
 import type { CpuLikeBackend, KernelArgs, NativeKernel } from "./tensors.ts";
 import { installPool, pinBuffer } from "./buffer_pool.ts";
 import { profiling, recordKernel } from "./profile.ts";
+import { recordCall } from "./trace.ts";
 import { CONV_KERNELS } from "./conv_kernels.ts";
 import { ELEMENTWISE_KERNELS } from "./elementwise_kernels.ts";
 import { REDUCE_KERNELS } from "./reduce_kernels.ts";
@@ -46,7 +47,7 @@ function wrap(
   stock: tf.KernelFunc,
   lib: NativeSymbols,
 ): tf.KernelFunc {
-  return (args) => {
+  const kernel: tf.KernelFunc = (args) => {
     const t0 = profiling() ? performance.now() : 0;
     let out = native ? native(args as unknown as KernelArgs, lib) : null;
     const ran = out !== null;
@@ -55,8 +56,10 @@ function wrap(
       pinViews(args, out);
     }
     if (t0) recordKernel(name, ran, performance.now() - t0);
+    recordCall(kernel, args, out);
     return out;
   };
+  return kernel;
 }
 
 /**

@@ -24,10 +24,14 @@ typedef struct {
  * window replaces its slots in turn. */
 #define CACHE 1024
 #define PROBE 8
-static entry_t cache[CACHE];
-static unsigned evictions = 0;
-static dnnl_engine_t engine;
-static dnnl_stream_t stream;
+/* Per thread: one process may call from several threads (Deno runs workers and parallel test
+ * modules in one process, each on its own thread), and a oneDNN primitive in the library's scratchpad
+ * mode uses the scratchpad of the thread that executes it, sized when a primitive of that thread was
+ * created; the entries' memory handles are set per call too. */
+static _Thread_local entry_t cache[CACHE];
+static _Thread_local unsigned evictions = 0;
+static _Thread_local dnnl_engine_t engine;
+static _Thread_local dnnl_stream_t stream;
 
 static int init_engine(void) {
   if (engine) return 0;

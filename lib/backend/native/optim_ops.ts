@@ -1,0 +1,80 @@
+/**
+ * The optimizer's array updates over many tensors in one native call each (csrc/optim.c), the
+ * `native` backend's members of the backend port: Nesterov SGD and `a x + b y` per tensor (ModelEMA,
+ * BatchNorm running statistics). Bit-identical to the array loops they replace (lib/optim).
+ * @module
+ */
+import type { NativeSymbols } from "./ffi.ts";
+import type { SgdArrays } from "../port.ts";
+
+/**
+ * Addresses of the arrays (0 for null) in one table. V8 may keep a small typed array's values inside
+ * its heap, where a collection moves them; reading `.buffer` moves them out for good (to a backing
+ * store that never moves), so every array is moved out before any address is taken.
+ */
+function table(arrays: readonly (Float32Array | null)[]): BigUint64Array {
+  for (const a of arrays) void a?.buffer;
+  const t = new BigUint64Array(arrays.length);
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i];
+    if (a && a.length) t[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(a)));
+  }
+  return t;
+}
+
+function sizesOf(arrays: readonly Float32Array[]): Int32Array {
+  return Int32Array.from(arrays, (a) => a.length);
+}
+
+function check(rc: number, what: string): void {
+  if (rc !== 0) throw new Error(`native ${what} failed with code ${rc}`);
+}
+
+/** SGD over tensors (see csrc/optim.c): writes `outParams` and `outBuffers` (null where momentum is 0). */
+export function sgdMulti(
+  lib: NativeSymbols,
+  a: SgdArrays,
+): void {
+  const n = a.params.length;
+  for (let i = 0; i < n; i++) {
+    const size = a.params[i].length;
+    if (a.grads[i].length !== size || a.outParams[i].length !== size) {
+      throw new RangeError(
+        `Cannot step SGD: parameter ${i} has ${size} values, gradient ${a.grads[i].length}`,
+      );
+    }
+  }
+  check(
+    lib.yn_sgd_multi(
+      n,
+      table(a.params),
+      table(a.grads),
+      table(a.buffers),
+      table(a.outParams),
+      table(a.outBuffers),
+      sizesOf(a.params),
+      a.hyper,
+      a.scale,
+      a.nesterov ? 1 : 0,
+    ),
+    "SGD",
+  );
+}
+
+/** `out_i = ab[2i] x_i + ab[2i + 1] y_i` for every tensor i. */
+export function axpbyMulti(
+  lib: NativeSymbols,
+  x: readonly Float32Array[],
+  y: readonly Float32Array[],
+  out: readonly Float32Array[],
+  ab: Float32Array,
+): void {
+  for (let i = 0; i < x.length; i++) {
+    if (y[i].length !== x[i].length || out[i].length !== x[i].length) {
+      throw new RangeError(
+        `Cannot combine tensor ${i}: ${x[i].length}, ${y[i].length} and ${out[i].length} values`,
+      );
+    }
+  }
+  check(lib.yn_axpby_multi(x.length, table(x), table(y), table(out), sizesOf(x), ab), "a x + b y");
+}
