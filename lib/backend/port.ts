@@ -34,7 +34,7 @@ export interface FusedBatchNormResult {
   variance?: tf.Tensor1D;
 }
 
-/** A compiled kernel recording (native backend, `lib/backend/native/trace.ts`). */
+/** A compiled kernel recording (native backend, `lib/backend/native/trace.ts` and `kernel_program.ts`). */
 export interface KernelProgram {
   /** Kernel calls per run. */
   readonly kernels: number;
