@@ -101,11 +101,13 @@ function mapFloatLeaves(
   f: (e: tf.Tensor, m: tf.Tensor) => tf.Tensor,
 ): Tree<tf.Tensor> {
   const out: Tree<tf.Tensor> = {};
-  for (const [k, v] of Object.entries(e)) {
-    const mv = m[k];
-    const name = path ? `${path}.${k}` : k;
-    if (mv === undefined || isTree(v) !== isTree(mv)) throw new RangeError(`Cannot update EMA: model has no "${name}"`);
-    if (isTree(v)) out[k] = mapFloatLeaves(v, mv as Tree<tf.Tensor>, name, f);
+  for (const k in e) {
+    const v = e[k], mv = m[k];
+    const sub = isTree(v);
+    if (mv === undefined || sub !== isTree(mv)) {
+      throw new RangeError(`Cannot update EMA: model has no "${path ? `${path}.${k}` : k}"`);
+    }
+    if (sub) out[k] = mapFloatLeaves(v, mv as Tree<tf.Tensor>, path ? `${path}.${k}` : k, f);
     else out[k] = v.dtype === "float32" ? f(v, mv as tf.Tensor) : v;
   }
   return out;
