@@ -55,7 +55,9 @@ export function sgdUpdate(
   const hyper = new Float32Array(3 * n);
   for (let i = 0; i < n; i++) {
     const k = groups[i];
-    hyper.set([cfg.lr[k], cfg.momentum[k], cfg.weightDecay[k]], 3 * i);
+    hyper[3 * i] = cfg.lr[k];
+    hyper[3 * i + 1] = cfg.momentum[k];
+    hyper[3 * i + 2] = cfg.weightDecay[k];
     const p = params[i], g = grads[i], b = buffers[i], size = p.length;
     if (g.length !== size || (b && b.length !== size)) {
       throw new RangeError(
@@ -123,7 +125,10 @@ export function sgdStepGradValues(
 ): { params: tf.Tensor[]; state: SgdState } {
   const shapes = params.map((p) => p.shape);
   const r = sgdUpdate(valuesOf(params), grads, state.buffers.map((b) => b && peekValues(b)), groups, cfg);
-  const buffers = r.buffers.map((v, i) => v && tf.tensor(v, shapes[i]));
+  const kept = r.buffers.flatMap((v, i) => (v ? [i] : []));
+  const made = tensorsOf(kept.map((i) => r.buffers[i]!), kept.map((i) => shapes[i]));
+  const buffers: (tf.Tensor | null)[] = r.buffers.map(() => null);
+  kept.forEach((i, k) => buffers[i] = made[k]);
   return { params: tensorsOf(r.params, shapes), state: { buffers } };
 }
 
