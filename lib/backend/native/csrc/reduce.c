@@ -42,15 +42,28 @@ static void reduce_slice(int op, long red, long inner, const float *x, float *ou
 static float reduce_row(int op, long red, const float *x) {
   long r = 0;
   if (op == R_MAX || op == R_MIN) {
-    float m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0];
+    /* `v > m ? v : m` is one maxss (minss for <); a NaN is flagged apart and returned at the end (a
+     * select with the NaN test in it compiles to a branch, which random data mispredicts). */
+    const float s = op == R_MAX ? 1.f : -1.f; /* min as the max of negated values */
+    float m0 = s * x[0], m1 = m0, m2 = m0, m3 = m0;
+    int nan = 0;
     for (; r + 4 <= red; r += 4) {
-      m0 = pick(op, x[r], m0);
-      m1 = pick(op, x[r + 1], m1);
-      m2 = pick(op, x[r + 2], m2);
-      m3 = pick(op, x[r + 3], m3);
+      const float a = s * x[r], b = s * x[r + 1], c = s * x[r + 2], d = s * x[r + 3];
+      m0 = a > m0 ? a : m0;
+      m1 = b > m1 ? b : m1;
+      m2 = c > m2 ? c : m2;
+      m3 = d > m3 ? d : m3;
+      nan |= (a != a) | (b != b) | (c != c) | (d != d);
     }
-    for (; r < red; r++) m0 = pick(op, x[r], m0);
-    return pick(op, pick(op, m1, m0), pick(op, m3, m2));
+    for (; r < red; r++) {
+      const float a = s * x[r];
+      m0 = a > m0 ? a : m0;
+      nan |= a != a;
+    }
+    if (nan) return NAN;
+    m0 = m1 > m0 ? m1 : m0;
+    m2 = m3 > m2 ? m3 : m2;
+    return s * (m2 > m0 ? m2 : m0);
   }
   if (op == R_PROD) {
     double p = 1.0;
