@@ -4,7 +4,7 @@
  *
  *   deno task train --cfg gelan-s [--data mnist-det] [--hyp data/hyps/hyp.scratch-high.yaml] [--weights W]
  *     [--epochs 100] [--batch 16] [--img 640] [--seed 0] [--project runs/train] [--name exp] [--exist-ok]
- *     [--resume] [--close-mosaic 0] [--min-items 0] [--workers 8] [--patience 100] [--nbs 64] [--noval] [--lhg] [--backend X]
+ *     [--resume] [--close-mosaic 0] [--min-items 0] [--workers 8] [--patience 100] [--nbs 64] [--noval] [--noautoanchor] [--lhg] [--backend X]
  *
  * `--resume` continues `project/name` (or, without `--name`, the most recently saved run under `project`)
  * from `weights/last.safetensors` with the run's saved options (data, hyp, image size, batch, nbs, ...);
@@ -34,6 +34,7 @@ const USAGE = `usage: deno task train --cfg CFG [--data DATA] [options]
   --patience N      early-stopping patience in epochs (${D.patience})
   --nbs N           nominal batch of gradient accumulation / weight-decay scaling (${D.nbs}, as official)
   --noval           validate only after the final epoch
+  --noautoanchor    keep an anchor-based model's configured anchors (YOLOv7; default: AutoAnchor)
   --lhg             lead-head guided assignment for the auxiliary branch (paper Table 4)
   ${BACKEND_HELP}`;
 
@@ -60,7 +61,7 @@ async function latestRun(project: string): Promise<string> {
 const FLAG_OPTIONS: Record<string, keyof TrainRunOptions> = {
   cfg: "cfg", data: "data", hyp: "hyp", weights: "weights", epochs: "epochs", batch: "batch", "batch-size": "batch",
   img: "img", imgsz: "img", seed: "seed", "close-mosaic": "closeMosaic", "min-items": "minItems", workers: "workers",
-  patience: "patience", lhg: "lhg", nbs: "nbs", noval: "noval",
+  patience: "patience", lhg: "lhg", nbs: "nbs", noval: "noval", noautoanchor: "noautoanchor",
 };
 
 await runMain(async () => {
@@ -72,7 +73,7 @@ await runMain(async () => {
       imgsz: { type: "string" }, seed: { type: "string" }, project: { type: "string", default: D.project },
       name: { type: "string" }, "exist-ok": { type: "boolean" }, resume: { type: "boolean" },
       "close-mosaic": { type: "string" }, "min-items": { type: "string" }, workers: { type: "string" },
-      patience: { type: "string" }, lhg: { type: "boolean" }, nbs: { type: "string" }, noval: { type: "boolean" },
+      patience: { type: "string" }, lhg: { type: "boolean" }, nbs: { type: "string" }, noval: { type: "boolean" }, noautoanchor: { type: "boolean" },
       backend: { type: "string" }, help: { type: "boolean", short: "h" },
     },
   });
@@ -93,7 +94,7 @@ await runMain(async () => {
     minItems: intFlag(v("min-items", D.minItems), "min-items"),
     workers: intFlag(v("workers", D.workers), "workers"),
     patience: intFlag(v("patience", D.patience), "patience", 1), lhg: values.lhg,
-    nbs: intFlag(v("nbs", D.nbs), "nbs", 1), noval: values.noval, explicit,
+    nbs: intFlag(v("nbs", D.nbs), "nbs", 1), noval: values.noval, noautoanchor: values.noautoanchor, explicit,
   });
   const b = res.best;
   console.log(

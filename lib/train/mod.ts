@@ -9,6 +9,7 @@ export * from "./types.ts";
 export * from "./hyp.ts";
 export * from "./train_step.ts";
 export * from "./compiled_step.ts";
+export * from "./autoanchor.ts";
 export * from "./checkpoint.ts";
 export * from "./resume_options.ts";
 export * from "./pretrained.ts";

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Dataset, Hyp } from "../data/types.ts";
+import { autoAnchorConfig } from "./autoanchor.ts";
 import { buildModelSpec } from "../models/build.ts";
 import { isAnchorBased, type ModelSpec } from "../graph/spec.ts";
 import { loadModelConfig } from "../models/shipped.ts";
@@ -87,11 +88,21 @@ async function prepare(
   const dir = await incrementPath(`${o.project}/${o.name}`, o.existOk);
   await Deno.mkdir(`${dir}/weights`, { recursive: true });
   const ds = await train(o);
-  const config = await resolveConfig(o.cfg);
-  const spec = buildModelSpec(config, { nc: ds.names.length });
+  let config = await resolveConfig(o.cfg);
+  let spec = buildModelSpec(config, { nc: ds.names.length });
   // The anchor-based YOLOv7 trains with its own recipe (hyp.scratch.p5) unless --hyp says otherwise.
   const hyp = await loadHyp(o.hyp, isAnchorBased(spec) ? { defaults: HYP_SCRATCH_P5 } : {});
-  if (isAnchorBased(spec)) log.info(`${spec.name}: anchor-based IDetect, ComputeLossOTA; losses ${lossNames(spec).join(", ")}`);
+  if (isAnchorBased(spec)) {
+    log.info(`${spec.name}: anchor-based IDetect, ComputeLossOTA; losses ${lossNames(spec).join(", ")}`);
+    if (!o.noautoanchor) {
+      const labels = Array.from({ length: ds.length }, (_, i) => ds.labels(i));
+      const a = autoAnchorConfig(config, labels, { img: o.img, thr: hyp.anchor_t ?? 4, seed: o.seed });
+      log.info(`AutoAnchor: ${a.result.aat.toFixed(2)} anchors/target, best possible recall ${a.result.bpr.toFixed(4)}` +
+        (a.result.recomputed ? `; new anchors (BPR ${a.result.newBpr.toFixed(4)}): ${JSON.stringify(a.result.anchors.map((r) => r.map((v) => +v.toFixed(1))))}` : a.result.bpr < 0.98 ? `; k-means anchors no better (BPR ${a.result.newBpr.toFixed(4)}), kept` : ""));
+      config = a.config;
+      spec = buildModelSpec(config, { nc: ds.names.length });
+    }
+  }
   if ((hyp.paste_in ?? 0) > 0) log.info(`paste_in ${hyp.paste_in}: YOLOv7's paste-in augmentation is not applied by this loader`);
   let weights = initWeights(spec, { seed: o.seed });
   if (o.weights) {

@@ -40,6 +40,8 @@ export interface TrainRunOptions {
   nbs?: number;
   /** Validate only after the final epoch (official `--noval`; the other epochs' metrics are 0, so `best` is the last). */
   noval?: boolean;
+  /** Keep an anchor-based model's anchors as configured (official `--noautoanchor`; see autoanchor.ts). */
+  noautoanchor?: boolean;
   closeMosaic?: number;
   minItems?: number;
   workers?: number;
