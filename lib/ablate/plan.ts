@@ -155,8 +155,6 @@ export async function buildPlan(ablations: readonly Ablation[], o: PlanOptions):
         const key = await shortHash(canonicalJson({
           v: 1,
           cfg,
-          // Anchor-based runs train with AutoAnchor (lib/train/autoanchor.ts) since 2026-12-07: not the runs before.
-          ...(Array.isArray(cfg.anchors) ? { autoanchor: 1 } : {}),
           lhg,
           seed,
           data: s.data,
