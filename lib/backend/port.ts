@@ -151,14 +151,18 @@ export function sgdArrays(a: SgdArrays): boolean {
   return true;
 }
 
-/** `out_i = ab[2i] x_i + ab[2i + 1] y_i` in the backend's native code; false (nothing done) where it has none. */
+/**
+ * `out_i = ab[2i] x_i + ab[2i + 1] y_i` in the backend's native code; false (nothing done) where it has
+ * none or an input is not float32.
+ */
 export function axpbyArrays(
-  x: readonly Float32Array[],
-  y: readonly Float32Array[],
+  x: readonly NumericArray[],
+  y: readonly NumericArray[],
   out: readonly Float32Array[],
   ab: Float32Array,
 ): boolean {
-  if (!port.axpbyArrays) return false;
+  const f32 = (vs: readonly NumericArray[]): vs is readonly Float32Array[] => vs.every((v) => v instanceof Float32Array);
+  if (!port.axpbyArrays || !f32(x) || !f32(y)) return false;
   port.axpbyArrays(x, y, out, ab);
   return true;
 }

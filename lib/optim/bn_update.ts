@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { axpbyArrays, newValues, type NumericArray, peekValues } from "../backend/port.ts";
+import { axpbyArrays, newValues, peekValues } from "../backend/port.ts";
 import { tensorsOf } from "./flat.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 
@@ -37,18 +37,17 @@ export function updateBatchNormStats(
   const rm = runningMean.map(peekValues), rv = runningVar.map(peekValues);
   const bm = layerStats.map((s) => peekValues(s.mean)), bv = layerStats.map((s) => peekValues(s.variance));
   const gains = layerStats.map((s) => unbiasedGain(momentum, s.count));
-  const f32 = (vs: NumericArray[]) => vs.every((v) => v instanceof Float32Array);
-  const native = f32(rm) && f32(rv) && f32(bm) && f32(bv) &&
-    axpbyArrays(rm as Float32Array[], bm as Float32Array[], mean, Float32Array.from(layers.flatMap(() => [keep, m]))) &&
-    axpbyArrays(rv as Float32Array[], bv as Float32Array[], variance, Float32Array.from(gains.flatMap((g) => [keep, g])));
-  layers.forEach((_, i) => {
-    if (native) return;
-    const om = mean[i], ov = variance[i], gain = gains[i];
-    for (let j = 0; j < rm[i].length; j++) {
-      om[j] = f(rm[i][j] * keep) + f(bm[i][j] * m);
-      ov[j] = f(rv[i][j] * keep) + f(bv[i][j] * gain);
-    }
-  });
+  const native = axpbyArrays(rm, bm, mean, Float32Array.from(layers.flatMap(() => [keep, m]))) &&
+    axpbyArrays(rv, bv, variance, Float32Array.from(gains.flatMap((g) => [keep, g])));
+  if (!native) {
+    layers.forEach((_, i) => {
+      const om = mean[i], ov = variance[i], gain = gains[i];
+      for (let j = 0; j < rm[i].length; j++) {
+        om[j] = f(rm[i][j] * keep) + f(bm[i][j] * m);
+        ov[j] = f(rv[i][j] * keep) + f(bv[i][j] * gain);
+      }
+    });
+  }
   const counts = count.map((t) => peekValues(t)[0] + 1);
   const nbt = tensorsOf(
     counts.map((c) => (count[0].dtype === "int32" ? Int32Array.of(c) : Float32Array.of(c))),

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { axpbyArrays, newValues, type NumericArray, peekValues } from "../backend/port.ts";
+import { axpbyArrays, newValues, peekValues } from "../backend/port.ts";
 import { tensorsOf } from "./flat.ts";
 
 /** EMA state: the averaged weight tree and the number of updates so far. */
@@ -57,9 +57,8 @@ export function updateEma(ema: EmaState, model: Tree<tf.Tensor>, opts: EmaOption
   ev.forEach((v, i) => {
     if (v.length !== mv[i].length) throw new RangeError(`Cannot update EMA: ${v.length} averaged values, model has ${mv[i].length}`);
   });
-  const f32 = (v: NumericArray) => v instanceof Float32Array;
   const ab = new Float32Array(2 * pairs.length).map((_, k) => (k % 2 ? b : a));
-  if (!(ev.every(f32) && mv.every(f32) && axpbyArrays(ev as Float32Array[], mv as Float32Array[], out, ab))) {
+  if (!axpbyArrays(ev, mv, out, ab)) {
     out.forEach((o, i) => {
       const e = ev[i], m = mv[i];
       for (let j = 0; j < e.length; j++) o[j] = Math.fround(e[j] * a) + Math.fround(m[j] * b);

@@ -4,7 +4,7 @@
  * BatchNorm running statistics). Bit-identical to the array loops they replace (lib/optim).
  * @module
  */
-import type { NativeSymbols } from "./ffi.ts";
+import { check, type NativeSymbols } from "./ffi.ts";
 import type { SgdArrays } from "../port.ts";
 
 /**
@@ -35,10 +35,6 @@ function sizesOf(arrays: readonly Float32Array[]): Int32Array {
   return Int32Array.from(arrays, (a) => a.length);
 }
 
-function check(rc: number, what: string): void {
-  if (rc !== 0) throw new Error(`native ${what} failed with code ${rc}`);
-}
-
 /** SGD over tensors (see csrc/optim.c): writes `outParams` and `outBuffers` (null where momentum is 0). */
 export function sgdMulti(
   lib: NativeSymbols,
@@ -47,13 +43,17 @@ export function sgdMulti(
   const n = a.params.length;
   for (let i = 0; i < n; i++) {
     const size = a.params[i].length;
-    if (a.grads[i].length !== size || a.outParams[i].length !== size) {
+    const wrong = (v: Float32Array | null) => v !== null && v.length !== size;
+    if (wrong(a.grads[i]) || wrong(a.outParams[i]) || wrong(a.buffers[i]) || wrong(a.outBuffers[i])) {
       throw new RangeError(
-        `Cannot step SGD: parameter ${i} has ${size} values, gradient ${a.grads[i].length}`,
+        `Cannot step SGD: parameter ${i} has ${size} values, gradient ${a.grads[i].length}, buffer ${
+          a.buffers[i]?.length
+        }`,
       );
     }
   }
   check(
+    "SGD",
     lib.yn_sgd_multi(
       n,
       table(a.params),
@@ -66,7 +66,6 @@ export function sgdMulti(
       a.scale,
       a.nesterov ? 1 : 0,
     ),
-    "SGD",
   );
 }
 
@@ -85,5 +84,5 @@ export function axpbyMulti(
       );
     }
   }
-  check(lib.yn_axpby_multi(x.length, table(x), table(y), table(out), sizesOf(x), ab), "a x + b y");
+  check("a x + b y", lib.yn_axpby_multi(x.length, table(x), table(y), table(out), sizesOf(x), ab));
 }
