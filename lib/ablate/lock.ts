@@ -13,6 +13,7 @@
  * a takeover is cleared after {@link MUTEX_STALE_SECONDS}.
  * @module
  */
+import { createRng, rngFloat } from "../data/rng.ts";
 
 /** Who holds a lock. */
 export interface LockHolder {
@@ -51,6 +52,9 @@ export interface HeldLock {
 export type LockResult = { acquired: true; lock: HeldLock } | { acquired: false; holder: LockHolder };
 
 let tmpCount = 0;
+
+/** Retry jitter, seeded by the process id: contenders (other processes) wait different times. */
+const jitter = createRng(Deno.pid);
 
 /** Attempts of {@link acquireLock} before it gives up on a contended lock. */
 const ATTEMPTS = 50;
@@ -164,7 +168,7 @@ async function takeOver(path: string, judged: string, holder: LockHolder): Promi
   if (!(await createLock(mutex, holder))) {
     const m = await readLock(mutex).catch(() => null);
     if (m && (Date.now() - m.heartbeat.getTime()) / 1000 > MUTEX_STALE_SECONDS) await moveStale(mutex, m.text);
-    await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
+    await new Promise((r) => setTimeout(r, 20 + rngFloat(jitter) * 40));
     return false;
   }
   try {
