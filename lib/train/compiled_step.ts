@@ -37,6 +37,8 @@ interface Compiled {
   stats: { path: string; count: number }[];
   /** Parameter index of each exported gradient (parameters without one get zeros). */
   grads: number[];
+  /** Shape of every parameter (gradient order). */
+  paramShapes: number[][];
 }
 
 type Entry = Compiled | { failed: string };
@@ -153,6 +155,7 @@ function compile(state: TrainState, batch: StepBatch, cfg: StepConfig): Entry | 
     branches: heads.map((b) => b.length),
     stats: statPaths,
     grads: gradIndex,
+    paramShapes: params.map((p) => p.shape),
   };
 }
 
@@ -195,8 +198,7 @@ function replay(c: Compiled, state: TrainState, batch: StepBatch, cfg: StepConfi
     const seeds = dHeads.map((g, i) => g ?? tf.zerosLike(out0[i]));
     owned.push(...seeds.filter((g, i) => g !== dHeads[i]));
     const out1 = run.segment(seeds).map(wrap);
-    const params = gatherParams(state.weights, cfg.groups.names);
-    const grads: (tf.Tensor | undefined)[] = params.map(() => undefined);
+    const grads: (tf.Tensor | undefined)[] = c.paramShapes.map(() => undefined);
     c.grads.forEach((p, k) => grads[p] = out1[k]);
     const stats = new Map<Tree<tf.Tensor>, BatchStats>();
     c.stats.forEach((s, k) => {
@@ -209,7 +211,7 @@ function replay(c: Compiled, state: TrainState, batch: StepBatch, cfg: StepConfi
     });
     // The caller owns the statistics and gradients; the head outputs and their gradients are dropped.
     tf.dispose(owned.filter((_, i) => i >= nHeads + 2 * c.stats.length || i < nHeads));
-    return { value, grads: grads.map((g, i) => g ?? tf.zerosLike(params[i])), items: items!, stats };
+    return { value, grads: grads.map((g, i) => g ?? tf.zeros(c.paramShapes[i])), items: items!, stats };
   } catch (e) {
     tf.dispose(owned);
     throw e;
