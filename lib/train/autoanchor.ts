@@ -46,11 +46,12 @@ function metric(k: readonly number[], wh: Wh, thr: number): { best: Float64Array
   return { best, above };
 }
 
-function bprOf(k: readonly number[], wh: Wh, thr: number): number {
-  const { best } = metric(k, wh, thr);
+/** `check_anchors`' metric: best possible recall and anchors above threshold per box. */
+function recallOf(k: readonly number[], wh: Wh, thr: number): { bpr: number; aat: number } {
+  const { best, above } = metric(k, wh, thr);
   let n = 0;
   for (const b of best) n += b > 1 / thr ? 1 : 0;
-  return best.length ? n / best.length : 1;
+  return best.length ? { bpr: n / best.length, aat: above / best.length } : { bpr: 1, aat: 0 };
 }
 
 /** `kmean_anchors`' fitness: the mean of the best ratios that pass the threshold (others count 0). */
@@ -163,13 +164,12 @@ export function autoAnchor(
   }
   const all = Float64Array.from(whScaled);
   const flat = anchors.flat();
-  const bpr = bprOf(flat, all, o.thr);
-  const aat = metric(flat, all, o.thr).above / Math.max(all.length / 2, 1);
+  const { bpr, aat } = recallOf(flat, all, o.thr);
   const perLevel = anchors[0].length;
   const keep = { anchors: anchors.map((r) => [...r]), bpr, newBpr: bpr, aat, recomputed: false };
   if (bpr >= 0.98 || !wh.length) return keep;
   const k = kmeanAnchors(Float64Array.from(wh), flat.length / 2, { thr: o.thr, gen: o.gen, seed: o.seed });
-  const newBpr = bprOf(k, all, o.thr);
+  const newBpr = recallOf(k, all, o.thr).bpr;
   if (newBpr <= bpr) return { ...keep, newBpr };
   const rows = anchors.map((_, l) => k.slice(l * perLevel, (l + 1) * perLevel));
   return { anchors: rows, bpr, newBpr, aat, recomputed: true };
