@@ -82,6 +82,8 @@ export interface BackendPort {
   fusedAct?(x: tf.Tensor4D, act: string): tf.Tensor4D | null;
   /** The backend's own array of `t` (read now, never keep or write), or undefined. */
   peek?(t: tf.Tensor): NumericArray | undefined;
+  /** The backend's own array of `t` when no other tensor shares it (to be written in place), or undefined. */
+  owned?(t: tf.Tensor): NumericArray | undefined;
   /** A float32 array of `length` values for a new tensor (contents undefined). */
   newValues?(length: number): Float32Array;
   /** Nesterov SGD over many arrays in one call, bit-identical to the array loop. */
@@ -129,6 +131,20 @@ export const fusedAct: Fused<"fusedAct"> = (...a) => port.fusedAct?.(...a) ?? nu
  */
 export function peekValues(t: tf.Tensor): NumericArray {
   return port.peek?.(t) ?? (t.dataSync() as NumericArray);
+}
+
+/**
+ * The backend's own array of `t` when `t` is the only tensor on it, to update in place (a donated state,
+ * lib/train/train_step.ts), or undefined: on backends without in-place access, or when the storage is
+ * shared (a clone, a reshape, a saved activation).
+ *
+ * @example
+ * ```ts
+ * const v = ownedValues(tf.tensor1d([1, 2])); // Float32Array [1, 2] on cpu and native, else undefined
+ * ```
+ */
+export function ownedValues(t: tf.Tensor): NumericArray | undefined {
+  return port.owned?.(t);
 }
 
 /**

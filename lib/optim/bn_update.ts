@@ -2,12 +2,12 @@
  * BatchNorm running statistics after a train-mode forward, as `torch.nn.BatchNorm2d` updates them
  * (momentum 0.03 in every official model, `initialize_weights`): `running_mean = (1 - m) running_mean + m mean`,
  * `running_var = (1 - m) running_var + m var_unbiased` with `var_unbiased = var n / (n - 1)`,
- * `num_batches_tracked += 1`. Pure: returns a new tree.
+ * `num_batches_tracked += 1`. Pure: returns a new tree (unless the caller donates it: `inPlace`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { axpbyArrays, newValues, peekValues } from "../backend/port.ts";
+import { axpbyArrays, newValues, ownedValues, peekValues } from "../backend/port.ts";
 import { tensorsOf } from "./flat.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 
@@ -17,12 +17,15 @@ export const BN_MOMENTUM = 0.03;
 /**
  * A new weight tree whose BatchNorm subtrees found in `stats` (keyed by the subtree objects of
  * `weights` that the forward used) carry updated running statistics; every other leaf is shared.
- * New tensors: `running_mean`, `running_var`, `num_batches_tracked` of the updated layers.
+ * New tensors: `running_mean`, `running_var`, `num_batches_tracked` of the updated layers. With
+ * `inPlace` (a donated state: the caller never uses `weights` again) and every one of those leaves'
+ * storage its own, they are updated in place and `weights` itself is returned.
  */
 export function updateBatchNormStats(
   weights: Tree<tf.Tensor>,
   stats: ReadonlyMap<Tree<tf.Tensor>, BatchStats>,
   momentum = BN_MOMENTUM,
+  o: { inPlace?: boolean } = {},
 ): Tree<tf.Tensor> {
   const layers = batchNormLayers(weights, stats);
   if (!layers.length) return weights;
@@ -31,7 +34,12 @@ export function updateBatchNormStats(
   const f = Math.fround, keep = f(1 - momentum), m = f(momentum);
   const runningMean = leaf("running_mean"), runningVar = leaf("running_var"), count = leaf("num_batches_tracked");
   const shapes = runningMean.map((t) => t.shape);
-  const mean = runningMean.map((t) => newValues(t.size)), variance = runningMean.map((t) => newValues(t.size));
+  const own = (ts: tf.Tensor[]) => (o.inPlace ? ts.map(ownedValues) : []);
+  const ownMean = own(runningMean), ownVar = own(runningVar), ownCount = own(count);
+  const inPlace = o.inPlace === true && [...ownMean, ...ownVar].every((v) => v instanceof Float32Array) &&
+    ownCount.every((v) => v instanceof Float32Array || v instanceof Int32Array);
+  const fresh = () => runningMean.map((t) => newValues(t.size));
+  const mean = inPlace ? ownMean as Float32Array[] : fresh(), variance = inPlace ? ownVar as Float32Array[] : fresh();
   // One pass over all layers' values (flat.ts; two native calls where the backend has them), the
   // float32 arithmetic of the per-layer tensor ops.
   const rm = runningMean.map(peekValues), rv = runningVar.map(peekValues);
@@ -49,6 +57,10 @@ export function updateBatchNormStats(
     });
   }
   const counts = count.map((t) => peekValues(t)[0] + 1);
+  if (inPlace) {
+    ownCount.forEach((v, i) => v![0] = counts[i]);
+    return weights;
+  }
   const nbt = tensorsOf(
     counts.map((c) => (count[0].dtype === "int32" ? Int32Array.of(c) : Float32Array.of(c))),
     count.map((t) => t.shape),

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { isTree, type Tree } from "../nn/tree.ts";
-import { axpbyArrays, newValues, peekValues } from "../backend/port.ts";
+import { axpbyArrays, newValues, ownedValues, peekValues } from "../backend/port.ts";
 import { tensorsOf } from "./flat.ts";
 
 /** EMA state: the averaged weight tree and the number of updates so far. */
@@ -41,17 +41,26 @@ export function initEma(weights: Tree<tf.Tensor>, updates = 0): EmaState {
 /**
  * `ModelEMA.update(model)`: one more update with the model's current weights. Returns a new state;
  * float leaves are new tensors, integer leaves are shared with `ema` (dispose the old state with
- * `disposeWeights(old.weights, new.weights)`).
+ * `disposeWeights(old.weights, new.weights)`). With `inPlace` (a donated state: the caller never uses
+ * `ema` again) and every float leaf's storage its own, the leaves are updated in place and the state
+ * keeps its weight tree.
  */
-export function updateEma(ema: EmaState, model: Tree<tf.Tensor>, opts: EmaOptions = {}): EmaState {
+export function updateEma(
+  ema: EmaState,
+  model: Tree<tf.Tensor>,
+  opts: EmaOptions = {},
+  o: { inPlace?: boolean } = {},
+): EmaState {
   const updates = ema.updates + 1;
   const d = emaDecay(updates, opts);
   const pairs: [tf.Tensor, tf.Tensor][] = [];
   mapFloatLeaves(ema.weights, model, "", (e, m) => (pairs.push([e, m]), e));
   if (!pairs.length) return { weights: ema.weights, updates };
   // One pass over the leaves' values (flat.ts; one native call where the backend has it): the float32
-  // arithmetic of d e + (1 - d) m.
-  const out = pairs.map(([x]) => newValues(x.size));
+  // arithmetic of d e + (1 - d) m, in place (each value is read before it is written) or into new arrays.
+  const owned = o.inPlace ? pairs.map(([e]) => ownedValues(e)) : [];
+  const inPlace = owned.length > 0 && owned.every((v) => v instanceof Float32Array);
+  const out = inPlace ? owned as Float32Array[] : pairs.map(([x]) => newValues(x.size));
   const a = Math.fround(d), b = Math.fround(1 - d);
   const ev = pairs.map(([e]) => peekValues(e)), mv = pairs.map(([, m]) => peekValues(m));
   ev.forEach((v, i) => {
@@ -64,6 +73,7 @@ export function updateEma(ema: EmaState, model: Tree<tf.Tensor>, opts: EmaOption
       for (let j = 0; j < e.length; j++) o[j] = Math.fround(e[j] * a) + Math.fround(m[j] * b);
     });
   }
+  if (inPlace) return { weights: ema.weights, updates };
   const next = tensorsOf(out, pairs.map(([x]) => x.shape));
   let i = 0;
   return { weights: mapFloatLeaves(ema.weights, model, "", () => next[i++]), updates };

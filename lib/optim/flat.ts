@@ -68,10 +68,11 @@ export function tensorsOf(
   });
 }
 
-/** `a + b` elementwise in float32, as a new array (gradient accumulation). */
-export function addFloat32(a: Float32Array, b: Float32Array): Float32Array {
-  if (a.length !== b.length) throw new RangeError(`Cannot add arrays of ${a.length} and ${b.length} values`);
-  const out = new Float32Array(a.length);
+/** `a + b` elementwise in float32, as a new array or into `out` (which may be `a`; gradient accumulation). */
+export function addFloat32(a: Float32Array, b: Float32Array, out: Float32Array = new Float32Array(a.length)): Float32Array {
+  if (a.length !== b.length || out.length !== a.length) {
+    throw new RangeError(`Cannot add arrays of ${a.length} and ${b.length} values into ${out.length}`);
+  }
   for (let j = 0; j < a.length; j++) out[j] = a[j] + b[j];
   return out;
 }

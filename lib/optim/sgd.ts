@@ -1,12 +1,13 @@
 /**
  * Stochastic gradient descent with (Nesterov) momentum and per-group weight decay, step for step
  * as `torch.optim.SGD` (dampening 0), and `torch.nn.utils.clip_grad_norm_` (reference spec §5.3).
- * The update runs over plain arrays (flat.ts). Pure: new values are returned, inputs are left alone.
+ * The update runs over plain arrays (flat.ts). Pure: new values are returned, inputs are left alone (unless
+ * the caller donates them: `inPlace`).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import type { GroupIndex } from "./param_groups.ts";
-import { newValues, peekValues, sgdArrays } from "../backend/port.ts";
+import { newValues, ownedValues, peekValues, sgdArrays } from "../backend/port.ts";
 import { tensorsOf, valuesOf } from "./flat.ts";
 
 /** Momentum buffers, one per parameter (null before the parameter's first step, as PyTorch's lazy state). */
@@ -37,8 +38,9 @@ export interface SgdUpdateSettings extends SgdGroupSettings {
  * One `torch.optim.SGD.step()` over plain arrays (flat.ts): for each parameter p with gradient g of
  * group k, `d = g + wd_k p`; `buf = d` on the first step (`buf` null), else `buf = mu_k buf + d`;
  * Nesterov `d = d + mu_k buf` (else `d = buf`); `p' = p - lr_k d`, each operation rounded to float32.
- * Returns new arrays per parameter (a null buffer for a group without momentum). One native call where the
- * backend has one (bit-identical), else this loop.
+ * Returns new arrays per parameter (a null buffer for a group without momentum), or writes into `into`'s
+ * arrays, which may be the inputs themselves (each value is read before it is written); a null entry of
+ * `into.buffers` gets a new array. One native call where the backend has one (bit-identical), else this loop.
  */
 export function sgdUpdate(
   params: readonly ArrayLike<number>[],
@@ -46,6 +48,7 @@ export function sgdUpdate(
   buffers: readonly (ArrayLike<number> | null)[],
   groups: readonly GroupIndex[],
   cfg: SgdUpdateSettings,
+  into?: { params: readonly Float32Array[]; buffers: readonly (Float32Array | null)[] },
 ): { params: Float32Array[]; buffers: (Float32Array | null)[] } {
   const n = params.length;
   checkSgdArgs(n, grads.length, buffers.length, groups.length);
@@ -64,8 +67,11 @@ export function sgdUpdate(
         `Cannot step SGD: parameter ${i} has ${size} values, gradient ${g.length}, buffer ${b?.length}`,
       );
     }
-    outP.push(newValues(size));
-    outB.push(hyper[3 * i + 1] !== 0 ? newValues(size) : null);
+    outP.push(into?.params[i] ?? newValues(size));
+    outB.push(hyper[3 * i + 1] !== 0 ? into?.buffers[i] ?? newValues(size) : null);
+    if (outP[i].length !== size || (outB[i] && outB[i]!.length !== size)) {
+      throw new RangeError(`Cannot step SGD: output ${i} has ${outP[i].length} values, parameter ${size}`);
+    }
   }
   const f32 = (a: ArrayLike<number> | null) => a === null || a instanceof Float32Array;
   const native = params.every(f32) && grads.every(f32) && buffers.every(f32) &&
@@ -115,21 +121,44 @@ export function sgdStep(
   return sgdStepGradValues(params, valuesOf(grads), state, groups, cfg);
 }
 
-/** {@link sgdStep} with the gradients given as arrays (e.g. views of an accumulated flat array). */
+/**
+ * {@link sgdStep} with the gradients given as arrays (e.g. views of an accumulated flat array). With
+ * `inPlace` (a donated state: the caller never uses the inputs again), parameters and momentum buffers
+ * that no other tensor shares are updated in place and returned as they are (same tensors, same
+ * `state.buffers` array once every buffer exists); otherwise, or where the backend has no in-place
+ * access, new tensors.
+ */
 export function sgdStepGradValues(
   params: readonly tf.Tensor[],
   grads: readonly ArrayLike<number>[],
   state: SgdState,
   groups: readonly GroupIndex[],
   cfg: SgdUpdateSettings,
+  o: { inPlace?: boolean } = {},
 ): { params: tf.Tensor[]; state: SgdState } {
   const shapes = params.map((p) => p.shape);
-  const r = sgdUpdate(valuesOf(params), grads, state.buffers.map((b) => b && peekValues(b)), groups, cfg);
-  const kept = r.buffers.flatMap((v, i) => (v ? [i] : []));
-  const made = tensorsOf(kept.map((i) => r.buffers[i]!), kept.map((i) => shapes[i]));
-  const buffers: (tf.Tensor | null)[] = r.buffers.map(() => null);
-  kept.forEach((i, k) => buffers[i] = made[k]);
-  return { params: tensorsOf(r.params, shapes), state: { buffers } };
+  const into = o.inPlace ? ownedArrays(params, state.buffers) : null;
+  const r = sgdUpdate(valuesOf(params), grads, state.buffers.map((b) => b && peekValues(b)), groups, cfg, into ?? undefined);
+  const made = r.buffers.flatMap((v, i) => (v && !(into && state.buffers[i]) ? [i] : []));
+  const madeTensors = tensorsOf(made.map((i) => r.buffers[i]!), made.map((i) => shapes[i]));
+  const buffers: (tf.Tensor | null)[] = r.buffers.map((v, i) => (into && v ? state.buffers[i] : null));
+  made.forEach((i, k) => buffers[i] = madeTensors[k]);
+  if (!into) return { params: tensorsOf(r.params, shapes), state: { buffers } };
+  return { params: [...params], state: { buffers: made.length ? buffers : state.buffers } };
+}
+
+/** The parameters' and existing buffers' own arrays for an in-place step, or null unless every one is owned float32. */
+function ownedArrays(
+  params: readonly tf.Tensor[],
+  buffers: readonly (tf.Tensor | null)[],
+): { params: Float32Array[]; buffers: (Float32Array | null)[] } | null {
+  const own = (t: tf.Tensor) => {
+    const v = ownedValues(t);
+    return v instanceof Float32Array ? v : null;
+  };
+  const p = params.map(own), b = buffers.map((t) => t && own(t));
+  if (p.some((v) => !v) || b.some((v, i) => buffers[i] && !v)) return null;
+  return { params: p as Float32Array[], buffers: b };
 }
 
 /** Throws unless there are as many gradients, momentum buffers and group indices as `n` parameters. */

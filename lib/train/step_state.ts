@@ -53,6 +53,13 @@ export interface StepContext {
   batch: number;
   /** Global iteration `ni = batch + nb * epoch`. */
   ni: number;
+  /**
+   * The caller hands the input state over to the step and never uses it again (the training loop):
+   * where the backend gives in-place access (cpu, native), its weights, momentum, EMA and accumulated
+   * gradients are updated in place and come back as the new state, with no new tensors. The values are
+   * those of the pure step. A step that throws (non-finite loss) leaves the state intact either way.
+   */
+  donate?: boolean;
 }
 
 /** Metrics of one iteration (plain numbers). */
@@ -110,6 +117,10 @@ export function stateTensors(s: TrainState): Set<tf.Tensor> {
 
 /** Dispose the tensors of `old` that `next` does not hold (all of them when `next` is omitted). */
 export function releaseState(old: TrainState, next?: TrainState): void {
+  // A donated step (StepContext.donate) returns the same trees: nothing of `old` is left to free.
+  const same = next && old.weights === next.weights && old.ema.weights === next.ema.weights &&
+    old.sgd.buffers === next.sgd.buffers && !Array.isArray(old.gradAcc);
+  if (same) return;
   const keep = next ? stateTensors(next) : new Set<tf.Tensor>();
   for (const t of stateTensors(old)) if (!keep.has(t)) t.dispose();
 }

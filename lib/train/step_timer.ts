@@ -77,7 +77,7 @@ export async function timeTrainSteps(
     for (let r = 0; r < warmup + o.steps; r++) {
       if (r === warmup) o.onTimed?.();
       const t0 = performance.now();
-      const res = await trainStepAsync(state, data, { epoch: 1, batch: r, ni: 5000 + r }, cfg);
+      const res = await trainStepAsync(state, data, { epoch: 1, batch: r, ni: 5000 + r, donate: true }, cfg);
       releaseState(state, res.state);
       state = res.state;
       if (r >= warmup) seconds.push((performance.now() - t0) / 1000);

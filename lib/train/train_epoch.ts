@@ -62,7 +62,7 @@ export async function runEpoch(start: TrainState, ds: Dataset, e: EpochOptions):
       let r;
       try {
         e.opts.onBatch?.(batch, { epoch, index: i });
-        r = await trainStepAsync(state, batch, { epoch, batch: i, ni: i + nb * epoch }, cfg);
+        r = await trainStepAsync(state, batch, { epoch, batch: i, ni: i + nb * epoch, donate: true }, cfg);
       } finally {
         batch.images.dispose();
       }

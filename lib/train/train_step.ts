@@ -151,22 +151,28 @@ function finishStep(
       `loss ${loss} (box ${it[0]}, cls ${it[1]}, dfl ${it[2]})`,
     );
   }
-  const bnWeights = updateBatchNormStats(state.weights, stats);
-  dropStats();
   // Gradients are read as arrays (flat.ts); an accumulation is one flat array across iterations.
   const layout = flatLayout(grads.map((g) => g.shape));
   const instances = batch.targets.length / 6;
   const accumulateOnly = ctx.ni - state.lastOptStep < settings.accumulate;
+  const inPlace = ctx.donate === true;
   let acc: Float32Array | null = null;
   if (state.gradAcc || accumulateOnly) {
     const flat = flatten(grads, layout);
     const prior = Array.isArray(state.gradAcc) ? flatten(state.gradAcc, layout) : state.gradAcc;
-    acc = prior ? addFloat32(prior, flat) : flat;
+    // In place only where no norm check follows (a step that throws must leave the state intact).
+    const into = inPlace && accumulateOnly && prior && prior === state.gradAcc ? prior : undefined;
+    acc = prior ? addFloat32(prior, flat, into) : flat;
   }
+  const bnStats = () => {
+    const w = updateBatchNormStats(state.weights, stats, undefined, { inPlace });
+    dropStats();
+    return w;
+  };
   if (accumulateOnly) {
     tf.dispose(grads);
     return {
-      state: { ...state, weights: bnWeights, gradAcc: acc },
+      state: { ...state, weights: bnStats(), gradAcc: acc },
       metrics: { items: it, loss, instances, settings, stepped: false },
     };
   }
@@ -174,20 +180,25 @@ function finishStep(
   const norm = totalNorm(gradValues);
   if (!Number.isFinite(norm)) {
     tf.dispose(grads);
-    releaseState({ ...state, weights: bnWeights, gradAcc: null }, state);
+    dropStats();
     throw new NonFiniteLossError(ctx.epoch, ctx.batch, `gradient norm ${norm} (loss ${loss})`);
   }
+  // Nothing is changed before this point: a step that throws leaves even a donated state intact.
+  const bnWeights = bnStats();
+  const params = gatherParams(bnWeights, cfg.groups.names);
   const stepped = sgdStepGradValues(
-    gatherParams(bnWeights, cfg.groups.names),
+    params,
     gradValues,
     state.sgd,
     cfg.groups.groups,
     stepSgdSettings(settings, cfg, norm),
+    { inPlace },
   );
   tf.dispose(grads);
   // The replaced parameters of bnWeights are those of the input state: freed by releaseState.
-  const weights = replaceLeaves(bnWeights, cfg.groups.names, stepped.params);
-  const ema = updateEma(state.ema, weights, cfg.ema);
+  const same = stepped.params.every((p, i) => p === params[i]);
+  const weights = same ? bnWeights : replaceLeaves(bnWeights, cfg.groups.names, stepped.params);
+  const ema = updateEma(state.ema, weights, cfg.ema, { inPlace });
   return {
     state: { weights, sgd: stepped.state, ema, gradAcc: null, lastOptStep: ctx.ni },
     metrics: { items: it, loss, instances, settings, stepped: true, gradNorm: norm },

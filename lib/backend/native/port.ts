@@ -1,6 +1,6 @@
 /**
- * The backend port adapter of `native`: its fused kernels, in-place array reads (a cpu backend
- * instance), fresh arrays from its buffer pool, kernel recordings (trace.ts) and the optimizer's
+ * The backend port adapter of `native`: its fused kernels, in-place array reads and updates (a cpu
+ * backend instance), fresh arrays from its buffer pool, kernel recordings (trace.ts) and the optimizer's
  * updates over many arrays in one call (optim_ops.ts).
  * @module
  */
@@ -25,6 +25,7 @@ export function nativePort(backend: tf.KernelBackend): BackendPort {
     fusedBatchNormAct,
     fusedAct,
     peek: (t) => (recordRead(), arrays.peek(t)),
+    owned: (t) => (recordRead(), arrays.owned(t)),
     recordKernels,
     ...(lib
       ? { sgdArrays: (a) => sgdMulti(lib, a), axpbyArrays: (x, y, out, ab) => axpbyMulti(lib, x, y, out, ab) }
