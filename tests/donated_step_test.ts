@@ -39,7 +39,10 @@ function run(rows: Record<string, unknown>, data: Batch[], donate: boolean) {
   const w = initWeights(spec, { seed: 0 });
   const groups = paramGroups(w);
   const cfg: StepConfig = {
-    spec, groups, weightDecay: 5e-4, img: 64,
+    spec,
+    groups,
+    weightDecay: 5e-4,
+    img: 64,
     schedule: { hyp: { ...DEFAULT_HYP }, epochs: 10, batch: 4, batchesPerEpoch: data.length, nbs: 8 },
   };
   let state = initTrainState(w, groups);
@@ -56,7 +59,9 @@ function run(rows: Record<string, unknown>, data: Batch[], donate: boolean) {
   return { losses, made, kept, state, cfg };
 }
 
-for (const [name, rows] of [["single head", tinyConfig(2)], ["dual head (PGI)", tinyConfig(2, true)]] as const) {
+for (
+  const [name, rows] of [["single head", tinyConfig(2)], ["dual head (PGI)", tinyConfig(2, true)]] as const
+) {
   Deno.test(`donated step: ${name}, six steps with accumulation equal the pure steps bit for bit, in place`, async () => {
     const batches = await loadBatches(syntheticDataset(12, { size: 64 }), { batch: 4, img: 64 });
     const data = [...batches, ...batches];
@@ -91,7 +96,10 @@ Deno.test("donated step: a non-finite loss leaves the donated state intact, at a
   try {
     for (const ni of [104, 105]) { // 104 would step the optimizer, 105 accumulates only
       const before = snapshot(state), tensors = tf.memory().numTensors;
-      assert.throws(() => trainStep(state, bad, { epoch: 5, batch: ni - 100, ni, donate: true }, cfg), NonFiniteLossError);
+      assert.throws(
+        () => trainStep(state, bad, { epoch: 5, batch: ni - 100, ni, donate: true }, cfg),
+        NonFiniteLossError,
+      );
       assert.equal(tf.memory().numTensors, tensors);
       const after = snapshot(state);
       for (const [k, v] of before) assert.deepEqual(after.get(k), v, k);
