@@ -131,6 +131,10 @@ export interface Preset {
  *   BatchNorm + SiLU: 1 h 39 min from scratch with two runs in parallel (3 h 19 min of run time), on a
  *   machine where PyTorch's step was itself 2x slower than on 12-03; the same command on the same day
  *   measures ours at 0.52-0.73x PyTorch's step time at 1/8 width (`deno task bench compare`).
+ * - 2026-12-07, later (an AMD EPYC VM, AVX2), with the donated training state (StepContext.donate): 1 h
+ *   15 min planned from scratch with two runs in parallel (2 h 31 min of run time), ours at 0.51-0.59x
+ *   PyTorch at 1/8 width; with the 1.4x of parallel runs and the loader and evaluations (about 20 % of a
+ *   run), about 1 h 45 min to 2 h of wall time: the 90-minute goal needs about 1.3x more.
  */
 const CPU_HYP: Record<string, number> = {
   lr0: 0.02,

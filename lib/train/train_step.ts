@@ -23,7 +23,6 @@ import { addFloat32, flatLayout, flatten, valuesOf, viewsOf } from "../optim/fla
 import { iterationSettings } from "../optim/schedule.ts";
 import {
   NonFiniteLossError,
-  releaseState,
   type StepBatch,
   type StepConfig,
   type StepContext,
