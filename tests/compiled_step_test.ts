@@ -7,14 +7,11 @@ import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
 import { recordKernels } from "../lib/backend/port.ts";
-import { initWeights, parseModelConfig } from "../lib/graph/mod.ts";
-import { buildModelSpec } from "../lib/models/mod.ts";
 import { flattenTree } from "../lib/nn/tree.ts";
-import { paramGroups } from "../lib/optim/mod.ts";
-import { DEFAULT_HYP, initTrainState, releaseState, type StepConfig } from "../lib/train/mod.ts";
+import { releaseState } from "../lib/train/mod.ts";
 import { compiledStepStatus, setCompiledStep } from "../lib/train/compiled_step.ts";
 import type { Batch } from "../lib/data/types.ts";
-import { loadBatches, runSteps, syntheticDataset, TINY_YOLOV7, tinyConfig } from "./fixtures/train_data.ts";
+import { loadBatches, runSteps, stepSetup, syntheticDataset, TINY_YOLOV7, tinyConfig } from "./fixtures/train_data.ts";
 
 const backend = await initBackend("native", { quiet: true });
 const dataIds = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
@@ -73,18 +70,9 @@ Deno.test("kernel recording: reads during the recording make it unreplayable", (
 /** `n` steps from seed 0 on the plain or the compiled path: losses, the final state, the tensor count change per step. */
 function steps(cfgRows: Record<string, unknown>, compiled: boolean, data: Batch[]) {
   setCompiledStep(compiled);
-  const spec = buildModelSpec(parseModelConfig(cfgRows, "tiny"));
-  const w = initWeights(spec, { seed: 0 });
-  const groups = paramGroups(w);
-  const cfg: StepConfig = {
-    spec,
-    groups,
-    weightDecay: 5e-4,
-    img: 64,
-    schedule: { hyp: { ...DEFAULT_HYP }, epochs: 10, batch: 4, batchesPerEpoch: 3, nbs: 4 },
-  };
-  const { state, losses, tensors } = runSteps(initTrainState(w, groups), data, cfg);
-  const status = compiledStepStatus(spec, data[0].images.shape);
+  const { cfg, state: start } = stepSetup(cfgRows, { nbs: 4, batchesPerEpoch: 3 });
+  const { state, losses, tensors } = runSteps(start, data, cfg);
+  const status = compiledStepStatus(cfg.spec, data[0].images.shape);
   setCompiledStep(true);
   return { losses, tensors, state, status };
 }

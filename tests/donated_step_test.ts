@@ -5,21 +5,10 @@
 import * as tf from "@tensorflow/tfjs";
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
-import { initWeights, parseModelConfig } from "../lib/graph/mod.ts";
-import { buildModelSpec } from "../lib/models/mod.ts";
 import { flattenTree } from "../lib/nn/tree.ts";
-import { paramGroups } from "../lib/optim/mod.ts";
-import {
-  DEFAULT_HYP,
-  initTrainState,
-  NonFiniteLossError,
-  releaseState,
-  type StepConfig,
-  type TrainState,
-  trainStep,
-} from "../lib/train/mod.ts";
+import { NonFiniteLossError, releaseState, type TrainState, trainStep } from "../lib/train/mod.ts";
 import type { Batch } from "../lib/data/types.ts";
-import { loadBatches, syntheticDataset, tinyConfig } from "./fixtures/train_data.ts";
+import { loadBatches, stepSetup, syntheticDataset, tinyConfig } from "./fixtures/train_data.ts";
 
 assert.equal(await initBackend("native", { quiet: true }), "native");
 
@@ -35,17 +24,9 @@ function snapshot(s: TrainState): Map<string, number[]> {
 
 /** Steps over `data` from seed 0 (accumulating 2 batches of 4 to the nominal 8): losses, final values, new tensors per step. */
 function run(rows: Record<string, unknown>, data: Batch[], donate: boolean) {
-  const spec = buildModelSpec(parseModelConfig(rows, "tiny"));
-  const w = initWeights(spec, { seed: 0 });
-  const groups = paramGroups(w);
-  const cfg: StepConfig = {
-    spec,
-    groups,
-    weightDecay: 5e-4,
-    img: 64,
-    schedule: { hyp: { ...DEFAULT_HYP }, epochs: 10, batch: 4, batchesPerEpoch: data.length, nbs: 8 },
-  };
-  let state = initTrainState(w, groups);
+  const setup = stepSetup(rows, { nbs: 8, batchesPerEpoch: data.length });
+  const cfg = setup.cfg;
+  let state = setup.state;
   const losses: number[] = [], made: number[] = [], kept: boolean[] = [];
   data.forEach((b, i) => {
     const before = tf.memory().numTensors;
