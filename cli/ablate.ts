@@ -217,8 +217,10 @@ await runMain(async () => {
   const preset = getPreset(values.preset ?? "quick");
   const jobs = values.jobs === undefined ? preset.jobs : intFlag(values.jobs, "jobs", 1);
   const out = values.emit !== undefined ? absoluteOut(values.out!) : values.out!.replace(/\/+$/, "");
-  if (values.plan && jobs > 1 && !Deno.env.get("YOLO_NATIVE_THREADS")) {
-    // Time steps as the runs will take them: each of the parallel runs gets its share of the cores.
+  if (jobs > 1 && !Deno.env.get("YOLO_NATIVE_THREADS")) {
+    // Each of the parallel runs (children inherit the setting) gets its share of the cores, fixed:
+    // the adaptive mode's probes and thread-pool wake-ups cost a busy machine time, and a fixed count
+    // makes a run's numbers independent of what else ran beside it. --plan times steps the same way.
     Deno.env.set(
       "YOLO_NATIVE_THREADS",
       String(Math.max(1, Math.floor(navigator.hardwareConcurrency / jobs))),

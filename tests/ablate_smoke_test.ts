@@ -51,3 +51,19 @@ Deno.test("deno task ablate --preset smoke: every table and figure, real trainin
   equal((second.err.match(/finished earlier, skipped/g) ?? []).length, 4);
   ok(!/training \d+ epochs/.test(second.err), "no run trained again");
 });
+
+Deno.test("deno task ablate --jobs 2: every run process trains with its share of the cores, a fixed thread count", async () => {
+  const out = await Deno.makeTempDir({ prefix: "ablate_jobs_" });
+  const args = ["--preset", "smoke", "--table", "table2", "--jobs", "2", "--backend", "native"];
+  const r = await ablate([...args, "--out", out]);
+  equal(r.code, 0, r.err.slice(-2000));
+  const share = Math.max(1, Math.floor(navigator.hardwareConcurrency / 2));
+  const computes: string[] = [];
+  for await (const e of Deno.readDir(`${out}/_runs`)) {
+    const rec = JSON.parse(await Deno.readTextFile(`${out}/_runs/${e.name}/record.json`));
+    equal(rec.status, "done");
+    computes.push(rec.metrics.compute);
+  }
+  equal(computes.length, 2);
+  for (const c of computes) match(c, new RegExp(`^native \\(oneDNN [\\d.]+, ${share} threads?\\)$`));
+});

@@ -27,6 +27,8 @@ export interface RunMetrics {
   /** Area thresholds of APS/APM/APL (px²) and their rule. */
   areas?: [number, number];
   areaRule?: string;
+  /** Backend and thread setting of the process that trained (or finished) the run, e.g. `native (oneDNN 2.6.3, 1 thread)`. */
+  compute?: string;
 }
 
 /** The stored outcome of a job. */

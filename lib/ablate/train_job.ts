@@ -19,6 +19,7 @@ import { type AreaRule, cocoStats } from "./coco_stats.ts";
 import type { Job } from "./plan.ts";
 import { type RunMetrics, RunStopped, type TrainContext, type TrainFn } from "./runner.ts";
 import { pathExists } from "../io/exists.ts";
+import { backendSummary } from "../backend/backend.ts";
 
 /** Options of the real train function. */
 export interface TrainJobOptions {
@@ -95,6 +96,7 @@ export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions =
       epochs: s.epochs,
       areas: c.areas,
       areaRule: c.rule,
+      compute: backendSummary(),
     };
   } finally {
     disposeWeights(model.weights);

@@ -138,12 +138,21 @@ function portOf(name: BackendName, backend: tf.KernelBackend): BackendPort {
   return { name };
 }
 
+/**
+ * The backend chosen by {@link initBackend} in words, with oneDNN's version and the thread setting on
+ * `native` (e.g. `native (oneDNN 2.6.3, 1 thread)`, `native (oneDNN 2.6.3, 2 threads, adaptive)`:
+ * results differ in the last bits between thread counts); undefined before it ran.
+ */
+export function backendSummary(): string | undefined {
+  if (current !== NATIVE_BACKEND || !native?.ok) return current;
+  const threads = `${native.threads} thread${native.threads > 1 ? "s" : ""}${native.adaptive ? ", adaptive" : ""}`;
+  return `native (${native.dnnl}, ${threads})`;
+}
+
 /** The one line that says which backend and which own kernels run (and why not native). */
 function describe(name: BackendName, fixes: string[]): string {
   if (name === NATIVE_BACKEND && native?.ok) {
-    const threads = `${native.threads} thread${native.threads > 1 ? "s" : ""}${native.adaptive ? ", adaptive" : ""}`;
-    return `[yolov9-ts] backend native (${native.dnnl}, ${threads}); native kernels: ` +
-      native.kernels.join(", ");
+    return `[yolov9-ts] backend ${backendSummary()}; native kernels: ${native.kernels.join(", ")}`;
   }
   const why = native && !native.ok ? ` (native unavailable: ${native.reason})` : "";
   const where = name === "webgpu" && adapter ? ` (adapter: ${describeAdapter(adapter)})` : "";
