@@ -267,7 +267,14 @@ await runMain(async () => {
         log: (l) => console.error(l),
       },
     );
-    console.log(st.planTable(plan, times, jobs, new Set(pending.map((j) => j.key))));
+    const left = new Set(pending.map((j) => j.key));
+    const { readRecord } = await import("../lib/ablate/runner.ts");
+    const took = new Map<string, number>();
+    for (const j of plan.jobs) {
+      const rec = left.has(j.key) ? null : await readRecord(out, j.key);
+      if (rec?.status === "done" && rec.seconds) took.set(j.key, rec.seconds);
+    }
+    console.log(st.planTable(plan, times, jobs, left, st.calibration(plan, times, took)));
     return;
   }
   const { inProcessTrain, subprocessTrain } = await import("../lib/ablate/train_job.ts");

@@ -263,3 +263,26 @@ Deno.test("planSession(): a table's own length (Ablation.steps) sets its runs' e
     deepEqual(given.tableSettings, {});
   }
 });
+
+Deno.test("--plan calibration: finished runs' wall time over their estimate scales the rest of the plan", async () => {
+  const { calibration, jobSeconds, planTable } = await import("../lib/ablate/step_times.ts");
+  const { formatDuration } = await import("../lib/ablate/runner.ts");
+  const data = { path: "fake/data.yaml", trainImages: 1024, valImages: 64 };
+  const { plan } = await planSession({ preset: PRESETS.quick, experiments: selectExperiments(["table2"]), data });
+  const step = new Map(plan.jobs.map((j, i) => [j.key, 0.1 + 0.01 * i]));
+  const [a, b, c, ...rest] = plan.jobs;
+  // Three finished runs at 1.5x, 2x and 1.6x their estimates: median 1.6, range 1.5-2.
+  const took = new Map([[a, 1.5], [b, 2], [c, 1.6]].map(([j, f]) => {
+    const job = j as Job;
+    return [job.key, (f as number) * jobSeconds(job, step.get(job.key)!)];
+  }));
+  const cal = calibration(plan, step, took)!;
+  deepEqual({ ...cal, ratio: +cal.ratio.toFixed(6) }, { ratio: 1.6, lo: 1.5, hi: 2, runs: 3 });
+  equal(calibration(plan, step, new Map()), null);
+  const left = new Set(rest.map((j) => j.key));
+  const total = rest.reduce((s, j) => s + jobSeconds(j, step.get(j.key)!), 0);
+  const text = planTable(plan, step, 2, left, cal);
+  ok(text.includes(`the 3 finished run(s) here took 1.60x their estimate (median; 1.50x-2.00x`), text);
+  ok(text.includes(`so about ${formatDuration(total * 1.6 / 2)} with 2 in parallel`), text);
+  ok(!planTable(plan, step, 2, left).includes("Calibrated"));
+});

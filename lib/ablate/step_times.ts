@@ -4,7 +4,9 @@
  * `<out>/step_times.json` by (model, backend, threads, batch, img, classes), so a second `--plan` costs
  * nothing. A run is estimated as its steps x the step time, plus its evaluations (a forward pass of
  * every validation image after each epoch, about a third of a training step per batch) and a fixed
- * 20 s (data, model build, the final validation, checkpoints).
+ * 20 s (data, model build, the final validation, checkpoints). Runs already finished in the output
+ * folder calibrate the estimate ({@link calibration}): the steps alone miss the data loading and
+ * augmentation, the evaluations' NMS and what parallel runs cost each other.
  * @module
  */
 import { parseModelConfig } from "../graph/config.ts";
@@ -69,8 +71,39 @@ export async function measureStepTimes(
   return byJob;
 }
 
+/** Measured over estimated wall time of finished runs: median, range and count. */
+export interface Calibration {
+  ratio: number;
+  lo: number;
+  hi: number;
+  runs: number;
+}
+
+/**
+ * How long finished runs took against their estimate: `seconds` maps a job key to its recorded wall
+ * seconds (record.json). Null when none of the plan's runs has finished.
+ */
+export function calibration(
+  plan: Plan,
+  stepTimes: ReadonlyMap<string, number>,
+  seconds: ReadonlyMap<string, number>,
+): Calibration | null {
+  const ratios = plan.jobs.flatMap((j) => {
+    const s = seconds.get(j.key), step = stepTimes.get(j.key);
+    return s && step ? [s / jobSeconds(j, step)] : [];
+  }).sort((a, b) => a - b);
+  if (!ratios.length) return null;
+  return { ratio: median(ratios), lo: ratios[0], hi: ratios[ratios.length - 1], runs: ratios.length };
+}
+
 /** The `--plan` text: per table its runs, steps per run and estimated time, then the total. */
-export function planTable(plan: Plan, stepTimes: ReadonlyMap<string, number>, lanes: number, pending: ReadonlySet<string>): string {
+export function planTable(
+  plan: Plan,
+  stepTimes: ReadonlyMap<string, number>,
+  lanes: number,
+  pending: ReadonlySet<string>,
+  cal: Calibration | null = null,
+): string {
   const jobs = new Map(plan.jobs.map((j) => [j.key, j]));
   const counted = new Set<string>();
   const lines = ["| table | variants | seeds | runs (new) | steps per run | estimated time (new runs, one lane) |", "|---|---|---|---|---|---|"];
@@ -93,5 +126,11 @@ export function planTable(plan: Plan, stepTimes: ReadonlyMap<string, number>, la
     "",
     `Total: ${counted.size} runs still to train, ${formatDuration(total)} of run time; with ${lanes} run(s) in parallel about ${formatDuration(total / lanes)} (runs shared by several tables are counted once, at their first table).`,
   );
+  if (cal) {
+    const x = (v: number) => `${v.toFixed(2)}x`;
+    lines.push(
+      `Calibrated: the ${cal.runs} finished run(s) here took ${x(cal.ratio)} their estimate (median; ${x(cal.lo)}-${x(cal.hi)}: data, augmentation, evaluations, parallel runs), so about ${formatDuration(total * cal.ratio / lanes)} with ${lanes} in parallel.`,
+    );
+  }
   return lines.join("\n");
 }
