@@ -135,6 +135,11 @@ export interface Preset {
  *   15 min planned from scratch with two runs in parallel (2 h 31 min of run time), ours at 0.51-0.59x
  *   PyTorch at 1/8 width; with the 1.4x of parallel runs and the loader and evaluations (about 20 % of a
  *   run), about 1 h 45 min to 2 h of wall time: the 90-minute goal needs about 1.3x more.
+ * - Measured, 2026-12-07 (same VM, commit 0e0d556): the whole quick preset from scratch in two sessions,
+ *   2 h 02 min of wall time (4 h 07 min of run time: Table 2 55 min, Table 3's new runs 40, Tables 4/5
+ *   84, Table 6 51, Fig. 7 16), 1.63x the morning's plan; since then `--jobs` fixes one thread per
+ *   run (about 9 % faster per lane: about 1 h 50 min) and `--plan` calibrates by finished runs. Full
+ *   preset: 110 runs, 96 h of run time, about 55 h with two in parallel (calibrated).
  */
 const CPU_HYP: Record<string, number> = {
   lr0: 0.02,
