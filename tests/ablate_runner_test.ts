@@ -272,10 +272,8 @@ Deno.test("--plan calibration: finished runs' wall time over their estimate scal
   const step = new Map(plan.jobs.map((j, i) => [j.key, 0.1 + 0.01 * i]));
   const [a, b, c, ...rest] = plan.jobs;
   // Three finished runs at 1.5x, 2x and 1.6x their estimates: median 1.6, range 1.5-2.
-  const took = new Map([[a, 1.5], [b, 2], [c, 1.6]].map(([j, f]) => {
-    const job = j as Job;
-    return [job.key, (f as number) * jobSeconds(job, step.get(job.key)!)];
-  }));
+  const factors: [Job, number][] = [[a, 1.5], [b, 2], [c, 1.6]];
+  const took = new Map(factors.map(([j, f]) => [j.key, f * jobSeconds(j, step.get(j.key)!)]));
   const cal = calibration(plan, step, took)!;
   deepEqual({ ...cal, ratio: +cal.ratio.toFixed(6) }, { ratio: 1.6, lo: 1.5, hi: 2, runs: 3 });
   equal(calibration(plan, step, new Map()), null);
