@@ -50,7 +50,7 @@ function maxAbs(a: ArrayLike<number>): number {
  * Loss options from the sidecar JSON (model.nc, model.strides, hyperparameters), falling back to the
  * defaults; nc falls back to the prediction channels minus the box bins.
  */
-function lossOptions(sidecar: Record<string, unknown>, channels: number, branches: number): LossOptions {
+export function lossOptions(sidecar: Record<string, unknown>, channels: number, branches: number): LossOptions {
   const model = (sidecar.model ?? {}) as { nc?: number; strides?: number[] };
   const hyp = (sidecar.hyperparameters ?? {}) as Record<string, unknown>;
   const asg = (hyp.assigner ?? {}) as LossOptions["assigner"];

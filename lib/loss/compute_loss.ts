@@ -91,7 +91,7 @@ export function decodeBranch(
 }
 
 /** What the assigner needs besides the predictions. */
-type AssignContext = { anchors: Anchors; targets: PaddedTargets; nc: number; assigner?: LossOptions["assigner"] };
+export type AssignContext = { anchors: Anchors; targets: PaddedTargets; nc: number; assigner?: LossOptions["assigner"] };
 
 /**
  * Run the assigner on a branch's current predictions (values only; no gradient flows through this).
@@ -114,7 +114,7 @@ export async function assignBranchAsync(pred: BranchPrediction, opts: AssignCont
 }
 
 /** The assigner on read values: decoded boxes (grid units) and class probabilities of a [b, a] branch. */
-function assignValues(shape: number[], boxes: ArrayLike<number>, probs: ArrayLike<number>, opts: AssignContext): Assignment {
+export function assignValues(shape: number[], boxes: ArrayLike<number>, probs: ArrayLike<number>, opts: AssignContext): Assignment {
   const { anchors, targets, nc } = opts;
   const [b, a] = shape;
   const pxBoxes = new Float32Array(boxes.length);

@@ -2,9 +2,11 @@
  * The compiled training pass: the train-mode forward and the backward of a model, recorded once per
  * (model, batch shape) as a program of kernel calls (lib/backend/native/trace.ts) and replayed every
  * step with no tfjs engine work: no tape, no Tensor objects, no model code between the kernels. The
- * loss (TAL or YOLOv7's OTA assignment, data-dependent) stays a plain tfjs computation on the head
- * outputs; its gradients with respect to them seed the recorded backward. The values are those of the
- * plain pass (`forwardBackward` in train_step.ts): the same kernels on the same inputs.
+ * loss (data-dependent: TAL or YOLOv7's OTA assignment) runs between the two segments on the head
+ * outputs: the YOLOv9 loss on plain arrays with its gradient written out (lib/loss/plain_loss.ts),
+ * YOLOv7's taped through tfjs; its gradients with respect to the heads seed the recorded backward.
+ * The values are those of the plain pass (`forwardBackward` in train_step.ts): the same kernels on the
+ * same inputs, and the loss within float32 rounding.
  *
  * The program has two segments: (0) the forward, bound to the images and the weight leaves, exporting
  * the head outputs and the BatchNorm batch statistics; (1) the backward, bound to the gradients of the
@@ -19,9 +21,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { flattenTree, getPath, isTree, type Tree } from "../nn/tree.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
-import type { ModelSpec } from "../graph/spec.ts";
 import { forwardModel } from "../models/model.ts";
 import { objectiveLoss } from "../models/objective.ts";
+import { computeLossPlain } from "../loss/plain_loss.ts";
+import { isAnchorBased, type ModelSpec } from "../graph/spec.ts";
 import { type KernelProgram, recordKernels } from "../backend/port.ts";
 import { gatherParams } from "../optim/param_groups.ts";
 import type { StepBatch, StepConfig, StepPass, TrainState } from "./step_state.ts";
@@ -178,22 +181,7 @@ function replay(c: Compiled, state: TrainState, batch: StepBatch, cfg: StepConfi
     let at = 0;
     const heads = c.branches.map((n) => out0.slice(at, at += n) as tf.Tensor4D[]);
     const nHeads = at;
-    let items: tf.Tensor1D | undefined;
-    const { value, grads: dHeads } = tf.valueAndGrads((...hs: tf.Tensor[]) => {
-      let i = 0;
-      const loss = objectiveLoss(
-        cfg.spec,
-        c.branches.map((n) => hs.slice(i, i += n) as tf.Tensor4D[]),
-        batch.targets,
-        {
-          hyp: cfg.schedule.hyp,
-          img: cfg.img,
-          lhg: cfg.lhg,
-        },
-      );
-      items = tf.keep(loss.items);
-      return loss.total;
-    })(heads.flat());
+    const { value, items, grads: dHeads } = headLoss(heads, batch, cfg);
     owned.push(...dHeads.filter((g) => g));
     const seeds = dHeads.map((g, i) => g ?? tf.zerosLike(out0[i]));
     owned.push(...seeds.filter((g, i) => g !== dHeads[i]));
@@ -218,6 +206,46 @@ function replay(c: Compiled, state: TrainState, batch: StepBatch, cfg: StepConfi
   } finally {
     run.close();
   }
+}
+
+/**
+ * The loss of the head outputs and its gradients with respect to them: on plain arrays for the YOLOv9
+ * loss (lib/loss/plain_loss.ts: the same values, without some 150 taped tensor ops), taped through
+ * tfjs for YOLOv7's OTA loss.
+ */
+function headLoss(
+  heads: tf.Tensor4D[][],
+  batch: StepBatch,
+  cfg: StepConfig,
+): { value: tf.Scalar; items: tf.Tensor1D; grads: tf.Tensor[] } {
+  const { spec } = cfg;
+  if (!isAnchorBased(spec)) {
+    const shapes = heads[0].map((h) => [h.shape[1], h.shape[2]] as const);
+    const data = heads.map((b) => b.map((h) => h.dataSync() as Float32Array));
+    const r = computeLossPlain({ batch: heads[0][0].shape[0], shapes, data }, batch.targets, {
+      nc: spec.nc,
+      strides: spec.strides,
+      lhg: cfg.lhg,
+    });
+    const flat = heads.flat();
+    return {
+      value: tf.scalar(r.total),
+      items: tf.tensor1d(r.items),
+      grads: r.grads.flat().map((g, i) => tf.tensor(g, flat[i].shape)),
+    };
+  }
+  let items: tf.Tensor1D | undefined;
+  const { value, grads } = tf.valueAndGrads((...hs: tf.Tensor[]) => {
+    let i = 0;
+    const loss = objectiveLoss(spec, heads.map((b) => hs.slice(i, i += b.length) as tf.Tensor4D[]), batch.targets, {
+      hyp: cfg.schedule.hyp,
+      img: cfg.img,
+      lhg: cfg.lhg,
+    });
+    items = tf.keep(loss.items);
+    return loss.total;
+  })(heads.flat());
+  return { value, items: items!, grads };
 }
 
 /** The dotted path of every subtree of `tree`. */
