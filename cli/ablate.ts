@@ -13,7 +13,7 @@ import { intFlag, numberFlag } from "./args.ts";
 import { getPreset, mnistDetTrainImages, type Preset } from "../lib/ablate/presets.ts";
 import type { Job } from "../lib/ablate/plan.ts";
 import type { AreaRule } from "../lib/ablate/coco_stats.ts";
-import { pendingJobs, planSession, runAblate } from "../lib/ablate/session.ts";
+import { doneRecords, planSession, runAblate } from "../lib/ablate/session.ts";
 import { EXPERIMENT_NAMES, selectExperiments } from "../experiments/mod.ts";
 import { pathExists } from "../lib/io/exists.ts";
 import { readClusterPlan } from "../lib/ablate/cluster_plan.ts";
@@ -253,7 +253,8 @@ await runMain(async () => {
   }
   if (values.plan) {
     const { plan } = await planSession(common);
-    const pending = await pendingJobs(out, plan.jobs);
+    const done = await doneRecords(out, plan.jobs);
+    const pending = plan.jobs.filter((j) => !done.has(j.key));
     if (preset.name === "paper" || values["step-times"]) {
       return await printGpuHours(plan.jobs, pending, data.nc, values["step-times"]);
     }
@@ -268,12 +269,7 @@ await runMain(async () => {
       },
     );
     const left = new Set(pending.map((j) => j.key));
-    const { readRecord } = await import("../lib/ablate/runner.ts");
-    const took = new Map<string, number>();
-    for (const j of plan.jobs) {
-      const rec = left.has(j.key) ? null : await readRecord(out, j.key);
-      if (rec?.status === "done" && rec.seconds) took.set(j.key, rec.seconds);
-    }
+    const took = new Map([...done].flatMap(([k, r]) => (r.seconds ? [[k, r.seconds] as const] : [])));
     console.log(st.planTable(plan, times, jobs, left, st.calibration(plan, times, took)));
     return;
   }

@@ -227,16 +227,19 @@ async function runFigure(
   }
 }
 
-/** Jobs of a plan that a session would still have to run (no done record). */
-export async function pendingJobs(out: string, jobs: readonly Job[]): Promise<Job[]> {
-  const pending: Job[] = [];
+/**
+ * The done records of a plan's jobs by key; a job without one (missing, unreadable or not done) is
+ * what a session would still have to run.
+ */
+export async function doneRecords(out: string, jobs: readonly Job[]): Promise<Map<string, RunRecord>> {
+  const done = new Map<string, RunRecord>();
   for (const j of jobs) {
     try {
       const r = JSON.parse(await Deno.readTextFile(`${jobDir(out, j.key)}/record.json`)) as RunRecord;
-      if (r.status !== "done") pending.push(j);
+      if (r.status === "done") done.set(j.key, r);
     } catch {
-      pending.push(j);
+      // no usable record: the job is pending
     }
   }
-  return pending;
+  return done;
 }

@@ -3,7 +3,8 @@
  * the same value as {@link computeLoss} (utils/loss_tal.py, loss_tal_dual.py, loss_tal_triple.py;
  * paper Sec. 4.2 / reference spec §4), but the gradient is written out by hand instead of taped
  * through some 150 small tensor ops. At the ablations' sizes (84 anchors an image at 64 px) those ops
- * cost about a fifth of a training step in engine work; here the whole loss is a few loops.
+ * cost about a fifth of a training step in engine work; here the whole loss is a few loops (used by the
+ * compiled training step, lib/train/compiled_step.ts).
  *
  * Per branch (weight w_b, S = max(sum of target scores, 1)), with `p` the DFL bin softmax, `d` its
  * expectation and `box = (ax - d0, ay - d1, ax + d2, ay + d3)` in grid units:
@@ -22,7 +23,7 @@ import { type AssignContext, assignValues, DEFAULT_GAINS, type LossOptions } fro
 import type { Assignment } from "./tal_assigner.ts";
 import { preprocessTargets } from "./targets.ts";
 
-/** One branch's levels: NHWC [B, H, W, 4 regMax + nc] values, level shapes [H, W]. */
+/** Raw head outputs of every branch as NHWC [B, H, W, 4 regMax + nc] values, with the level shapes [H, W]. */
 export interface PlainHeads {
   batch: number;
   shapes: readonly (readonly [number, number])[];
@@ -251,6 +252,8 @@ export function computeLossPlain(
     assigner: opts.assigner,
   };
   const need = anchorsInGt(ctx, batch);
+  // Assignments given from outside: their foreground needs its bins whatever the boxes.
+  for (const asg of opts.assignments ?? []) asg.fgMask.forEach((m, i) => need[i] ||= m);
   const decoded = heads.data.map((levels) => decode(levels, heads, anchors.points, need, nc, regMax));
   const assignments = opts.assignments ??
     branchAssignments(
