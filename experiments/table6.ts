@@ -10,7 +10,7 @@ import type { Ablation } from "../lib/ablate/spec.ts";
  * Table 6 as data. Quick length 1,792 steps (7 epochs): YOLOv7-AF at 1/8 width with the quick recipe,
  * seed 0, 3,840 steps, reached val mAP50-95 33.0 % at 1,536 steps, 37.6 % at 2,048 and 45.7 % at the end;
  * in the 2,048-step runs of 2026-12-07 it was at 33.5, 31.6, 32.3 % after 1,792 steps (seeds 0-2) and
- * 38.3, 33.6, 33.9 % at the end, so 1,792 steps with the learning rate decayed in that length pass 30 %;
+ * 38.3, 33.6, 33.9 % at the end; 1,792-step runs (commit 6ba2504, COCO AP) end at 31.6, 32.2, 26.8 %;
  * YOLOv7 itself only 6.8 % at the end (its official obj gain x (img / 640)^2 is 0.01x at 64 px, and
  * ComputeLossOTA learns slowly at this size): no length this preset can pay lifts it to 30 %, and the
  * AF comparison is decided long before (2026-12-03). Nor do its loss gains (2026-12-07, seed 0, 2,048
