@@ -144,7 +144,9 @@ export interface Preset {
  *   preset: 110 runs, 96 h of run time, about 55 h with two in parallel (calibrated).
  * - Measured, 2026-12-07 (same VM, commit 6ba2504: the YOLOv9 loss on plain arrays, Tables 4-6 at 1,792
  *   steps): the whole quick preset from scratch in one session, 1 h 33 min of wall time (3 h 01 min of
- *   run time), 3 minutes over the goal; GELAN-C ends at 31.4 % (34.4 % at 2,304 steps).
+ *   run time), 3 minutes over the goal; GELAN-C ends at 31.4 % (34.4 % at 2,304 steps). Its runs took
+ *   1.32x (1.04x-1.55x) their `--plan` estimate; the full preset re-planned: 97 h 42 min of run time,
+ *   about 64 h with two in parallel.
  */
 const CPU_HYP: Record<string, number> = {
   lr0: 0.02,
