@@ -51,6 +51,33 @@ export interface BranchLossOptions {
 }
 
 /**
+ * Per-anchor weight = the sum of its target scores (0 for background), and S = max(sum of all, 1): the
+ * weights of the box and DFL terms and the divisor of all three.
+ */
+export function anchorWeights(targetScores: Float32Array, nc: number): { weight: Float32Array; scoreSum: number } {
+  const n = targetScores.length / nc;
+  const weight = new Float32Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = 0; c < nc; c++) s += targetScores[i * nc + c];
+    weight[i] = s;
+    total += s;
+  }
+  return { weight, scoreSum: Math.max(total, 1) };
+}
+
+/**
+ * DFL target of one side distance `d` (grid units): clamped to [0, regMax - 1 - 0.01], its left bin
+ * and that bin's weight (the right bin gets 1 - wl), in float32 as the reference's `bbox2dist`.
+ */
+export function dflTarget(d: number, regMax: number): { left: number; wl: number } {
+  const t = Math.min(Math.max(d, 0), Math.fround(regMax - 1 - 0.01));
+  const left = Math.trunc(t);
+  return { left, wl: Math.fround(left + 1 - t) };
+}
+
+/**
  * Class, box and DFL terms of one branch for a given (constant) assignment. Mirrors the per-branch part
  * of `utils/loss_tal.py` `ComputeLoss.__call__` with `BboxLoss(reg_max - 1, use_dfl=True)`.
  */
@@ -69,16 +96,7 @@ export function branchLoss(
   }
   const { targetScores, targetBboxes, fgMask } = assignment;
   const f = Math.fround;
-  // Per-anchor weight = sum of its target scores (0 for background), and S.
-  const weight = new Float32Array(b * a);
-  let total = 0;
-  for (let i = 0; i < b * a; i++) {
-    let s = 0;
-    for (let c = 0; c < nc; c++) s += targetScores[i * nc + c];
-    weight[i] = s;
-    total += s;
-  }
-  const scoreSum = Math.max(total, 1);
+  const { weight, scoreSum } = anchorWeights(targetScores, nc);
   const fg = fgMask.reduce((n, v) => n + v, 0);
   return tf.tidy(() => {
     const tScores = tf.tensor3d(targetScores, [b, a, nc]);
@@ -88,7 +106,6 @@ export function branchLoss(
     // Targets in grid units; DFL bin weights folded with the anchor weight and the mean over 4 sides.
     const gridBoxes = new Float32Array(b * a * 4);
     const bins = new Float32Array(b * a * 4 * regMax);
-    const hi = regMax - 1 - 0.01;
     for (let i = 0; i < b * a; i++) {
       const anc = i % a;
       const stride = anchors.strides[anc];
@@ -98,9 +115,7 @@ export function branchLoss(
       const g = gridBoxes.subarray(4 * i, 4 * i + 4);
       const dists = [f(px - g[0]), f(py - g[1]), f(g[2] - px), f(g[3] - py)];
       dists.forEach((d, k) => {
-        const t = Math.min(Math.max(d, 0), f(hi));
-        const left = Math.trunc(t);
-        const wl = f(left + 1 - t);
+        const { left, wl } = dflTarget(d, regMax);
         const base = (4 * i + k) * regMax;
         bins[base + left] += wl * weight[i] / 4;
         bins[base + left + 1] += f(1 - wl) * weight[i] / 4;

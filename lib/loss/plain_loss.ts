@@ -21,6 +21,7 @@ import { REG_MAX } from "../head/decode.ts";
 import { branchAssignments, defaultBranchWeights } from "../pgi/branch_weights.ts";
 import { type AssignContext, assignValues, DEFAULT_GAINS, type LossOptions } from "./compute_loss.ts";
 import type { Assignment } from "./tal_assigner.ts";
+import { anchorWeights, dflTarget } from "./branch_loss.ts";
 import { preprocessTargets } from "./targets.ts";
 
 /** Raw head outputs of every branch as NHWC [B, H, W, 4 regMax + nc] values, with the level shapes [H, W]. */
@@ -47,8 +48,9 @@ interface Decoded {
   probs: Float32Array;
   /** softplus of each class logit (the BCE's first term). */
   softplus: Float64Array;
-  /** Bin softmax, filled only where the assigner can read the box (`need`). */
+  /** Bin softmax and its expectation (the side distances), filled only where the assigner can read the box (`need`). */
   bins: Float64Array;
+  dist: Float64Array;
   level: Int32Array;
   offset: Int32Array;
 }
@@ -68,7 +70,9 @@ function anchorsInGt(ctx: AssignContext, batch: number): Uint8Array {
       const o = 4 * (b * nMax + g);
       for (let i = 0; i < a; i++) {
         const s = anchors.strides[i], x = anchors.points[2 * i] * s, y = anchors.points[2 * i + 1] * s;
-        if (x > gtBboxes[o] - 1 && y > gtBboxes[o + 1] - 1 && x < gtBboxes[o + 2] + 1 && y < gtBboxes[o + 3] + 1) {
+        if (
+          x > gtBboxes[o] - 1 && y > gtBboxes[o + 1] - 1 && x < gtBboxes[o + 2] + 1 && y < gtBboxes[o + 3] + 1
+        ) {
           need[b * a + i] = 1;
         }
       }
@@ -93,6 +97,7 @@ function decode(
     probs: new Float32Array(b * a * nc),
     softplus: new Float64Array(b * a * nc),
     bins: new Float64Array(b * a * 4 * regMax),
+    dist: new Float64Array(b * a * 4),
     level: new Int32Array(a),
     offset: new Int32Array(b * a),
   };
@@ -124,6 +129,7 @@ function decode(
       for (let j = 0; j < regMax; j++) max = Math.max(max, v[src + j]);
       for (let j = 0; j < regMax; j++) sum += bins[dst + j] = Math.exp(v[src + j] - max);
       for (let j = 0; j < regMax; j++) dk += (bins[dst + j] /= sum) * j;
+      out.dist[4 * i + k] = dk;
       out.boxes[4 * i + k] = k < 2 ? points[2 * anc + k] - dk : points[2 * anc + k - 2] + dk;
     }
   }
@@ -175,16 +181,9 @@ function branchTerms(
 ): [number, number, number] {
   const { a, nc, regMax, points, strides } = o;
   const n = dec.offset.length;
-  const weight = new Float32Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let c = 0; c < nc; c++) s += asg.targetScores[i * nc + c];
-    total += weight[i] = s;
-  }
-  const S = Math.max(total, 1);
+  const { weight, scoreSum: S } = anchorWeights(asg.targetScores, nc);
   let cls = 0, box = 0, dfl = 0;
-  const hi = Math.fround(regMax - 1 - 0.01), f = Math.fround;
+  const f = Math.fround;
   for (let i = 0; i < n; i++) {
     const l = dec.level[i % a], v = levels[l], g = grads[l], o0 = dec.offset[i] + 4 * regMax;
     for (let c = 0; c < nc; c++) {
@@ -203,10 +202,8 @@ function branchTerms(
     const dSide = [grad[0], grad[1], -grad[2], -grad[3]].map((gq) => scale.box * w * gq / S);
     const dists = [f(px - tb[0]), f(py - tb[1]), f(tb[2] - px), f(tb[3] - py)];
     for (let k = 0; k < 4; k++) {
-      const p = dec.bins, pb0 = (4 * i + k) * regMax;
-      let dk = 0;
-      for (let j = 0; j < regMax; j++) dk += p[pb0 + j] * j;
-      const t = Math.min(Math.max(dists[k], 0), hi), left = Math.trunc(t), wl = f(left + 1 - t);
+      const p = dec.bins, pb0 = (4 * i + k) * regMax, dk = dec.dist[4 * i + k];
+      const { left, wl } = dflTarget(dists[k], regMax);
       const bl = wl * w / 4, br = f(1 - wl) * w / 4;
       dfl -= bl * Math.log(p[pb0 + left]) + br * Math.log(p[pb0 + left + 1]);
       const ob = dec.offset[i] + k * regMax;
