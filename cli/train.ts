@@ -4,7 +4,7 @@
  *
  *   deno task train --cfg gelan-s [--data mnist-det] [--hyp data/hyps/hyp.scratch-high.yaml] [--weights W]
  *     [--epochs 100] [--batch 16] [--img 640] [--seed 0] [--project runs/train] [--name exp] [--exist-ok]
- *     [--resume] [--close-mosaic 0] [--min-items 0] [--workers 8] [--patience 100] [--nbs 64] [--noval] [--noautoanchor] [--lhg] [--backend X]
+ *     [--resume] [--close-mosaic 0] [--min-items 0] [--cache disk] [--workers 8] [--patience 100] [--nbs 64] [--noval] [--noautoanchor] [--lhg] [--backend X]
  *
  * `--resume` continues `project/name` (or, without `--name`, the most recently saved run under `project`)
  * from `weights/last.safetensors` with the run's saved options (data, hyp, image size, batch, nbs, ...);
@@ -30,6 +30,7 @@ const USAGE = `usage: deno task train --cfg CFG [--data DATA] [options]
                     options (a flag given again must agree with the run's value)
   --close-mosaic N  turn mosaic off for the last N epochs (${D.closeMosaic})
   --min-items N     drop training images with fewer labels (${D.minItems})
+  --cache disk      keep the decoded images in one file per split beside its image folder (later runs skip decoding)
   --workers N       accepted for compatibility (data loading runs in-process; ${D.workers})
   --patience N      early-stopping patience in epochs (${D.patience})
   --nbs N           nominal batch of gradient accumulation / weight-decay scaling (${D.nbs}, as official)
@@ -64,6 +65,12 @@ const FLAG_OPTIONS: Record<string, keyof TrainRunOptions> = {
   patience: "patience", lhg: "lhg", nbs: "nbs", noval: "noval", noautoanchor: "noautoanchor",
 };
 
+/** The --cache value: "disk" or absent (the in-memory cache is always on). */
+function cacheFlag(v: string | undefined): "disk" | undefined {
+  if (v === undefined || v === "disk") return v;
+  throw new Error(`--cache: expected "disk", got "${v}" (decoded images are always cached in memory)`);
+}
+
 await runMain(async () => {
   const { values } = parseArgs({
     args: Deno.args,
@@ -74,7 +81,7 @@ await runMain(async () => {
       name: { type: "string" }, "exist-ok": { type: "boolean" }, resume: { type: "boolean" },
       "close-mosaic": { type: "string" }, "min-items": { type: "string" }, workers: { type: "string" },
       patience: { type: "string" }, lhg: { type: "boolean" }, nbs: { type: "string" }, noval: { type: "boolean" }, noautoanchor: { type: "boolean" },
-      backend: { type: "string" }, help: { type: "boolean", short: "h" },
+      cache: { type: "string" }, backend: { type: "string" }, help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return console.log(USAGE);
@@ -91,7 +98,7 @@ await runMain(async () => {
     img: imgFlag(values.imgsz ?? v("img", D.img)),
     seed: intFlag(v("seed", D.seed), "seed", -Infinity), project, name, existOk: values["exist-ok"], resume: values.resume,
     closeMosaic: intFlag(v("close-mosaic", D.closeMosaic), "close-mosaic"),
-    minItems: intFlag(v("min-items", D.minItems), "min-items"),
+    minItems: intFlag(v("min-items", D.minItems), "min-items"), cache: cacheFlag(values.cache),
     workers: intFlag(v("workers", D.workers), "workers"),
     patience: intFlag(v("patience", D.patience), "patience", 1), lhg: values.lhg,
     nbs: intFlag(v("nbs", D.nbs), "nbs", 1), noval: values.noval, noautoanchor: values.noautoanchor, explicit,

@@ -85,7 +85,7 @@ export async function fig7Job(ctx: FigureContext): Promise<FigureOutcome> {
     ctx.runs.filter((r) => r.seed === s && r.done).length === 2
   );
   if (!seeds.length) return { status: "failed", line: "no seed has both one-epoch runs finished" };
-  const ds = await loadDataset(ctx.data, "val");
+  const ds = await loadDataset(ctx.data, "val", { cache: "disk" });
   const loader = createLoader(ds, {
     batch: Math.min(fig.images, ds.length),
     img: ctx.img,

@@ -4,6 +4,8 @@
  * the best weights scored with COCO statistics (AP, AP50, AP75, APS/M/L). Predictions down to
  * confidence `conf` are kept (default 1e-5): the official 0.001 hides every box of a briefly trained
  * model, whose class scores start at sigmoid(ln(5 / nc / 6400)) < 1e-4 (head bias init).
+ * Both splits load with the disk image cache (`cache: "disk"`, lib/data/image_pack.ts): the first run
+ * decodes the data once, every later run of the session reads one file.
  * Also a subprocess variant for `--jobs N` (tfjs state is global, so parallel runs are processes).
  * @module
  */
@@ -59,6 +61,7 @@ export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions =
       closeMosaic: s.closeMosaic,
       nbs: s.nbs,
       noval: s.noval,
+      cache: "disk",
       onEpoch: (row) => ctx.onEpoch(row.epoch),
       shouldStop: ctx.shouldStop,
     });
@@ -67,7 +70,7 @@ export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions =
   }
   const model = await loadModel(`${dir}/weights/best.safetensors`);
   try {
-    const val = await loadDataset(s.data, "val");
+    const val = await loadDataset(s.data, "val", { cache: "disk" });
     const v = await validate(model.spec, model.weights, val, {
       loader: createLoader,
       batch: s.batch * 2,

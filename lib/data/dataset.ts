@@ -2,18 +2,21 @@
  * `loadDataset(yaml, split)`: a {@link Dataset} from a dataset YAML (utils/dataloaders.py
  * `LoadImagesAndLabels.__init__` + `cache_labels`): image list from folders / list files / COCO json,
  * labels checked row by row, unreadable or corrupt images skipped, all problems returned as warnings plus
- * a summary; decoded images cached in memory (bounded LRU). Asking for the default dataset ("mnist-det",
+ * a summary; decoded images cached in memory (bounded LRU), or with `cache: "disk"` in one file per split
+ * (image_pack.ts). Asking for the default dataset ("mnist-det",
  * or a missing `.../mnist-det/mnist-det.yaml`) generates MNIST-Det first. I/O module.
  * @module
  */
 import * as path from "node:path";
 import type { Dataset, Sample } from "./types.ts";
+import type { RgbImage } from "./image.ts";
 import { formatMisspelledKey, readDatasetYaml, type SplitName } from "./dataset_yaml.ts";
 import { type DataWarning, img2labelPath, parseLabels } from "./labels.ts";
 import { parseCocoJson } from "./coco_json.ts";
 import { decodeImage, probeImage } from "./image_io.ts";
 import { cocoImagePath, listImages, mapLimit } from "./image_files.ts";
 import { createByteLru } from "./cache.ts";
+import { completePack, imagePackPath, openSplitPack, packHit } from "./image_pack.ts";
 import { DEFAULT_MNIST_DET_DIR, ensureMnistDet, type MnistDetOptions } from "./mnist_det_build.ts";
 
 /** Options of {@link loadDataset}. */
@@ -32,6 +35,13 @@ export interface LoadDatasetOptions {
   mnistDet?: MnistDetOptions;
   /** Files checked concurrently. Default 16. */
   concurrency?: number;
+  /**
+   * "disk": keep every decoded image of the split in one file beside its image folder (official `--cache
+   * disk`), so later loads skip the header check and decoding of unchanged images. Default: none.
+   */
+  cache?: "disk";
+  /** Largest image pack written, in bytes of decoded pixels. Default 8 GiB. */
+  packBytes?: number;
 }
 
 /** Counts of a loaded split (official: found, missing, empty, corrupt). */
@@ -129,8 +139,13 @@ export async function loadDataset(
     warnings.push(w);
   }
   const verify = opts.verify ?? "header";
+  const onPack = (message: string) => warnings.push({ kind: "image", file: imagePackPath(all[0]), message });
+  const pack = opts.cache === "disk" ? await openSplitPack(all[0], onPack) : null;
   const checked = await mapLimit(all, opts.concurrency ?? 16, async (p) => {
-    const probe = verify === "none"
+    const hit = pack && await packHit(pack, p);
+    const probe = hit
+      ? { ok: true as const, width: hit.width, height: hit.height }
+      : verify === "none"
       ? { ok: true as const, width: 0, height: 0 }
       : await probeImage(p, { full: verify === "full" });
     if (!probe.ok) return { p, probe, text: null as string | null };
@@ -174,6 +189,13 @@ export async function loadDataset(
     summary.labels += lb.length / 5;
   }
   summary.images = paths.length;
+  const packed = pack
+    ? await completePack(pack, paths, {
+      maxBytes: opts.packBytes ?? 8 * 2 ** 30,
+      concurrency: opts.concurrency ?? 16,
+      onBad: onPack,
+    })
+    : new Map<string, RgbImage>();
   const cache = createByteLru<Sample>(opts.cacheBytes ?? 1 << 30);
   const names = opts.singleCls ? ["item"] : cfg.names;
   return {
@@ -183,11 +205,13 @@ export async function loadDataset(
     paths,
     labels: (i: number) => labels[i],
     async load(i: number): Promise<Sample> {
-      const hit = cache.get(i);
-      if (hit) return hit;
       if (!(i >= 0 && i < paths.length)) {
         throw new RangeError(`Dataset.load: index ${i} outside 0..${paths.length - 1}`);
       }
+      const fromPack = packed.get(paths[i]);
+      if (fromPack) return { path: paths[i], ...fromPack, labels: labels[i] };
+      const hit = cache.get(i);
+      if (hit) return hit;
       let img;
       try {
         img = await decodeImage(paths[i]);

@@ -39,13 +39,13 @@ import { createLoader } from "../data/loader.ts";
 
 /** The data functions a run needs (lib/data's `loadDataset` and `createLoader`; tests pass in-memory ones). */
 export interface DataApi {
-  loadDataset(yamlPath: string, split: "train" | "val", opts?: { minItems?: number }): Promise<Dataset>;
+  loadDataset(yamlPath: string, split: "train" | "val", opts?: { minItems?: number; cache?: "disk" }): Promise<Dataset>;
   createLoader: LoaderFn;
 }
 
 /** The real data pipeline (lib/data): dataset YAML (or "mnist-det") and the augmenting loader. */
 export const DEFAULT_DATA_API: DataApi = {
-  loadDataset: (yamlPath, split, opts) => loadDataset(yamlPath, split, { minItems: opts?.minItems }),
+  loadDataset: (yamlPath, split, opts) => loadDataset(yamlPath, split, { minItems: opts?.minItems, cache: opts?.cache }),
   createLoader,
 };
 
@@ -161,9 +161,9 @@ function stepConfig(spec: ModelSpec, groups: StepConfig["groups"], hyp: Hyp, opt
 export async function trainRun(opts: TrainRunOptions, data: DataApi = DEFAULT_DATA_API): Promise<TrainRunResult> {
   const t0 = performance.now();
   const log = makeConsole(opts.quiet);
-  const p = await prepare(opts, (o) => data.loadDataset(o.data, "train", { minItems: o.minItems }), log);
+  const p = await prepare(opts, (o) => data.loadDataset(o.data, "train", { minItems: o.minItems, cache: o.cache }), log);
   const o = p.opts;
-  const val = await data.loadDataset(o.data, "val");
+  const val = await data.loadDataset(o.data, "val", { cache: o.cache });
   for (const line of [...datasetReport(p.train), ...datasetReport(val)]) log.info(line);
   const onWarning = (w: DataWarning) => log.info(`warning: ${w.message}`);
   const { spec, cfg, hyp, dir } = p;

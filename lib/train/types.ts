@@ -44,6 +44,8 @@ export interface TrainRunOptions {
   noautoanchor?: boolean;
   closeMosaic?: number;
   minItems?: number;
+  /** "disk": decoded images of both splits kept in one file per split (official `--cache disk`; see image_pack.ts). */
+  cache?: "disk";
   workers?: number;
   /** Loss variant: lead-head guided assignment for the auxiliary branch (paper Table 4 "LHG"). */
   lhg?: boolean;
