@@ -32,6 +32,19 @@ Deno.test("deno task ablate --preset smoke: every table and figure, real trainin
   match(report, /\[Fig\. 2 \/ Fig\. 6 .*\]\(fig2_6\/results\.md\) — done: information depth \(r2 < 0\.5\): /);
   match(report, /\[Fig\. 7 .*\]\(fig7\/results\.md\) — done: BN running: focus ratio .* BN batch: focus ratio/);
   ok((await Deno.stat(`${out}/fig7/fig7_pan_maps.png`)).size > 0);
+  // The preset's YOLOv7 gains: the anchor-based run's hyp.yaml has cls / obj undoing train.py's rescaling
+  // for MNIST-Det's 10 classes at 32 px; the anchor-free runs keep hyp.scratch-high's.
+  const hyps = [];
+  for await (const e of Deno.readDir(`${out}/_runs`)) {
+    const job = JSON.parse(await Deno.readTextFile(`${out}/_runs/${e.name}/job.json`));
+    const hyp = await Deno.readTextFile(`${out}/_runs/${e.name}/hyp.yaml`).catch(() => "");
+    if (hyp) hyps.push({ v7: JSON.stringify(job).includes("IDetect"), hyp });
+  }
+  ok(hyps.some((h) => h.v7) && hyps.some((h) => !h.v7));
+  for (const h of hyps) {
+    match(h.hyp, h.v7 ? /^cls: 2\.4$/m : /^cls: 0\.5$/m);
+    match(h.hyp, h.v7 ? /^obj: 280$/m : /^obj: 0\.7$/m);
+  }
   // Progress names table, variant, seed, epoch and the ETA.
   match(first.err, /\[ablate\] \[\d+\/\d+\] table2 conv seed 0: epoch 1\/1 · ETA/);
   const seconds = (performance.now() - t0) / 1000;

@@ -7,7 +7,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
 import { findCandidates } from "../lib/loss/yolov7_candidates.ts";
 import { assignOta, type LevelMatches } from "../lib/loss/yolov7_assign.ts";
-import { yolov7Gains, yolov7Loss } from "../lib/loss/yolov7_ota.ts";
+import { yolov7Gains, yolov7HypFor, yolov7Loss } from "../lib/loss/yolov7_ota.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { toFloat32 } from "../lib/io/raw_tensor.ts";
 import { relMaxError } from "../lib/testing/all_close.ts";
@@ -97,6 +97,11 @@ Deno.test("YOLOv7 loss on hand-built predictions equals its closed form", () => 
   ok(Math.abs(g0.box - 0.05) < 1e-12 && Math.abs(g0.obj - 0.7) < 1e-12 && Math.abs(g0.cls - 0.3) < 1e-12);
   const g = yolov7Gains({ box: 0.05, obj: 0.7, cls: 0.3 }, { nc: 8, nl: 2, img: 320 });
   ok(Math.abs(g.box - 0.075) < 1e-12 && Math.abs(g.cls - 0.045) < 1e-12 && Math.abs(g.obj - 0.2625) < 1e-12);
+  // yolov7HypFor undoes the nc and image-size factors: 3 levels then give back the strength asked for.
+  const h = yolov7HypFor({ cls: 0.3, obj: 0.7 }, { nc: 10, img: 64 });
+  ok(Math.abs(h.cls - 2.4) < 1e-12 && Math.abs(h.obj - 70) < 1e-9, JSON.stringify(h));
+  const back = yolov7Gains({ box: 0.05, ...h }, { nc: 10, nl: 3, img: 64 });
+  ok(Math.abs(back.cls - 0.3) < 1e-12 && Math.abs(back.obj - 0.7) < 1e-12 && Math.abs(back.box - 0.05) < 1e-12);
   tf.dispose([pred, r.total, r.items]);
 });
 

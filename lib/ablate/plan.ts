@@ -26,6 +26,11 @@ export interface RunSettings {
   nbs: number;
   /** Validate only after the final epoch (`--noval`); the run's best weights are then its last. */
   noval: boolean;
+  /**
+   * The anchor-based YOLOv7's cls and obj loss gains as they act after train.py's rescaling (see
+   * yolov7HypFor); absent: hyp.scratch.p5's values, rescaled as train.py does.
+   */
+  yolov7Gains?: { cls: number; obj: number };
   /** Training / validation images per epoch (for time estimates; 0 when unknown). */
   trainImages: number;
   valImages?: number;

@@ -35,6 +35,7 @@ export interface SessionInfo extends
     | "img"
     | "scale"
     | "hyp"
+    | "yolov7Gains"
     | "closeMosaic"
     | "nbs"
     | "noval"
@@ -105,7 +106,11 @@ export function settingsMarkdown(s: SessionInfo): string {
     )} rounded up to a multiple of ${sc.divisor ?? 8}; D_CSP x ${
       sc.depth ?? 1
     }; D_ELAN and the layer graph unchanged.`,
-    `- Hyperparameters: hyp.scratch-high with ${hyp}; the anchor-based YOLOv7 trains with its own hyp.scratch.p5 (ComputeLossOTA's box ${HYP_SCRATCH_P5.box}, cls ${HYP_SCRATCH_P5.cls}, obj ${HYP_SCRATCH_P5.obj}, anchor_t ${HYP_SCRATCH_P5.anchor_t}) under the same overrides: ${p5}. Warm-up: ${
+    `- Hyperparameters: hyp.scratch-high with ${hyp}; the anchor-based YOLOv7 trains with its own hyp.scratch.p5 (ComputeLossOTA's box ${HYP_SCRATCH_P5.box}, cls ${HYP_SCRATCH_P5.cls}, obj ${HYP_SCRATCH_P5.obj}, anchor_t ${HYP_SCRATCH_P5.anchor_t}) under the same overrides: ${p5}${
+      s.yolov7Gains
+        ? `; its class and objectness gains act at ${s.yolov7Gains.cls} and ${s.yolov7Gains.obj} after train.py's rescaling by nc / 80 and (img / 640)² (official: the rescaling applies to ${HYP_SCRATCH_P5.cls} and ${HYP_SCRATCH_P5.obj}, so at ${s.img} px objectness acts at ${+(HYP_SCRATCH_P5.obj * (s.img / 640) ** 2).toPrecision(3)}; chosen by a sweep, experiments/table6.ts)`
+        : ""
+    }. Warm-up: ${
       Math.max(warm, 100)
     } steps${
       warm < 100 ? ` (the official floor of 100 iterations applies; ${warm} asked)` : ""

@@ -128,6 +128,7 @@ export async function runAblate(o: AblateOptions): Promise<AblateResult> {
     scale: p.scale,
     data: settings.data,
     hyp: settings.hyp,
+    yolov7Gains: settings.yolov7Gains,
     closeMosaic: settings.closeMosaic,
     nbs: settings.nbs,
     noval: settings.noval,

@@ -56,6 +56,7 @@ export async function planSession(o: SessionPlanOptions): Promise<{
     hyp: { ...p.hyp, warmup_epochs: Math.round((p.warmupSteps / nb) * 1e4) / 1e4 },
     nbs: p.nbs,
     noval: p.noval,
+    ...(p.yolov7Gains ? { yolov7Gains: p.yolov7Gains } : {}),
     trainImages: o.data.trainImages,
     valImages: o.data.valImages ?? 0,
   };

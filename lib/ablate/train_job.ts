@@ -22,12 +22,27 @@ import type { Job } from "./plan.ts";
 import { type RunMetrics, RunStopped, type TrainContext, type TrainFn } from "./runner.ts";
 import { pathExists } from "../io/exists.ts";
 import { backendSummary } from "../backend/backend.ts";
+import { isAnchorBased } from "../graph/spec.ts";
+import { yolov7HypFor } from "../loss/yolov7_ota.ts";
+import { readDatasetYaml } from "../data/dataset_yaml.ts";
+import { specOf } from "./variants.ts";
 
 /** Options of the real train function. */
 export interface TrainJobOptions {
   /** Lowest confidence kept for the COCO evaluation (default 1e-5). */
   conf?: number;
   areaRule?: AreaRule;
+}
+
+/**
+ * The hyp of a job: the session's, and for the anchor-based YOLOv7 of a preset with `yolov7Gains` the
+ * cls / obj values that give those gains after train.py's rescaling for the dataset's classes and size.
+ */
+async function jobHyp(job: Job): Promise<Record<string, number>> {
+  const s = job.settings;
+  if (!s.yolov7Gains || !isAnchorBased(specOf(job.cfg, job.key))) return s.hyp;
+  const { nc } = await readDatasetYaml(s.data);
+  return { ...s.hyp, ...yolov7HypFor(s.yolov7Gains, { nc, img: s.img }) };
 }
 
 /** Train one job in-process and evaluate it (see the module doc). */
@@ -47,7 +62,7 @@ export async function trainJob(job: Job, ctx: TrainContext, o: TrainJobOptions =
     const res = await trainRun({
       cfg: job.cfg,
       data: s.data,
-      hyp: s.hyp,
+      hyp: await jobHyp(job),
       epochs: s.epochs,
       batch: s.batch,
       img: s.img,

@@ -30,4 +30,4 @@ export {
 export { ciouWithGrad, computeLossPlain, type PlainHeads, type PlainLossResult } from "./plain_loss.ts";
 export { findCandidates, type LevelCandidates, type LevelGeometry } from "./yolov7_candidates.ts";
 export { assignOta, type LevelMatches, type LevelValues } from "./yolov7_assign.ts";
-export { type Yolov7Gains, yolov7Gains, yolov7Loss, type Yolov7LossOptions, type Yolov7LossResult } from "./yolov7_ota.ts";
+export { type Yolov7Gains, yolov7Gains, yolov7HypFor, yolov7Loss, type Yolov7LossOptions, type Yolov7LossResult } from "./yolov7_ota.ts";

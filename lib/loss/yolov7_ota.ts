@@ -38,6 +38,23 @@ export function yolov7Gains(hyp: Yolov7Gains, o: { nc: number; nl: number; img: 
   return { box: hyp.box * 3 / o.nl, cls: hyp.cls * o.nc / 80 * 3 / o.nl, obj: hyp.obj * (o.img / 640) ** 2 * 3 / o.nl };
 }
 
+/**
+ * The hyp cls and obj values whose {@link yolov7Gains} scaling at `nc` classes and `img` px gives
+ * `strength` (the gains as they act at 640 px with 80 classes), box as it is: the ablation presets'
+ * YOLOv7 at 64 px (see experiments/table6.ts).
+ *
+ * @example
+ * ```ts
+ * yolov7HypFor({ cls: 0.3, obj: 0.7 }, { nc: 10, img: 64 }); // { cls: 2.4, obj: 70 }
+ * ```
+ */
+export function yolov7HypFor(
+  strength: Pick<Yolov7Gains, "cls" | "obj">,
+  o: { nc: number; img: number },
+): Pick<Yolov7Gains, "cls" | "obj"> {
+  return { cls: strength.cls * 80 / o.nc, obj: strength.obj * (640 / o.img) ** 2 };
+}
+
 /** Options of {@link yolov7Loss}. */
 export interface Yolov7LossOptions {
   nc: number;
