@@ -40,7 +40,7 @@ export interface LoadDatasetOptions {
    * disk`), so later loads skip the header check and decoding of unchanged images. Default: none.
    */
   cache?: "disk";
-  /** Largest image pack written, in bytes of decoded pixels. Default 8 GiB. */
+  /** Largest image pack written (and held in memory), in bytes of decoded pixels. Default 2 GiB. */
   packBytes?: number;
 }
 
@@ -191,7 +191,7 @@ export async function loadDataset(
   summary.images = paths.length;
   const packed = pack
     ? await completePack(pack, paths, {
-      maxBytes: opts.packBytes ?? 8 * 2 ** 30,
+      maxBytes: opts.packBytes ?? 2 ** 31,
       concurrency: opts.concurrency ?? 16,
       onBad: onPack,
     })

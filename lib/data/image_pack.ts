@@ -2,7 +2,8 @@
  * The decoded-image cache on disk (the official `--cache disk`, one file per split instead of one .npy
  * per image): every image of a split decoded once to RGB and packed into one file, so later runs on the
  * same data (the ablations' dozens of runs) read one file instead of decoding thousands. An entry is
- * used only while its image file keeps the size and modification time it had when packed. I/O module.
+ * used only while its image file keeps the size and modification time it had when packed. The pack is
+ * read whole and held in memory while its dataset is in use (hence a size limit). I/O module.
  *
  * Layout: the magic line `yolov9-ts image pack 1\n`, a little-endian uint32 header length, the JSON
  * header `{ entries: [{ path, size, mtime, width, height, offset }] }`, then the pixels (HWC uint8).
@@ -140,18 +141,23 @@ export async function openSplitPack(firstImage: string, onBad: (why: string) => 
   return { file, held: await readImagePack(file, onBad), stamps: new Map() };
 }
 
+/** The packed image of `file` if its last looked-up stamp equals the packed one, else null. */
+function current(pack: SplitPack, file: string): RgbImage | null {
+  const e = pack.held.get(file), st = pack.stamps.get(file);
+  return e && st && e.size === st.size && e.mtime === st.mtime ? e.image : null;
+}
+
 /** The packed image of `file` while the file keeps its packed size and modification time, else null. */
 export async function packHit(pack: SplitPack, file: string): Promise<RgbImage | null> {
-  const stamp = await fileStamp(file);
-  pack.stamps.set(file, stamp);
-  const e = pack.held.get(file);
-  return e && stamp && e.size === stamp.size && e.mtime === stamp.mtime ? e.image : null;
+  pack.stamps.set(file, await fileStamp(file));
+  return current(pack, file);
 }
 
 /**
  * The decoded images of `paths` by path: packed ones as they are, the others decoded now; the pack is
- * rewritten when any were added, unless its pixels would exceed `maxBytes` (then only the packed ones are
- * returned). An image that fails to decode is left out (its loader reports it, as without a pack).
+ * rewritten when any were added. Once the pixels would exceed `maxBytes`, decoding stops, the pack is not
+ * written and only the packed images are returned. An image that fails to decode is left out (its loader
+ * reports it, as without a pack).
  */
 export async function completePack(
   pack: SplitPack,
@@ -160,28 +166,32 @@ export async function completePack(
 ): Promise<Map<string, RgbImage>> {
   const out = new Map<string, RgbImage>();
   const missing: string[] = [];
+  let bytes = 0;
   for (const p of paths) {
-    const e = pack.held.get(p), st = pack.stamps.get(p);
-    if (e && st && e.size === st.size && e.mtime === st.mtime) out.set(p, e.image);
-    else missing.push(p);
+    const image = current(pack, p);
+    if (!image) {
+      missing.push(p);
+      continue;
+    }
+    out.set(p, image);
+    bytes += image.pixels.length;
   }
   if (!missing.length) return out;
   const decoded = await mapLimit(missing, opts.concurrency, async (p) => {
+    if (bytes > opts.maxBytes) return null;
     const stamp = pack.stamps.get(p) ?? await fileStamp(p);
     const image = stamp ? await decodeImage(p).catch(() => null) : null;
+    if (image) bytes += image.pixels.length;
     return image && stamp ? { path: p, ...stamp, image } : null;
   });
-  const fresh = decoded.filter((d): d is PackedImage => d !== null);
-  let bytes = 0;
-  for (const im of out.values()) bytes += im.pixels.length;
-  for (const d of fresh) bytes += d.image.pixels.length;
   if (bytes > opts.maxBytes) {
     opts.onBad(
-      `${pack.file}: image pack not written: ${bytes} bytes of pixels exceed the ${opts.maxBytes}-byte limit`,
+      `${pack.file}: image pack not written: the decoded pixels (${bytes}+ bytes) exceed the ${opts.maxBytes}-byte limit`,
     );
     return out;
   }
-  const all = [...[...out].map(([p]) => pack.held.get(p)!), ...fresh];
+  const fresh = decoded.filter((d): d is PackedImage => d !== null);
+  const all = [...[...out.keys()].map((p) => pack.held.get(p)!), ...fresh];
   try {
     await writeImagePack(pack.file, all);
   } catch (e) {
