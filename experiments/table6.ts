@@ -31,7 +31,12 @@ import type { Ablation } from "../lib/ablate/spec.ts";
  *
  * Earlier, 2,048 steps: all gains x10 10.6 %, x100 8.3 % (the box loss stayed at its starting 1.04).
  * The COCO strength (`yolov7HypFor` undoes the rescaling) is chosen: the best of the sweep (18.2 %; the
- * three settings near it end at 16.9-17.9 %), and a rule that does not depend on the dataset. YOLOv7
+ * three settings near it end at 16.9-17.9 %), and a rule that does not depend on the dataset. Why it is
+ * not arbitrary: the losses are means (objectness over every cell and anchor, classes over positives x
+ * classes), and every weight is shared over the grid, so a weight receives about gain x a mean of
+ * per-cell gradients whatever the grid size; train.py's rescaling keeps the gradient per cell (per class)
+ * at its COCO value instead, which makes what each weight receives 100x (objectness) and 8x (classes)
+ * smaller at 64 px with 10 classes than on COCO. The COCO strength keeps the latter. YOLOv7
  * still stays far below 30 % at this length. A guess, not tested: its head is one 1 x 1 convolution per
  * level from 16-64 channels at 1/8 width, where the anchor-free head keeps at least 64 channels (0.60 M
  * against 0.92 M parameters at CPU scale).
