@@ -264,6 +264,22 @@ Deno.test("planSession(): a table's own length (Ablation.steps) sets its runs' e
   }
 });
 
+Deno.test("planSession(): YOLOv7's gains are part of its runs' keys only (a folder trained with other gains retrains YOLOv7 alone)", async () => {
+  const data = { path: "fake/data.yaml", trainImages: 16384, valImages: 256 };
+  const experiments = selectExperiments(["table2", "table6"]);
+  const keys = async (yolov7Gains?: { cls: number; obj: number }) => {
+    const p = await planSession({ preset: { ...PRESETS.quick, yolov7Gains }, experiments, data });
+    return new Map(p.plan.entries.map((e) => [`${e.table}/${e.variant}/${e.seed}`, e.key]));
+  };
+  const coco = await keys(PRESETS.quick.yolov7Gains), official = await keys(undefined);
+  ok(PRESETS.quick.yolov7Gains);
+  for (const [cell, key] of coco) {
+    const v7 = cell.startsWith("table6/yolov7/");
+    equal(key !== official.get(cell), v7, cell);
+  }
+  equal([...coco.keys()].filter((c) => c.startsWith("table6/yolov7/")).length, 3);
+});
+
 Deno.test("--plan calibration: finished runs' wall time over their estimate scales the rest of the plan", async () => {
   const { calibration, jobSeconds, planTable } = await import("../lib/ablate/step_times.ts");
   const { formatDuration } = await import("../lib/ablate/runner.ts");

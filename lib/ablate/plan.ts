@@ -6,7 +6,7 @@
  * @module
  */
 import { summarizeModel } from "../graph/summary.ts";
-import { modelShapes } from "../graph/spec.ts";
+import { isAnchorBased, modelShapes } from "../graph/spec.ts";
 import { flattenTree } from "../nn/tree.ts";
 import type { Ablation, Variant } from "./spec.ts";
 import { quickVariants, smokeVariants } from "./spec.ts";
@@ -141,7 +141,7 @@ export function trainedVariants(a: Ablation, o: Pick<PlanOptions, "variants" | "
 export async function buildPlan(ablations: readonly Ablation[], o: PlanOptions): Promise<Plan> {
   const jobs = new Map<string, Job>();
   const entries: Entry[] = [];
-  const cfgs = new Map<string, { cfg: Record<string, unknown>; cost: CostInputs }>();
+  const cfgs = new Map<string, { cfg: Record<string, unknown>; cost: CostInputs; anchorBased: boolean }>();
   for (const seed of o.seeds) {
     for (const a of ablations) {
       for (const v of trainedVariants(a, o)) {
@@ -152,9 +152,10 @@ export async function buildPlan(ablations: readonly Ablation[], o: PlanOptions):
           const convs = flattenTree(modelShapes(spec)).filter(([k, sh]) =>
             k.endsWith("weight") && sh.length === 4
           ).length;
-          cfgs.set(ck, { cfg, cost: { convs, gflops: summarizeModel(spec, o.settings.img).gflops } });
+          const gflops = summarizeModel(spec, o.settings.img).gflops;
+          cfgs.set(ck, { cfg, cost: { convs, gflops }, anchorBased: isAnchorBased(spec) });
         }
-        const { cfg, cost } = cfgs.get(ck)!;
+        const { cfg, cost, anchorBased } = cfgs.get(ck)!;
         const lhg = !!v.lhg;
         const s = o.tableSettings?.[a.name] ?? o.settings;
         const key = await shortHash(canonicalJson({
@@ -170,6 +171,8 @@ export async function buildPlan(ablations: readonly Ablation[], o: PlanOptions):
           closeMosaic: s.closeMosaic,
           nbs: s.nbs,
           noval: s.noval,
+          // only YOLOv7's runs depend on its gains: the other keys stay as they were
+          ...(anchorBased && s.yolov7Gains ? { yolov7Gains: s.yolov7Gains } : {}),
         }));
         const use = { table: a.name, variant: v.id };
         const job = jobs.get(key);
