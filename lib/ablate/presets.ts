@@ -149,6 +149,10 @@ export interface Preset {
  *   run time), 3 minutes over the goal; GELAN-C ends at 31.4 % (34.4 % at 2,304 steps). Its runs took
  *   1.32x (1.04x-1.55x) their `--plan` estimate; the full preset re-planned: 97 h 42 min of run time,
  *   about 64 h with two in parallel.
+ * - Measured, 2026-12-07 (same VM, commit 2e6004b: the disk image cache, so only a session's first run
+ *   decodes the data; YOLOv7's gains at their COCO strength): the whole quick preset from scratch in one
+ *   session, 1 h 23 min 02 s of wall time (2 h 42 min of run time); every AP but YOLOv7's equal to
+ *   commit 6ba2504's bit for bit; YOLOv7 22.1 +- 1.4 % (3.9 before).
  */
 const CPU_HYP: Record<string, number> = {
   lr0: 0.02,
