@@ -267,7 +267,7 @@ Deno.test("planSession(): a table's own length (Ablation.steps) sets its runs' e
 Deno.test("planSession(): YOLOv7's gains are part of its runs' keys only (a folder trained with other gains retrains YOLOv7 alone)", async () => {
   const data = { path: "fake/data.yaml", trainImages: 16384, valImages: 256 };
   const experiments = selectExperiments(["table2", "table6"]);
-  const keys = async (yolov7Gains?: { cls: number; obj: number }) => {
+  const keys = async (yolov7Gains?: typeof PRESETS.quick.yolov7Gains) => {
     const p = await planSession({ preset: { ...PRESETS.quick, yolov7Gains }, experiments, data });
     return new Map(p.plan.entries.map((e) => [`${e.table}/${e.variant}/${e.seed}`, e.key]));
   };

@@ -12,6 +12,7 @@ import type { Ablation, Variant } from "./spec.ts";
 import { quickVariants, smokeVariants } from "./spec.ts";
 import { scaledConfig, specOf, variantConfig } from "./variants.ts";
 import type { ScaleOptions } from "../graph/scale.ts";
+import type { Yolov7Gains } from "../loss/yolov7_ota.ts";
 
 /** Training settings shared by every run of a session. */
 export interface RunSettings {
@@ -28,9 +29,10 @@ export interface RunSettings {
   noval: boolean;
   /**
    * The anchor-based YOLOv7's cls and obj loss gains as they act after train.py's rescaling (see
-   * yolov7HypFor); absent: hyp.scratch.p5's values, rescaled as train.py does.
+   * yolov7HypFor; only a YOLOv7 job's settings carry it); absent: hyp.scratch.p5's values, rescaled as
+   * train.py does.
    */
-  yolov7Gains?: { cls: number; obj: number };
+  yolov7Gains?: Pick<Yolov7Gains, "cls" | "obj">;
   /** Training / validation images per epoch (for time estimates; 0 when unknown). */
   trainImages: number;
   valImages?: number;
@@ -157,7 +159,10 @@ export async function buildPlan(ablations: readonly Ablation[], o: PlanOptions):
         }
         const { cfg, cost, anchorBased } = cfgs.get(ck)!;
         const lhg = !!v.lhg;
-        const s = o.tableSettings?.[a.name] ?? o.settings;
+        const table = o.tableSettings?.[a.name] ?? o.settings;
+        // Only YOLOv7's runs depend on its gains: the other jobs' settings (and keys) go without them.
+        const { yolov7Gains, ...rest } = table;
+        const s: RunSettings = anchorBased || !yolov7Gains ? table : rest;
         const key = await shortHash(canonicalJson({
           v: 1,
           cfg,
@@ -171,8 +176,7 @@ export async function buildPlan(ablations: readonly Ablation[], o: PlanOptions):
           closeMosaic: s.closeMosaic,
           nbs: s.nbs,
           noval: s.noval,
-          // only YOLOv7's runs depend on its gains: the other keys stay as they were
-          ...(anchorBased && s.yolov7Gains ? { yolov7Gains: s.yolov7Gains } : {}),
+          ...(s.yolov7Gains ? { yolov7Gains: s.yolov7Gains } : {}),
         }));
         const use = { table: a.name, variant: v.id };
         const job = jobs.get(key);

@@ -9,6 +9,7 @@
  * @module
  */
 import type { ScaleOptions } from "../graph/scale.ts";
+import type { Yolov7Gains } from "../loss/yolov7_ota.ts";
 
 /**
  * MNIST-Det generator settings of a preset (a prefix of the default dataset when only counts change).
@@ -74,7 +75,7 @@ export interface Preset {
   /** Hyperparameter overrides of hyp.scratch-high (lighter augmentation for short CPU runs). */
   hyp: Record<string, number>;
   /** YOLOv7's cls / obj loss gains after train.py's rescaling (see experiments/table6.ts); absent: official. */
-  yolov7Gains?: { cls: number; obj: number };
+  yolov7Gains?: Pick<Yolov7Gains, "cls" | "obj">;
   /** Epochs at the end without mosaic (official close_mosaic). */
   closeMosaic: number;
   /** Nominal batch (`--nbs`): official 64 accumulates 4 batches of 16 per step; short runs need steps. */

@@ -22,10 +22,8 @@ import type { Job } from "./plan.ts";
 import { type RunMetrics, RunStopped, type TrainContext, type TrainFn } from "./runner.ts";
 import { pathExists } from "../io/exists.ts";
 import { backendSummary } from "../backend/backend.ts";
-import { isAnchorBased } from "../graph/spec.ts";
 import { yolov7HypFor } from "../loss/yolov7_ota.ts";
 import { readDatasetYaml } from "../data/dataset_yaml.ts";
-import { specOf } from "./variants.ts";
 
 /** Options of the real train function. */
 export interface TrainJobOptions {
@@ -35,12 +33,12 @@ export interface TrainJobOptions {
 }
 
 /**
- * The hyp of a job: the session's, and for the anchor-based YOLOv7 of a preset with `yolov7Gains` the
+ * The hyp of a job: the session's, and for a job with `yolov7Gains` (the plan gives them to YOLOv7's) the
  * cls / obj values that give those gains after train.py's rescaling for the dataset's classes and size.
  */
 async function jobHyp(job: Job): Promise<Record<string, number>> {
   const s = job.settings;
-  if (!s.yolov7Gains || !isAnchorBased(specOf(job.cfg, job.key))) return s.hyp;
+  if (!s.yolov7Gains) return s.hyp;
   const { nc } = await readDatasetYaml(s.data);
   return { ...s.hyp, ...yolov7HypFor(s.yolov7Gains, { nc, img: s.img }) };
 }
