@@ -8,6 +8,7 @@
 import { checkImage, PAD_VALUE, type RgbImage } from "./image.ts";
 import { boxCandidates, selectRows } from "./boxes.ts";
 import { type Rng, rngUniform } from "./rng.ts";
+import { pixelKernels } from "./pixel_kernels.ts";
 
 /** Augmentation strengths (hyp keys degrees, translate, scale, shear, perspective). */
 export interface PerspectiveHyp {
@@ -94,6 +95,7 @@ function invert3(m: Float64Array): Float64Array {
 /**
  * `img` warped by the 3x3 `matrix` (source -> output pixel coordinates) into `width x height`, bilinear,
  * constant border 114. Mirrors cv2.warpAffine (last row 0 0 1) / cv2.warpPerspective in float arithmetic.
+ * Runs the installed native loop when there is one (lib/data/pixel_kernels.ts; same bytes).
  */
 export function warpImage(
   img: RgbImage,
@@ -107,6 +109,11 @@ export function warpImage(
   const src = img.pixels, sw = img.width, sh = img.height, row = sw * 3;
   const out = new Uint8Array(width * height * 3);
   const B = PAD_VALUE;
+  const native = pixelKernels();
+  if (native) {
+    native.warp(src, sw, sh, out, width, height, inv, affine, B);
+    return { pixels: out, width, height };
+  }
   const [a0, a1, a2, b0, b1, b2, c0, c1, c2] = inv;
   let o = 0;
   for (let y = 0; y < height; y++) {

@@ -7,6 +7,7 @@
  */
 import { checkImage, type RgbImage } from "./image.ts";
 import { type Rng, rngUniform } from "./rng.ts";
+import { pixelKernels } from "./pixel_kernels.ts";
 
 const SHIFT = 12;
 const HDIV = new Int32Array(256), SDIV = new Int32Array(256);
@@ -53,11 +54,21 @@ export function hsvLuts(r: [number, number, number]): [Uint8Array, Uint8Array, U
   return [lh, ls, lv];
 }
 
-/** `img` with the gains `r` applied in HSV (a new image). Deterministic part of augment_hsv. */
+/**
+ * `img` with the gains `r` applied in HSV (a new image). Deterministic part of augment_hsv. Runs the
+ * installed native loop when there is one (lib/data/pixel_kernels.ts; same bytes).
+ */
 export function applyHsvGains(img: RgbImage, r: [number, number, number]): RgbImage {
   checkImage(img, "applyHsvGains");
   const [lh, ls, lv] = hsvLuts(r);
   const src = img.pixels, out = new Uint8Array(src.length);
+  const native = pixelKernels();
+  if (native) {
+    const luts = new Uint8Array(768);
+    luts.set(lh, 0), luts.set(ls, 256), luts.set(lv, 512);
+    native.hsv(src, out, luts);
+    return { pixels: out, width: img.width, height: img.height };
+  }
   const half = 1 << (SHIFT - 1), hscale = 6 / 180;
   // rgbToHsv8 and hsvToRgb8 inlined (no allocation per pixel)
   for (let o = 0; o < src.length; o += 3) {

@@ -19,6 +19,8 @@ import { LAYOUT_KERNELS } from "./layout_kernels.ts";
 import { POOL_KERNELS } from "./pool_kernels.ts";
 import { MATMUL_KERNELS } from "./matmul_kernels.ts";
 import { FUSED_KERNELS, registerFusedGradients } from "./fused_kernels.ts";
+import { nativePixelKernels } from "./pixel_ops.ts";
+import { setPixelKernels } from "../../data/pixel_kernels.ts";
 
 /** Name under which the backend registers with tfjs. */
 export const NATIVE_BACKEND = "native";
@@ -113,6 +115,7 @@ export function registerNativeBackend(): NativeStatus {
     });
   }
   registerFusedGradients();
+  setPixelKernels(nativePixelKernels(lib));
   tf.registerBackend(NATIVE_BACKEND, () => {
     const backend = cpuFactory() as tf.KernelBackend;
     installPool(backend as unknown as Parameters<typeof installPool>[0]);
