@@ -10,7 +10,9 @@ import type { Ablation } from "../lib/ablate/spec.ts";
  * Table 6 as data. Quick length 3,584 steps (14 epochs), set by the base YOLOv7, which learns slowest
  * (2026-12-07, seed 0, gains at COCO strength, COCO AP of the best weights): 23.3 % after a 1,792-step
  * run, 29.9 % after 2,816 steps, 34.8 % after 3,840 (val mAP50-95 along the 3,840-step run: 21.8 % at
- * 2,048 steps, 27.8 % at 2,560, 31.9 % at 3,328, 32.4 % at 3,584). Before (length 1,792): YOLOv7-AF at 1/8 width with the quick recipe,
+ * 2,048 steps, 27.8 % at 2,560, 31.9 % at 3,328, 32.4 % at 3,584). The quick runs at 3,584 steps
+ * (commit c5cfe3d, COCO AP): YOLOv7 32.80, 30.74, 34.34 % (32.63 +- 1.81), YOLOv7-AF 43.89, 44.09,
+ * 35.61 % (41.19 +- 4.84), AF - YOLOv7 +8.57 [-7.39, 24.52], a tie. Before (length 1,792): YOLOv7-AF at 1/8 width with the quick recipe,
  * seed 0, 3,840 steps, reached val mAP50-95 33.0 % at 1,536 steps, 37.6 % at 2,048 and 45.7 % at the end;
  * in the 2,048-step runs of 2026-12-07 it was at 33.5, 31.6, 32.3 % after 1,792 steps (seeds 0-2) and
  * 38.3, 33.6, 33.9 % at the end; 1,792-step runs (commit 6ba2504, COCO AP) end at 31.6, 32.2, 26.8 %.
