@@ -1,7 +1,7 @@
 /**
  * The shim's augmentation loops (`csrc/pixels.c`) as {@link PixelKernels}: installed for the data
  * pipeline when the native backend registers. Bit-identical to the TypeScript loops
- * (tests/native_pixels_test.ts), about 5x faster.
+ * (tests/native_pixels_test.ts); about 2x faster (a host batch of 64 images at 64 px: 18 -> 11-14 ms).
  * @module
  */
 import type { PixelKernels } from "../../data/pixel_kernels.ts";
