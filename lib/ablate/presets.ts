@@ -162,6 +162,12 @@ export interface Preset {
  *   Projected from scratch (not measured in one session): the 2e6004b run's 2 h 42 min of run time with
  *   Table 6 replaced by these runs and about 5 min of augmentation saved elsewhere, at that run's 0.51 of
  *   wall per run time: about 1 h 40 min, 10 minutes over the goal.
+ * - Measured, 2026-12-07 (another VM: AMD EPYC, 2 cores with AVX-512; a 1/8-width gelan-s step at
+ *   batch 64 0.078 s against 0.096 s on the AVX2 VM; commit a8b3fd9, the code above): the whole quick
+ *   preset from scratch in one session, 1 h 02 min 35 s of wall time (2 h 02 min of run time: Table 2
+ *   28 min, Table 3's new runs 17.6, Tables 4/5 28.3, Table 6 42.2, Fig. 7 6.2), within the 90-minute
+ *   goal; GELAN-S 32.0 +- 0.9 %, GELAN-C 30.2 +- 2.9, YOLOv7 31.8 +- 3.6 (the AVX-512 kernels round
+ *   differently, so the seeds' trajectories differ from the AVX2 VM's).
  */
 const CPU_HYP: Record<string, number> = {
   lr0: 0.02,
