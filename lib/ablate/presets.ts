@@ -155,21 +155,15 @@ export interface Preset {
  *   decodes the data; YOLOv7's gains at their COCO strength): the whole quick preset from scratch in one
  *   session, 1 h 23 min 02 s of wall time (2 h 42 min of run time); every AP but YOLOv7's equal to
  *   commit 6ba2504's bit for bit; YOLOv7 22.1 +- 1.4 % (3.9 before).
- * - Measured, 2026-12-07 (same VM, commit c5cfe3d: the augmentation's warp and HSV loops in the native
- *   shim, bit-identical, host batch 18 -> 11-14 ms; Table 6 at 3,584 steps so that YOLOv7 passes 30 %):
- *   Table 6's 6 runs retrained in one session, 41 min 33 s of wall time (1 h 13 min of run time, against
- *   36 min at 1,792 steps); YOLOv7 32.6 +- 1.8 %. The other 23 runs are unchanged (same keys, same bytes).
- *   Projected from scratch (not measured in one session): the 2e6004b run's 2 h 42 min of run time with
- *   Table 6 replaced by these runs and about 5 min of augmentation saved elsewhere, at that run's 0.51 of
- *   wall per run time: about 1 h 40 min, 10 minutes over the goal.
- * - Measured, 2026-12-07 (another VM: AMD EPYC, 2 cores with AVX-512; a 1/8-width gelan-s step at
- *   batch 64 0.078 s against 0.096 s on the AVX2 VM; commit a8b3fd9, the code above): the whole quick
- *   preset from scratch in one session, 1 h 02 min 35 s of wall time (2 h 02 min of run time: Table 2
- *   28 min, Table 3's new runs 17.6, Tables 4/5 28.3, Table 6 42.2, Fig. 7 6.2), within the 90-minute
- *   goal; GELAN-S 32.0 +- 0.9 %, GELAN-C 30.2 +- 2.9, YOLOv7 31.8 +- 3.6 (the AVX-512 kernels round
- *   differently, so the seeds' trajectories differ from the AVX2 VM's). Full preset, seed-0 spot check of
- *   three bases on that VM (8,192 steps at 1/4 width, two in parallel): GELAN-S 43.6 % (13.6 min),
- *   GELAN-C 60.6 % (27.3 min), YOLOv7 51.9 % (26.7 min), each above the full goal's 40 %.
+ * - Measured, 2026-12-07 (same VM, commit c5cfe3d: augmentation loops in the native shim, Table 6 at
+ *   3,584 steps): Table 6's 6 runs retrained, 41 min 33 s of wall time; YOLOv7 32.6 +- 1.8 %; projected
+ *   from scratch (not measured): about 1 h 40 min, 10 minutes over the goal.
+ * - Measured, 2026-12-07 (another VM: AMD EPYC, 2 cores, AVX-512; a 1/8-width gelan-s step at batch 64
+ *   0.078 s against 0.096 s; commit a8b3fd9, the code above): the whole quick preset from scratch in one
+ *   session, 1 h 02 min 35 s of wall time (2 h 02 min of run time), within the 90-minute goal; GELAN-S
+ *   32.0 +- 0.9 %, GELAN-C 30.2 +- 2.9, YOLOv7 31.8 +- 3.6 (AVX-512 kernels round differently, so the
+ *   seeds' trajectories differ from the AVX2 VM's). Full preset, seed-0 spot check of three bases there
+ *   (8,192 steps at 1/4 width): GELAN-S 43.6 % (13.6 min), GELAN-C 60.6 % (27.3), YOLOv7 51.9 % (26.7).
  */
 const CPU_HYP: Record<string, number> = {
   lr0: 0.02,
