@@ -3,6 +3,8 @@
  * @module
  */
 import { initBackend } from "../lib/backend/backend.ts";
+import type { Precision } from "../lib/backend/port.ts";
+import { bf16Support } from "../lib/backend/native/mod.ts";
 import { UsageError } from "./args.ts";
 
 /**
@@ -26,4 +28,21 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
 /** Initialise the backend named by `--backend` (or YOLO_BACKEND, or the best available). */
 export async function setupBackend(name?: string): Promise<string> {
   return await initBackend(name);
+}
+
+/**
+ * `--precision` (fp32 or bf16) checked against the backend that runs: bf16 needs the native backend with
+ * native bf16 convolutions (AVX512_BF16 or AMX). Returns the precision and the kernel that will run.
+ */
+export function precisionFlag(v: string | undefined, backend: string): { precision: Precision; kernel: string } {
+  const precision = (v ?? "fp32") as Precision;
+  if (precision !== "fp32" && precision !== "bf16") {
+    throw new UsageError(`--precision: expected fp32 or bf16, got "${v}"`);
+  }
+  if (precision === "fp32") return { precision, kernel: "fp32" };
+  const support = backend === "native" ? bf16Support() : { native: false, kernel: `backend ${backend}` };
+  if (!support.native) {
+    throw new Error(`--precision bf16 needs the native backend with bf16 convolutions: ${support.kernel}`);
+  }
+  return { precision, kernel: support.kernel };
 }

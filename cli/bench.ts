@@ -1,7 +1,8 @@
 /**
  * `deno task bench [forward|train|ops] [--backend X] [--json] [--models ...] [--img N] [--batch N] [--runs N] [--warmup N]`:
  * - `forward` (default models gelan-s,gelan-c, img 640): eval-mode forward latency (median and spread over
- *   runs, after one warm-up) and achieved GFLOP/s, fused and unfused, batch 1.
+ *   runs, after one warm-up) and achieved GFLOP/s, fused and unfused, batch 1; `--precision bf16` runs the
+ *   fused rows' convolutions in bfloat16 (native backend with AVX512_BF16 or AMX).
  * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStepAsync`:
  *   train-mode forward, dual/single loss, backward, clip, SGD, EMA, BatchNorm statistics; an optimizer step
  *   every iteration), median and spread after `--warmup N` untimed steps (default 10: the JIT's pace of a long run), images/s, GFLOP/s counted as 3 x the
@@ -25,12 +26,13 @@ import { fuseWeights } from "../lib/graph/fuse.ts";
 import { disposeWeights } from "../lib/graph/weights.ts";
 import { predict } from "../lib/models/model.ts";
 import { summarizeModel } from "../lib/graph/summary.ts";
-import { runMain, setupBackend } from "./_common.ts";
+import { precisionFlag, runMain, setupBackend } from "./_common.ts";
 import { imgFlag, intFlag, numberFlag } from "./args.ts";
 import { benchCompare, benchSpec, setThreads } from "./bench_compare.ts";
 import { median, timeTrainSteps } from "../lib/train/step_timer.ts";
 import { webgpuAdapter } from "../lib/backend/backend.ts";
 import { describeAdapter } from "../lib/backend/webgpu_port.ts";
+import type { Precision } from "../lib/backend/port.ts";
 import { leanTape } from "../lib/backend/lean_tape.ts";
 import { compiledStepStatus } from "../lib/train/compiled_step.ts";
 import {
@@ -164,6 +166,8 @@ async function benchTrain(
 interface Row extends TimedRow {
   mode: "forward";
   fused: boolean;
+  /** Arithmetic of the fused convolutions (`bf16` only on fused rows). */
+  precision: Precision;
 }
 
 await runMain(async () => {
@@ -184,6 +188,7 @@ await runMain(async () => {
       anchor: { type: "string" },
       rounds: { type: "string" },
       profile: { type: "boolean" },
+      precision: { type: "string" },
     },
   });
   const mode = positionals[0] ?? "forward";
@@ -228,6 +233,8 @@ await runMain(async () => {
     if (values.json) console.log(JSON.stringify({ backend, ...where, results: rows }));
     return;
   }
+  const { precision, kernel } = precisionFlag(values.precision, backend);
+  if (precision === "bf16" && !values.json) console.log(`bf16 convolutions: ${kernel}`);
   const results: Row[] = [];
   for (const name of models) {
     const spec = buildModelSpec(await loadModelConfig(name));
@@ -239,7 +246,7 @@ await runMain(async () => {
       const times: number[] = [];
       for (let r = 0; r <= runs; r++) {
         const t0 = performance.now();
-        const y = predict(spec, w, x);
+        const y = predict(spec, w, x, { precision: fused ? precision : "fp32" });
         await y.data();
         y.dispose();
         if (r > 0) times.push((performance.now() - t0) / 1000);
@@ -251,6 +258,7 @@ await runMain(async () => {
         model: name,
         mode: "forward",
         fused,
+        precision: fused ? precision : "fp32",
         img,
         batch: 1,
         median_s: +m.toFixed(4),
@@ -262,9 +270,9 @@ await runMain(async () => {
       results.push(row);
       if (!values.json) {
         console.log(
-          `${name.padEnd(9)} forward ${fused ? "fused  " : "unfused"} ${img}x${img} b1: median ${
-            m.toFixed(3)
-          } s ` +
+          `${name.padEnd(9)} forward ${
+            fused ? "fused  " : "unfused"
+          } ${row.precision} ${img}x${img} b1: median ${m.toFixed(3)} s ` +
             `(min ${row.min_s}, max ${row.max_s}, ${runs} runs), ${row.gflops_per_s} GFLOP/s`,
         );
       }

@@ -4,7 +4,9 @@
  * `detections.json` into the output folder. An image that cannot be decoded is skipped with a warning naming it.
  *
  *   deno task detect --weights W --source <image|folder> [--cfg C] [--conf 0.25] [--iou 0.45] [--img 640]
- *     [--max-det 1000] [--out runs/detect/exp] [--backend X]
+ *     [--max-det 1000] [--out runs/detect/exp] [--backend X] [--precision fp32|bf16]
+ * `--precision bf16` fuses the weights (BatchNorm into the convolutions, as detect.py's `fuse=True`) and
+ * runs the fused convolutions in bfloat16 (native backend with AVX512_BF16 or AMX).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -16,14 +18,16 @@ import { drawDetections } from "../lib/infer/draw_detections.ts";
 import { encodePng } from "../lib/viz/png.ts";
 import { detectImage, detectionRecords, yoloTxtLines } from "../lib/infer/mod.ts";
 import { incrementPath } from "../lib/train/mod.ts";
-import { runMain, setupBackend } from "./_common.ts";
+import { precisionFlag, runMain, setupBackend } from "./_common.ts";
 import { BACKEND_HELP, imgFlag, intFlag, needNumber, UNIT } from "./args.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
+import { fuseWeights } from "../lib/graph/fuse.ts";
 
 const USAGE = `usage: deno task detect --weights W --source <image|folder> [options]
   --cfg C           model config name or YAML, for weights that carry none
   --conf X (0.25)   --iou X (0.45)   --img N (640)   --max-det N (1000)
   --out DIR         output folder (default runs/detect/exp, incremented when it exists)
+  --precision P     fp32 (default) or bf16: fused convolutions in bfloat16 (native, AVX512_BF16 or AMX)
   ${BACKEND_HELP}`;
 
 async function listSources(source: string): Promise<string[]> {
@@ -44,13 +48,16 @@ await runMain(async () => {
       weights: { type: "string" }, cfg: { type: "string" }, source: { type: "string" }, conf: { type: "string", default: "0.25" },
       iou: { type: "string", default: "0.45" }, img: { type: "string", default: "640" }, imgsz: { type: "string" },
       "max-det": { type: "string", default: "1000" }, out: { type: "string" }, backend: { type: "string" },
+      precision: { type: "string", default: "fp32" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return console.log(USAGE);
   if (!values.weights || !values.source) throw new Error(`--weights and --source are required\n${USAGE}`);
-  await setupBackend(values.backend);
-  const model = await loadModel(values.weights, { cfg: values.cfg });
+  const { precision } = precisionFlag(values.precision, await setupBackend(values.backend));
+  const loaded = await loadModel(values.weights, { cfg: values.cfg });
+  const model = precision === "bf16" && !loaded.fused ? { ...loaded, weights: fuseWeights(loaded.weights) } : loaded;
+  if (model !== loaded) disposeWeights(loaded.weights, model.weights);
   let names: string[] = Array.from({ length: model.spec.nc }, (_, i) => String(i));
   try {
     const n = JSON.parse(model.metadata.names ?? "null");
@@ -62,7 +69,7 @@ await runMain(async () => {
   await Deno.mkdir(`${out}/labels`, { recursive: true });
   const opts = {
     img: imgFlag(values.imgsz ?? values.img), conf: needNumber(values.conf, "conf", UNIT), iou: needNumber(values.iou, "iou", UNIT),
-    maxDet: intFlag(values["max-det"], "max-det", 1),
+    maxDet: intFlag(values["max-det"], "max-det", 1), precision,
   };
   const records = [], skipped: string[] = [];
   for (const file of await listSources(values.source)) {

@@ -1,9 +1,10 @@
 // End to end through the real data pipeline and the command lines: a tiny YOLO-layout dataset on disk,
 // `deno task train` (1 epoch), `val` on the result (table, COCO stats, JSON, plots), `detect` on the
-// images (drawn images, YOLO txt, JSON) and `bench train` (JSON rows).
+// images (drawn images, YOLO txt, JSON; `--precision bf16` on native) and `bench train` (JSON rows).
 import assert from "node:assert/strict";
 import { writeYoloDataset } from "./fixtures/yolo_files.ts";
 import { type CliResult, runCli } from "../lib/testing/run_cli.ts";
+import { bf16Support } from "../lib/backend/native/mod.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
 const tmp = await Deno.makeTempDir({ prefix: "yolo_cli_" });
@@ -41,6 +42,19 @@ Deno.test("deno task train / val / detect / bench train work end to end on a tin
   const lines = (await Deno.readTextFile(`${tmp}/det/labels/000000.txt`)).split("\n").filter(Boolean);
   assert.equal(lines.length, recs[0].detections.length);
   for (const l of lines) assert.equal(l.split(" ").length, 6);
+  // bf16 needs native bf16 convolutions: refused by name on wasm; on native (fused weights) the same images.
+  const refused = await run("detect.ts", ["--weights", weights, "--source", `${tmp}/data/images/train`, "--img", "64", "--precision", "bf16", "--out", `${tmp}/det_bf16_wasm`]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /--precision bf16 needs the native backend with bf16 convolutions: backend wasm/);
+  const bf = await runCli("detect.ts", ["--weights", weights, "--source", `${tmp}/data/images/train`, "--img", "64", "--conf", "0.01", "--backend", "native", "--precision", "bf16", "--out", `${tmp}/det_bf16`], { cwd: tmp });
+  if (bf16Support().native) {
+    assert.equal(bf.code, 0, bf.stderr);
+    const bfRecs = JSON.parse(await Deno.readTextFile(`${tmp}/det_bf16/detections.json`));
+    assert.deepEqual(bfRecs.map((r: { image: string }) => r.image), recs.map((r: { image: string }) => r.image));
+  } else { // a CPU without AVX512_BF16 / AMX: refused, naming the kernel oneDNN would use
+    assert.notEqual(bf.code, 0);
+    assert.match(bf.stderr, /--precision bf16 needs the native backend with bf16 convolutions/);
+  }
 
   const be = await run("bench.ts", ["train", "--models", cfg, "--img", "64", "--batch", "2", "--runs", "2", "--json"]);
   assert.equal(be.code, 0, be.stderr);

@@ -19,6 +19,13 @@ import type * as tf from "@tensorflow/tfjs";
 /** The numeric arrays a tensor can hold. */
 export type NumericArray = Float32Array | Int32Array | Uint8Array;
 
+/**
+ * Arithmetic of the fused inference convolutions: `fp32`, or `bf16` (inputs and filters rounded to
+ * bfloat16, float32 accumulation, bias, activation and outputs; as PyTorch's CPU autocast) where the
+ * backend has native bf16 kernels.
+ */
+export type Precision = "fp32" | "bf16";
+
 /** BatchNorm parameters as the model stores them. */
 export interface BatchNormParams {
   weight: tf.Tensor;
@@ -75,7 +82,7 @@ export interface BackendPort {
   /** The backend's name, as {@link initBackend} chose it. */
   readonly name: string;
   /** `act(conv2d(x, w) + bias)` in one kernel; not differentiable (callers use it outside gradients). */
-  fusedConvBiasAct?(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor | undefined, stride: number, pad: number, act: string): tf.Tensor4D | null;
+  fusedConvBiasAct?(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor | undefined, stride: number, pad: number, act: string, precision?: Precision): tf.Tensor4D | null;
   /** `act(BatchNorm(y))` over the channel axis, batch statistics when `training`; differentiable. */
   fusedBatchNormAct?(y: tf.Tensor4D, bn: BatchNormParams, act: string, opts: { training: boolean; eps: number }): FusedBatchNormResult | null;
   /** `act(x)` in one kernel; differentiable. */

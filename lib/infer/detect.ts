@@ -13,6 +13,7 @@ import { nonMaxSuppression } from "../eval/nms.ts";
 import type { RgbImage } from "../data/image.ts";
 import { letterbox } from "../data/letterbox.ts";
 import { formatG } from "../io/format_g.ts";
+import type { Precision } from "../backend/port.ts";
 
 /** Options of {@link detectImage} (detect.py defaults). */
 export interface DetectOptions {
@@ -21,6 +22,8 @@ export interface DetectOptions {
   iou?: number;
   maxDet?: number;
   agnostic?: boolean;
+  /** Arithmetic of the fused convolutions (fused weights only; see `ForwardOptions.precision`). */
+  precision?: Precision;
 }
 
 /** Detections of one image: rows [x1, y1, x2, y2, conf, cls] in original pixels. */
@@ -43,7 +46,7 @@ export async function detectImage(
   const lb = letterbox(image, [size, size], { auto: true, stride });
   const { width: w, height: h } = lb.image;
   const x = tf.tidy(() => tf.div(tf.tensor4d(lb.image.pixels, [1, h, w, 3], "int32").toFloat(), 255) as tf.Tensor4D);
-  const pred = predict(spec, weights, x);
+  const pred = predict(spec, weights, x, { precision: opts.precision });
   const [det] = nonMaxSuppression({ data: await pred.data(), shape: pred.shape }, {
     confThres: opts.conf ?? 0.25, iouThres: opts.iou ?? 0.45, maxDet: opts.maxDet ?? 1000, agnostic: opts.agnostic,
   });

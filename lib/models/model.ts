@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import { type BatchStats, TensorOps } from "../nn/tensor_ops.ts";
+import type { Precision } from "../backend/port.ts";
 import { decodeHead } from "../head/decode.ts";
 import { decodeIDetect } from "../head/idetect_decode.ts";
 import { forwardLayers, isAnchorBased, type ModelSpec } from "../graph/spec.ts";
@@ -19,6 +20,11 @@ export interface ForwardOptions {
   stats?: Map<Tree<tf.Tensor>, BatchStats>;
   /** Also return every layer's output (for per-layer comparisons and feature maps). */
   keepLayers?: boolean;
+  /**
+   * `bf16`: the fused inference convolutions (fused weights, eval mode) multiply in bfloat16 where the
+   * backend has native bf16 kernels (native, AVX512_BF16 or AMX); everything else stays float32.
+   */
+  precision?: Precision;
 }
 
 /** Raw outputs of a forward pass. */
@@ -40,7 +46,7 @@ export function forwardModel(
   if (h % stride || w % stride) {
     throw new RangeError(`Cannot run ${spec.name}: input ${h}x${w} must be a multiple of the stride ${stride}`);
   }
-  const o = new TensorOps({ training: opts.training, stats: opts.stats });
+  const o = new TensorOps({ training: opts.training, stats: opts.stats, precision: opts.precision });
   const layers = forwardLayers(o, spec, weights, x);
   const heads = layers[layers.length - 1] as tf.Tensor4D[][];
   return opts.keepLayers ? { heads, layers } : { heads };
@@ -70,9 +76,14 @@ export function decodeBranches(spec: ModelSpec, heads: tf.Tensor4D[][]): tf.Tens
  * const y = tf.tidy(() => predict(spec, weights, tf.zeros([1, 64, 64, 3])));
  * ```
  */
-export function predict(spec: ModelSpec, weights: Tree<tf.Tensor>, x: tf.Tensor4D): tf.Tensor3D {
+export function predict(
+  spec: ModelSpec,
+  weights: Tree<tf.Tensor>,
+  x: tf.Tensor4D,
+  opts: { precision?: Precision } = {},
+): tf.Tensor3D {
   return tf.tidy(() => {
-    const { heads } = forwardModel(spec, weights, x);
+    const { heads } = forwardModel(spec, weights, x, opts);
     return decodeOutputs(spec, heads[heads.length - 1]);
   });
 }

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Act, ConvOpts, Ops } from "./ops.ts";
 import { leaf, type Tree } from "./tree.ts";
-import { type BatchNormParams, fusedAct, fusedBatchNormAct, fusedConvBiasAct } from "../backend/port.ts";
+import { type BatchNormParams, fusedAct, fusedBatchNormAct, fusedConvBiasAct, type Precision } from "../backend/port.ts";
 
 /** BatchNorm epsilon of every BatchNorm2d in the official models (models/yolo.py initialize_weights). */
 export const BN_EPS = 1e-3;
@@ -31,6 +31,8 @@ export interface TensorOpsOptions {
    * (train mode implies it).
    */
   differentiable?: boolean;
+  /** Arithmetic of the fused inference convolutions (see {@link Precision}); default `fp32`. */
+  precision?: Precision;
 }
 
 function applyAct(x: tf.Tensor4D, a: Act): tf.Tensor4D {
@@ -65,7 +67,8 @@ export class TensorOps implements Ops<tf.Tensor4D, tf.Tensor> {
     if (!bn && (o.g ?? 1) === 1 && !this.opts.training && !this.opts.differentiable) {
       const w = leaf(c, "weight") as tf.Tensor4D;
       const b = c.bias ? leaf(c, "bias") : undefined;
-      const f = fusedConvBiasAct(x, w, b, o.s ?? 1, o.pad ?? Math.floor(w.shape[0] / 2), o.act);
+      const pad = o.pad ?? Math.floor(w.shape[0] / 2);
+      const f = fusedConvBiasAct(x, w, b, o.s ?? 1, pad, o.act, this.opts.precision);
       if (f) return f;
     }
     const y = this.conv2d(c, x, o);

@@ -1,7 +1,8 @@
 /**
  * Conv2D, FusedConv2D (bias + activation as oneDNN post-ops, including SiLU), Conv2DBackpropInput
  * and Conv2DBackpropFilter on oneDNN through the shim (`csrc/conv.c`). NHWC float32 only; other
- * layouts and dtypes, and PReLU, go to the stock cpu kernels.
+ * layouts and dtypes, and PReLU, go to the stock cpu kernels. FusedConv2D with the attribute
+ * `precision: "bf16"` (set by `fused_ops.ts`, never by tfjs) multiplies in bfloat16.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -30,6 +31,7 @@ function convParams(
   dilations: number | [number, number],
   act = 0,
   hasBias = false,
+  bf16 = false,
 ): { p: Int32Array; info: tf.backend_util.Conv2DInfo } | null {
   const fmt = (attrs.dataFormat as string | undefined) ?? "NHWC";
   if (fmt !== "NHWC" && fmt !== "channelsLast") return null;
@@ -71,6 +73,7 @@ function convParams(
     pr,
     act,
     hasBias ? 1 : 0,
+    bf16 ? 1 : 0,
   );
   return { p, info };
 }
@@ -113,7 +116,7 @@ function forward(
     }
   }
   const dil = (a.dilations as number | [number, number] | undefined) ?? 1;
-  const cp = convParams(x.shape, filter.shape, a, dil, act, bias !== null);
+  const cp = convParams(x.shape, filter.shape, a, dil, act, bias !== null, fused && a.precision === "bf16");
   if (!cp) return null;
   const { info } = cp;
   const out = output(backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels]);

@@ -13,6 +13,7 @@ export const SYMBOLS = {
   yn_dnnl_version: { parameters: ["buffer"], result: "i32" },
   yn_thread_stats: { parameters: ["buffer"], result: "i32" },
   yn_conv2d: { parameters: ["i32", "buffer", "f32", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  yn_bf16_native: { parameters: ["buffer", "i32"], result: "i32" },
   yn_matmul: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
   yn_binary: {
     parameters: ["i32", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
@@ -64,7 +65,7 @@ export const SYMBOLS = {
 export type NativeSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 /** ABI version the TypeScript side expects from `yn_version()`; bump with any signature change. */
-export const NATIVE_ABI = 4;
+export const NATIVE_ABI = 5;
 
 /** Result of {@link loadNative}: the library, or why there is none. */
 export type NativeLoad = {

@@ -13,7 +13,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { AFFINE_ACT, BN_ACT, FUSED_ACTS } from "./fused_kernels.ts";
-import type { BatchNormParams, FusedBatchNormResult } from "../port.ts";
+import { loadNative } from "./ffi.ts";
+import type { BatchNormParams, FusedBatchNormResult, Precision } from "../port.ts";
 
 const CONV_ACT: Readonly<Record<string, string>> = {
   none: "linear",
@@ -22,9 +23,31 @@ const CONV_ACT: Readonly<Record<string, string>> = {
   silu: "silu",
 };
 
+/** Whether oneDNN has a native bf16 convolution here, and the name of the kernel it picks. */
+export interface Bf16Support {
+  native: boolean;
+  kernel: string;
+}
+
+let bf16: Bf16Support | undefined;
+
+/** Probe (once) for a native bf16 forward convolution (AVX512_BF16 or AMX); emulations do not count. */
+export function bf16Support(): Bf16Support {
+  if (bf16) return bf16;
+  const load = loadNative();
+  if (!load.ok) return bf16 = { native: false, kernel: `no native library (${load.reason})` };
+  const name = new Uint8Array(128);
+  const r = load.lib.yn_bf16_native(name, name.length);
+  const kernel = new TextDecoder().decode(name.subarray(0, Math.max(0, name.indexOf(0))));
+  return bf16 = { native: r === 1, kernel: r < 0 ? `oneDNN error ${r}` : kernel };
+}
+
+let warned = false;
+
 /**
  * `act(conv2d(x, w, stride, pad) + bias)` in one native kernel, or null (an activation other than
- * none/relu/silu). `pad` is symmetric, in pixels. Not differentiable.
+ * none/relu/silu). `pad` is symmetric, in pixels. Not differentiable. `precision: "bf16"` multiplies in
+ * bfloat16 where {@link bf16Support} finds a native kernel, else warns once and stays float32.
  */
 export function fusedConvBiasAct(
   x: tf.Tensor4D,
@@ -33,9 +56,24 @@ export function fusedConvBiasAct(
   stride: number,
   pad: number,
   act: string,
+  precision: Precision = "fp32",
 ): tf.Tensor4D | null {
   const a = CONV_ACT[act];
   if (a === undefined || (bias && bias.rank !== 1)) return null;
+  if (precision === "bf16") {
+    const support = bf16Support();
+    if (support.native) {
+      const attrs = { strides: stride, pad, dataFormat: "NHWC", dilations: 1, activation: a, precision };
+      const inputs: tf.NamedTensorMap = bias ? { x, filter: w, bias } : { x, filter: w };
+      return tf.engine().runKernel("FusedConv2D", inputs, attrs) as tf.Tensor4D;
+    }
+    if (!warned) {
+      warned = true;
+      console.warn(
+        `bf16 requested, but oneDNN has no native bf16 convolution here (${support.kernel}): float32`,
+      );
+    }
+  }
   return tf.fused.conv2d({ x, filter: w, strides: stride, pad, bias, activation: a as tf.fused.Activation });
 }
 

@@ -1,23 +1,31 @@
 /* 2-D convolution through oneDNN: forward (optionally fused with bias and an activation), gradient
  * w.r.t. the input and gradient w.r.t. the filter. Activations are NHWC and filters HWIO (tfjs
  * layouts), used in place; oneDNN picks its own filter layout, and filters are reordered per call
- * (they are small). Primitives are cached per shape. */
+ * (they are small). Primitives are cached per shape.
+ *
+ * The forward may run in bfloat16 (PREC = 1): input and filter are rounded to bf16 (the input into a
+ * per-thread scratch buffer, the filter by its reorder), products accumulate in float32, and bias,
+ * activation and output stay float32, as in PyTorch's CPU autocast. On a CPU with AVX512_BF16 or
+ * AMX this doubles (or more) the arithmetic rate; yn_bf16_native() says whether oneDNN has such a
+ * kernel here. */
 #include <oneapi/dnnl/dnnl.h>
 #include <stdlib.h>
 #include <string.h>
 #include "yn.h"
 #include <omp.h>
 
-/* p: N H W C  O OH OW  KH KW  SH SW  DH DW  PT PL PB PR  ACT HAS_BIAS */
-#define NP 19
+/* p: N H W C  O OH OW  KH KW  SH SW  DH DW  PT PL PB PR  ACT HAS_BIAS  PREC (0 f32, 1 bf16; forward only) */
+#define NP 20
 enum { FWD = 0, BWD_DATA = 1, BWD_WEIGHTS = 2 };
 
 typedef struct {
   int used;
   int32_t key[NP + 2];
   dnnl_primitive_t prim, wreorder; /* wreorder: HWIO -> internal (fwd, bwd data) or back (bwd weights) */
-  dnnl_memory_t act_a, act_b, wuser, wint, bias;
+  dnnl_primitive_t sreorder;        /* bf16 forward: the f32 input -> bf16 scratch */
+  dnnl_memory_t act_a, act_b, wuser, wint, bias, suser;
   void *wbuf; /* internal filter buffer when a reorder is needed */
+  size_t bf_bytes; /* bf16 forward: size of the rounded input */
 } entry_t;
 
 /* Cache: open addressing over a window of PROBE slots from the key's hash; a miss with a full
@@ -32,6 +40,9 @@ static _Thread_local entry_t cache[CACHE];
 static _Thread_local unsigned evictions = 0;
 static _Thread_local dnnl_engine_t engine;
 static _Thread_local dnnl_stream_t stream;
+/* bf16 forward: the rounded input of the current call (grown as needed). */
+static _Thread_local void *bf_src;
+static _Thread_local size_t bf_cap;
 
 static int init_engine(void) {
   if (engine) return 0;
@@ -43,8 +54,9 @@ static int init_engine(void) {
 static void release(entry_t *e) {
   if (e->prim) dnnl_primitive_destroy(e->prim);
   if (e->wreorder) dnnl_primitive_destroy(e->wreorder);
-  dnnl_memory_t ms[5] = {e->act_a, e->act_b, e->wuser, e->wint, e->bias};
-  for (int i = 0; i < 5; i++)
+  if (e->sreorder) dnnl_primitive_destroy(e->sreorder);
+  dnnl_memory_t ms[6] = {e->act_a, e->act_b, e->wuser, e->wint, e->bias, e->suser};
+  for (int i = 0; i < 6; i++)
     if (ms[i]) dnnl_memory_destroy(ms[i]);
   free(e->wbuf);
   memset(e, 0, sizeof *e);
@@ -61,13 +73,16 @@ static int build(entry_t *e, int kind, const int32_t *p, float alpha) {
   dnnl_primitive_desc_t pd = NULL, fwd_pd = NULL, rpd = NULL;
   dnnl_primitive_attr_t attr = NULL;
   dnnl_post_ops_t po = NULL;
-  dnnl_memory_desc_t src, dst, wany, wusr, bmd;
+  dnnl_memory_desc_t src, dst, wany, wusr, bmd, susr;
   dnnl_dims_t sd = {p[0], p[3], p[1], p[2]}, dd = {p[0], p[4], p[5], p[6]}, wd = {p[4], p[3], p[7], p[8]};
   dnnl_dims_t bd = {p[4]}, strides = {p[9], p[10]}, dil = {p[11] - 1, p[12] - 1};
   dnnl_dims_t pl = {p[13], p[14]}, pr = {p[15], p[16]};
-  CK(dnnl_memory_desc_init_by_tag(&src, 4, sd, dnnl_f32, dnnl_nhwc));
+  const int bf16 = kind == FWD && p[19] == 1;
+  const dnnl_data_type_t dt = bf16 ? dnnl_bf16 : dnnl_f32;
+  CK(dnnl_memory_desc_init_by_tag(&src, 4, sd, dt, dnnl_nhwc));
+  CK(dnnl_memory_desc_init_by_tag(&susr, 4, sd, dnnl_f32, dnnl_nhwc));
   CK(dnnl_memory_desc_init_by_tag(&dst, 4, dd, dnnl_f32, dnnl_nhwc));
-  CK(dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any));
+  CK(dnnl_memory_desc_init_by_tag(&wany, 4, wd, dt, dnnl_format_tag_any));
   CK(dnnl_memory_desc_init_by_tag(&wusr, 4, wd, dnnl_f32, dnnl_hwio));
   CK(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_a));
   int has_bias = kind == FWD && p[18];
@@ -109,6 +124,15 @@ static int build(entry_t *e, int kind, const int32_t *p, float alpha) {
   CK(dnnl_memory_create(&e->act_b, kind == BWD_DATA ? &src : &dst, engine, DNNL_MEMORY_NONE));
   CK(dnnl_memory_create(&e->wuser, &wusr, engine, DNNL_MEMORY_NONE));
   if (has_bias) CK(dnnl_memory_create(&e->bias, &bmd, engine, DNNL_MEMORY_NONE));
+  if (bf16) {
+    CK(dnnl_memory_create(&e->suser, &susr, engine, DNNL_MEMORY_NONE));
+    e->bf_bytes = dnnl_memory_desc_get_size(&src);
+    dnnl_primitive_desc_t spd = NULL;
+    CK(dnnl_reorder_primitive_desc_create(&spd, &susr, engine, &src, engine, NULL));
+    dnnl_status_t s_ = dnnl_primitive_create(&e->sreorder, spd);
+    dnnl_primitive_desc_destroy(spd);
+    CK(s_);
+  }
   if (!dnnl_memory_desc_equal(wint, &wusr)) {
     size_t sz = dnnl_memory_desc_get_size(wint);
     e->wbuf = aligned_alloc(64, (sz + 63) / 64 * 64);
@@ -167,7 +191,20 @@ static int run(dnnl_primitive_t prim, int n, dnnl_exec_arg_t *args) {
 static int execute(entry_t *e, int kind, const float *a, const float *b, const float *bias, float *out) {
   int st;
   const float *w = kind == BWD_WEIGHTS ? NULL : b;
-  dnnl_memory_set_data_handle(e->act_a, (void *)a);
+  if (e->sreorder) { /* bf16 forward: round the input into the scratch buffer */
+    if (bf_cap < e->bf_bytes) {
+      free(bf_src);
+      bf_cap = 0;
+      if (!(bf_src = aligned_alloc(64, (e->bf_bytes + 63) / 64 * 64))) return YN_ERR_ALLOC;
+      bf_cap = e->bf_bytes;
+    }
+    dnnl_memory_set_data_handle(e->suser, (void *)a);
+    dnnl_memory_set_data_handle(e->act_a, bf_src);
+    dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, e->suser}, {DNNL_ARG_TO, e->act_a}};
+    if ((st = run(e->sreorder, 2, ra))) return st;
+  } else {
+    dnnl_memory_set_data_handle(e->act_a, (void *)a);
+  }
   dnnl_memory_set_data_handle(e->act_b, kind == BWD_WEIGHTS ? (void *)b : (void *)out);
   dnnl_memory_set_data_handle(e->wuser, kind == BWD_WEIGHTS ? (void *)out : (void *)w);
   if (e->wreorder && kind != BWD_WEIGHTS) {
@@ -216,4 +253,25 @@ YN_EXPORT int yn_conv2d(int kind, const int32_t *p, float alpha, const float *a,
   if (e) st = execute(e, kind, a, b, bias, out);
   if (nt != all) omp_set_num_threads(all);
   return st;
+}
+
+/* 1 when oneDNN has a native bf16 forward convolution kernel on this CPU (AVX512_BF16 or AMX, not
+ * the reference loops or an emulation), 0 when not; the implementation's name goes to `name` (up to
+ * `cap` bytes, NUL-terminated). */
+YN_EXPORT int yn_bf16_native(char *name, int cap) {
+  if (init_engine()) return YN_ERR_DNNL;
+  const int32_t p[NP] = {1, 8, 8, 32, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, YN_SILU, 1, 1};
+  int st = 0;
+  entry_t *e = lookup(FWD, p, 0.f, &st);
+  if (!e) return st;
+  const_dnnl_primitive_desc_t pd;
+  const char *impl = "";
+  if (dnnl_primitive_get_primitive_desc(e->prim, &pd) != dnnl_success ||
+      dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success)
+    return YN_ERR_DNNL;
+  if (name && cap > 0) {
+    strncpy(name, impl, (size_t)cap - 1);
+    name[cap - 1] = 0;
+  }
+  return strstr(impl, "ref") == NULL && (strstr(impl, "bf16") != NULL || strstr(impl, "amx") != NULL);
 }
