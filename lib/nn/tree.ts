@@ -25,6 +25,24 @@ export function flattenTree<L>(tree: Tree<L>, prefix = ""): [string, L][] {
   return out;
 }
 
+const leafMaps = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * The leaves of `tree` by dotted name, memoised per tree object: lib/ never changes a tree once built
+ * (a new value is a new tree), so a training loop that keeps its tree (a donated step updates the
+ * leaves' values in place) flattens it once. Read only.
+ *
+ * @example
+ * ```ts
+ * leafMap({ a: { b: 1 } }).get("a.b"); // 1
+ * ```
+ */
+export function leafMap<L>(tree: Tree<L>): ReadonlyMap<string, L> {
+  let m = leafMaps.get(tree) as Map<string, L> | undefined;
+  if (!m) leafMaps.set(tree, m = new Map(flattenTree(tree)));
+  return m;
+}
+
 /** Build a tree from dotted names. */
 export function unflattenTree<L>(entries: Iterable<[string, L]>): Tree<L> {
   const root: Tree<L> = {};

@@ -53,8 +53,7 @@ export function updateEma(
 ): EmaState {
   const updates = ema.updates + 1;
   const d = emaDecay(updates, opts);
-  const pairs: [tf.Tensor, tf.Tensor][] = [];
-  mapFloatLeaves(ema.weights, model, "", (e, m) => (pairs.push([e, m]), e));
+  const pairs = floatPairs(ema.weights, model);
   if (!pairs.length) return { weights: ema.weights, updates };
   // One pass over the leaves' values (flat.ts; one native call where the backend has it): the float32
   // arithmetic of d e + (1 - d) m, in place (each value is read before it is written) or into new arrays.
@@ -100,6 +99,21 @@ export function updateEmaDevice(ema: EmaState, model: Tree<tf.Tensor>, opts: Ema
     });
     return { weights, updates };
   });
+}
+
+const pairCache = new WeakMap<Tree<tf.Tensor>, { model: Tree<tf.Tensor>; pairs: [tf.Tensor, tf.Tensor][] }>();
+
+/**
+ * The float32 leaves of `e` with the model's leaf at the same name, memoised for the last model tree
+ * of each EMA tree (trees are never changed once built; a donated run keeps both trees).
+ */
+function floatPairs(e: Tree<tf.Tensor>, m: Tree<tf.Tensor>): readonly [tf.Tensor, tf.Tensor][] {
+  const hit = pairCache.get(e);
+  if (hit?.model === m) return hit.pairs;
+  const pairs: [tf.Tensor, tf.Tensor][] = [];
+  mapFloatLeaves(e, m, "", (a, b) => (pairs.push([a, b]), a));
+  pairCache.set(e, { model: m, pairs });
+  return pairs;
 }
 
 /** A copy of `e` whose float32 leaves are `f(leaf, model's leaf)`; other leaves are shared. */

@@ -7,7 +7,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { flattenTree, isTree, type Tree } from "../nn/tree.ts";
+import { isTree, leafMap, type Tree } from "../nn/tree.ts";
 
 /** Optimizer group of a parameter: 0 bias, 1 weight with decay, 2 BatchNorm weight. */
 export type GroupIndex = 0 | 1 | 2;
@@ -64,7 +64,7 @@ export function paramGroups<L>(weights: Tree<L>): ParamGroups {
 
 /** The tensors of `names` in a weight tree, in order; throws naming a missing one. */
 export function gatherParams(weights: Tree<tf.Tensor>, names: readonly string[]): tf.Tensor[] {
-  const flat = new Map(flattenTree(weights));
+  const flat = leafMap(weights);
   return names.map((n) => {
     const t = flat.get(n);
     if (!t) throw new RangeError(`Cannot find trainable parameter "${n}" in the weight tree`);

@@ -19,7 +19,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { flattenTree, getPath, isTree, type Tree } from "../nn/tree.ts";
+import { flattenTree, getPath, isTree, leafMap, type Tree } from "../nn/tree.ts";
 import type { BatchStats } from "../nn/tensor_ops.ts";
 import { forwardModel } from "../models/model.ts";
 import { objectiveLoss } from "../models/objective.ts";
@@ -165,7 +165,7 @@ function compile(state: TrainState, batch: StepBatch, cfg: StepConfig): Entry | 
 /** One pass through the program: forward, the loss and its head gradients in tfjs, backward. */
 function replay(c: Compiled, state: TrainState, batch: StepBatch, cfg: StepConfig): StepPass {
   const wrap = (info: tf.TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
-  const byPath = new Map(flattenTree(state.weights));
+  const byPath = leafMap(state.weights);
   const bound = c.leaves.map((p) => {
     const t = byPath.get(p);
     if (!(t instanceof tf.Tensor)) {

@@ -11,25 +11,31 @@ import type { SgdArrays } from "../port.ts";
  * Addresses of the arrays (0 for null) in one table. V8 may keep a small typed array's values inside
  * its heap, where a collection moves them; reading `.buffer` moves them out for good (to a backing
  * store that never moves), so every array is moved out before any address is taken. The address of
- * each backing store is cached (the buffer pool hands the same buffers out step after step, and
- * `Deno.UnsafePointer.of` costs about 0.4 us an array).
+ * each array is cached (the buffer pool and in-place updates hand the same arrays out step after step;
+ * `Deno.UnsafePointer.of` costs about 0.4 us an array, and the address arithmetic allocates BigInts).
  */
 function table(arrays: readonly (Float32Array | null)[]): BigUint64Array {
   const t = new BigUint64Array(arrays.length);
   for (let i = 0; i < arrays.length; i++) {
     const a = arrays[i];
     if (!a || !a.length) continue;
-    const buf = a.buffer as ArrayBuffer;
-    let base = addresses.get(buf);
-    if (base === undefined) {
-      base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
-      addresses.set(buf, base);
+    let address = addresses.get(a);
+    if (address === undefined) {
+      const buf = a.buffer as ArrayBuffer;
+      let base = bases.get(buf);
+      if (base === undefined) {
+        base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+        bases.set(buf, base);
+      }
+      address = a.byteOffset ? base + BigInt(a.byteOffset) : base;
+      addresses.set(a, address);
     }
-    t[i] = a.byteOffset ? base + BigInt(a.byteOffset) : base;
+    t[i] = address;
   }
   return t;
 }
-const addresses = new WeakMap<ArrayBuffer, bigint>();
+const bases = new WeakMap<ArrayBuffer, bigint>();
+const addresses = new WeakMap<Float32Array, bigint>();
 
 function sizesOf(arrays: readonly Float32Array[]): Int32Array {
   return Int32Array.from(arrays, (a) => a.length);
