@@ -22,7 +22,7 @@ export {
   webgpuAdapter,
 } from "./lib/backend/backend.ts";
 export { leanTape, setLeanTape } from "./lib/backend/lean_tape.ts";
-export { fetchValues, syncReads } from "./lib/backend/port.ts";
+export { fetchValues, type Precision, syncReads } from "./lib/backend/port.ts";
 
 // Parameters as data: weight trees named like the official state_dict.
 export { flattenTree, isTree, mapTree, sub, type Tree, unflattenTree } from "./lib/nn/tree.ts";
