@@ -62,7 +62,10 @@ export function paramGroups<L>(weights: Tree<L>): ParamGroups {
   return out;
 }
 
-/** The tensors of `names` in a weight tree, in order; throws naming a missing one. */
+/**
+ * The tensors of `names` in a weight tree, in order; throws naming a missing one. The tree is read
+ * through {@link leafMap} (memoised per tree object), so it must not be changed in place afterwards.
+ */
 export function gatherParams(weights: Tree<tf.Tensor>, names: readonly string[]): tf.Tensor[] {
   const flat = leafMap(weights);
   return names.map((n) => {
