@@ -189,6 +189,7 @@ await runMain(async () => {
       rounds: { type: "string" },
       profile: { type: "boolean" },
       precision: { type: "string" },
+      forward: { type: "boolean" },
     },
   });
   const mode = positionals[0] ?? "forward";

@@ -1,7 +1,9 @@
 /**
  * `deno task bench compare [--models gelan-s,gelan-c,yolov9-s] [--width 0.125] [--img 64] [--batch 32]
  * [--threads 1] [--nc 10] [--runs 20] [--warmup 10] [--rounds 2] [--anchor ../shared/tools/torch_anchor.py] [--json]`:
- * our training step beside PyTorch's on the same architecture. Each model is written once as an
+ * our training step beside PyTorch's on the same architecture. `--forward [--precision bf16]` compares the
+ * fused eval forward instead (defaults then: gelan-c, full width, 640 px, batch 1, 2 threads, 5 runs, nc 80;
+ * `--precision` applies to ours only: the PyTorch script times float32). Each model is written once as an
  * official-format YAML (width-scaled by the ablations' rule, `nc` set), then both sides build it from
  * that file: ours (`deno task bench train` in a subprocess) and the PyTorch timing script (Debian's
  * python3-torch), interleaved for `--rounds` rounds so both see the same machine; per row the medians
@@ -38,11 +40,13 @@ export function setThreads(v: string | undefined): number {
 
 interface CompareRow {
   model: string;
+  /** What was timed: the training step, or the fused eval forward (`--forward`). */
+  mode: "train" | "forward";
   width: number;
   img: number;
   batch: number;
   threads: number;
-  /** How our step ran (`compiled` or `tfjs`, bench train's `path`). */
+  /** How our step ran (`compiled` or `tfjs`, bench train's `path`; forward: `fused fp32|bf16`). */
   path: string;
   ours_s: number[];
   torch_s: number[];
@@ -78,13 +82,17 @@ async function anchorMissing(anchor: string): Promise<string | null> {
 /** Run the comparison (flags as `deno task bench`); prints a table or, with `--json`, one object. */
 export async function benchCompare(values: Record<string, string | boolean | undefined>): Promise<void> {
   const str = (k: string) => values[k] as string | undefined;
-  const models = (str("models") ?? "gelan-s,gelan-c,yolov9-s").split(",");
-  const width = numberFlag(str("width"), "width", { min: 0.01, max: 1 }) ?? 1 / 8;
-  const img = imgFlag(str("img") ?? "64"), batch = intFlag(str("batch") ?? "32", "batch", 1);
-  const threads = intFlag(str("threads") ?? "1", "threads", 1), runs = intFlag(str("runs") ?? "20", "runs", 1);
+  const fwd = values.forward === true;
+  const models = (str("models") ?? (fwd ? "gelan-c" : "gelan-s,gelan-c,yolov9-s")).split(",");
+  const width = numberFlag(str("width"), "width", { min: 0.01, max: 1 }) ?? (fwd ? 1 : 1 / 8);
+  const img = imgFlag(str("img") ?? (fwd ? "640" : "64"));
+  const batch = fwd ? 1 : intFlag(str("batch") ?? "32", "batch", 1);
+  const threads = intFlag(str("threads") ?? (fwd ? "2" : "1"), "threads", 1);
+  const runs = intFlag(str("runs") ?? (fwd ? "5" : "20"), "runs", 1);
   const warmup = intFlag(str("warmup") ?? "10", "warmup", 1);
   const rounds = intFlag(str("rounds") ?? "2", "rounds", 1);
-  const nc = numberFlag(str("nc") ?? "10", "nc", { int: true, min: 1 });
+  const nc = numberFlag(str("nc") ?? (fwd ? "80" : "10"), "nc", { int: true, min: 1 });
+  const precision = str("precision") ?? "fp32";
   const anchor = str("anchor") ?? new URL("../../shared/tools/torch_anchor.py", import.meta.url).pathname;
   const missing = await anchorMissing(anchor);
   if (missing) console.error(`[bench compare] PyTorch column left empty: ${missing}`);
@@ -94,20 +102,24 @@ export async function benchCompare(values: Record<string, string | boolean | und
     for (const model of models) {
       const yaml = `${dir}/${model.replace(/[^\w.-]/g, "_")}.yaml`;
       await Deno.writeTextFile(yaml, stringify(await benchConfig(model, { width, nc })));
-      const row: CompareRow = { model, width, img, batch, threads, path: "", ours_s: [], torch_s: [], ratio: null };
+      const row: CompareRow = {
+        model, mode: fwd ? "forward" : "train", width, img, batch, threads, path: "", ours_s: [], torch_s: [], ratio: null,
+      };
       for (let r = 0; r < rounds; r++) {
+        const mine = fwd ? ["forward", "--precision", precision] : ["train", "--batch", `${batch}`, "--warmup", `${warmup}`];
         const ours = await run(Deno.execPath(), [
-          "run", "-A", new URL("./bench.ts", import.meta.url).pathname, "train", "--models", yaml, "--img", `${img}`,
-          "--batch", `${batch}`, "--runs", `${runs}`, "--warmup", `${warmup}`, "--threads", `${threads}`, "--json",
+          "run", "-A", new URL("./bench.ts", import.meta.url).pathname, ...mine, "--models", yaml, "--img", `${img}`,
+          "--runs", `${runs}`, "--threads", `${threads}`, "--json",
           ...(values.backend ? ["--backend", String(values.backend)] : []),
         ]);
-        if (!ours.ok) throw new Error(`bench train ${model} failed: ${ours.err.trim().split("\n").pop()}`);
-        const res = JSON.parse(ours.out.trim().split("\n").pop()!).results[0];
-        row.ours_s.push(res.median_s);
-        row.path = res.path;
+        if (!ours.ok) throw new Error(`bench ${row.mode} ${model} failed: ${ours.err.trim().split("\n").pop()}`);
+        const results = JSON.parse(ours.out.trim().split("\n").pop()!).results as Record<string, unknown>[];
+        const res = fwd ? results.find((x) => x.fused)! : results[0];
+        row.ours_s.push(res.median_s as number);
+        row.path = fwd ? `fused ${res.precision}` : res.path as string;
         if (missing) continue;
         const torch = await run("/usr/bin/python3", [
-          anchor, "--threads", `${threads}`, "--json", "train", "--yaml", yaml, "--img", `${img}`, "--batch", `${batch}`,
+          anchor, "--threads", `${threads}`, "--json", row.mode, "--yaml", yaml, "--img", `${img}`, "--batch", `${batch}`,
           "--runs", `${runs}`,
         ]);
         if (!torch.ok) throw new Error(`torch_anchor ${model} failed: ${torch.err.trim().split("\n").pop()}`);
@@ -118,8 +130,8 @@ export async function benchCompare(values: Record<string, string | boolean | und
       if (!values.json) {
         const t = row.torch_s.length ? `${median(row.torch_s).toFixed(4)} s` : "-";
         console.log(
-          `${model.padEnd(9)} width ${width} train b${batch}@${img} ${threads}t: ours ${median(row.ours_s).toFixed(4)} s (${row.path}), ` +
-            `PyTorch ${t}, ours / PyTorch ${row.ratio ?? "-"} (${rounds} interleaved rounds of ${runs} steps)`,
+          `${model.padEnd(9)} width ${width} ${row.mode} b${batch}@${img} ${threads}t: ours ${median(row.ours_s).toFixed(4)} s (${row.path}), ` +
+            `PyTorch ${t}${fwd ? " (fused, float32)" : ""}, ours / PyTorch ${row.ratio ?? "-"} (${rounds} interleaved rounds of ${runs} ${fwd ? "runs" : "steps"})`,
         );
       }
     }
