@@ -5,6 +5,9 @@
 import { initBackend } from "../lib/backend/backend.ts";
 import type { Precision } from "../lib/backend/port.ts";
 import { bf16Support } from "../lib/backend/native/mod.ts";
+import { type LoadedModel, loadModel } from "../lib/models/load.ts";
+import { fuseWeights } from "../lib/graph/fuse.ts";
+import { disposeWeights } from "../lib/graph/weights.ts";
 import { UsageError } from "./args.ts";
 
 /**
@@ -45,4 +48,19 @@ export function precisionFlag(v: string | undefined, backend: string): { precisi
     throw new Error(`--precision bf16 needs the native backend with bf16 convolutions: ${support.kernel}`);
   }
   return { precision, kernel: support.kernel };
+}
+
+/**
+ * `loadModel` for inference at `precision`: bf16 runs the fused convolutions only, so unfused weights are
+ * fused (BatchNorm folded into the convolutions, as `detect.py` / `val.py` do with `fuse=True`).
+ */
+export async function loadModelAt(
+  path: string,
+  o: { cfg?: string; precision: Precision },
+): Promise<LoadedModel> {
+  const loaded = await loadModel(path, { cfg: o.cfg });
+  if (o.precision !== "bf16" || loaded.fused) return loaded;
+  const weights = fuseWeights(loaded.weights);
+  disposeWeights(loaded.weights, weights);
+  return { ...loaded, weights, fused: true };
 }

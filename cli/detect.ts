@@ -11,17 +11,15 @@
  */
 import { parseArgs } from "node:util";
 import * as path from "node:path";
-import { loadModel } from "../lib/models/load.ts";
 import { disposeWeights } from "../lib/graph/weights.ts";
 import { decodeImage, encodeJpeg, IMG_FORMATS } from "../lib/data/image_io.ts";
 import { drawDetections } from "../lib/infer/draw_detections.ts";
 import { encodePng } from "../lib/viz/png.ts";
 import { detectImage, detectionRecords, yoloTxtLines } from "../lib/infer/mod.ts";
 import { incrementPath } from "../lib/train/mod.ts";
-import { precisionFlag, runMain, setupBackend } from "./_common.ts";
+import { loadModelAt, precisionFlag, runMain, setupBackend } from "./_common.ts";
 import { BACKEND_HELP, imgFlag, intFlag, needNumber, UNIT } from "./args.ts";
 import { writeJsonAtomic } from "../lib/io/atomic.ts";
-import { fuseWeights } from "../lib/graph/fuse.ts";
 
 const USAGE = `usage: deno task detect --weights W --source <image|folder> [options]
   --cfg C           model config name or YAML, for weights that carry none
@@ -55,9 +53,7 @@ await runMain(async () => {
   if (values.help) return console.log(USAGE);
   if (!values.weights || !values.source) throw new Error(`--weights and --source are required\n${USAGE}`);
   const { precision } = precisionFlag(values.precision, await setupBackend(values.backend));
-  const loaded = await loadModel(values.weights, { cfg: values.cfg });
-  const model = precision === "bf16" && !loaded.fused ? { ...loaded, weights: fuseWeights(loaded.weights) } : loaded;
-  if (model !== loaded) disposeWeights(loaded.weights, model.weights);
+  const model = await loadModelAt(values.weights, { cfg: values.cfg, precision });
   let names: string[] = Array.from({ length: model.spec.nc }, (_, i) => String(i));
   try {
     const n = JSON.parse(model.metadata.names ?? "null");

@@ -6,11 +6,12 @@
  * the predictions in COCO format.
  *
  *   deno task val --weights W --data D [--cfg C] [--img 640] [--batch 32] [--conf 0.001] [--iou 0.7] [--max-det 300]
- *     [--split val] [--save-json] [--project runs/val] [--name exp] [--json] [--backend X]
+ *     [--split val] [--save-json] [--project runs/val] [--name exp] [--json] [--backend X] [--precision fp32|bf16]
+ * `--precision bf16` fuses the weights and runs the fused convolutions in bfloat16 (native backend with
+ * AVX512_BF16 or AMX), as val.py runs half precision on a GPU.
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadModel } from "../lib/models/load.ts";
 import { disposeWeights } from "../lib/graph/weights.ts";
 import { datasetReport, loadDataset } from "../lib/data/dataset.ts";
 import { createLoader } from "../lib/data/loader.ts";
@@ -18,7 +19,7 @@ import type { SplitName } from "../lib/data/dataset_yaml.ts";
 import { cocoEvaluate, loadCocoResults, parseCocoGroundTruth } from "../lib/eval/mod.ts";
 import { cocoGroundTruth, validate } from "../lib/infer/mod.ts";
 import { DEFAULT_HYP, incrementPath, makeConsole, writeValPlots } from "../lib/train/mod.ts";
-import { runMain, setupBackend } from "./_common.ts";
+import { loadModelAt, precisionFlag, runMain, setupBackend } from "./_common.ts";
 import { BACKEND_HELP, imgFlag, intFlag, needNumber, UNIT } from "./args.ts";
 
 const USAGE = `usage: deno task val --weights W --data D [options]
@@ -29,6 +30,7 @@ const USAGE = `usage: deno task val --weights W --data D [options]
   --img N (640)   --batch N (32)   --conf X (0.001)   --iou X (0.7)   --max-det N (300)
   --save-json     write the predictions as COCO JSON
   --project P (runs/val)   --name N (exp)   --json   print the results as JSON
+  --precision P   fp32 (default) or bf16: fused convolutions in bfloat16 (native, AVX512_BF16 or AMX)
   ${BACKEND_HELP}`;
 
 await runMain(async () => {
@@ -40,14 +42,14 @@ await runMain(async () => {
       "batch-size": { type: "string" }, conf: { type: "string", default: "0.001" }, iou: { type: "string", default: "0.7" },
       "max-det": { type: "string", default: "300" }, "save-json": { type: "boolean" }, json: { type: "boolean" },
       project: { type: "string", default: "runs/val" }, name: { type: "string", default: "exp" },
-      backend: { type: "string" }, help: { type: "boolean", short: "h" },
+      backend: { type: "string" }, precision: { type: "string", default: "fp32" }, help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return console.log(USAGE);
   if (!values.weights || !values.data) throw new Error(`--weights and --data are required\n${USAGE}`);
-  await setupBackend(values.backend);
+  const { precision } = precisionFlag(values.precision, await setupBackend(values.backend));
   const img = imgFlag(values.imgsz ?? values.img), batch = intFlag(values["batch-size"] ?? values.batch, "batch", 1);
-  const model = await loadModel(values.weights, { cfg: values.cfg });
+  const model = await loadModelAt(values.weights, { cfg: values.cfg, precision });
   const ds = await loadDataset(values.data, values.split as SplitName);
   for (const line of datasetReport(ds)) console.error(line);
   if (model.spec.nc !== ds.names.length) {
@@ -56,7 +58,7 @@ await runMain(async () => {
   const log = makeConsole(!!values.json);
   const v = await validate(model.spec, model.weights, ds, {
     loader: createLoader, batch, img, hyp: { ...DEFAULT_HYP }, conf: needNumber(values.conf, "conf", UNIT), iou: needNumber(values.iou, "iou", UNIT),
-    maxDet: intFlag(values["max-det"], "max-det", 1), losses: false, onWarning: (w) => console.error(`warning: ${w.message}`),
+    maxDet: intFlag(values["max-det"], "max-det", 1), losses: false, onWarning: (w) => console.error(`warning: ${w.message}`), precision,
   });
   disposeWeights(model.weights);
   log.valTable(v, true);

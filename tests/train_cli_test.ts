@@ -1,5 +1,5 @@
 // End to end through the real data pipeline and the command lines: a tiny YOLO-layout dataset on disk,
-// `deno task train` (1 epoch), `val` on the result (table, COCO stats, JSON, plots), `detect` on the
+// `deno task train` (1 epoch), `val` on the result (table, COCO stats, JSON, plots; `--precision bf16`), `detect` on the
 // images (drawn images, YOLO txt, JSON; `--precision bf16` on native) and `bench train` (JSON rows).
 import assert from "node:assert/strict";
 import { writeYoloDataset } from "./fixtures/yolo_files.ts";
@@ -33,6 +33,16 @@ Deno.test("deno task train / val / detect / bench train work end to end on a tin
   const text = await run("val.ts", ["--weights", weights, "--data", yaml, "--img", "64", "--batch", "4", "--project", `${tmp}/val`]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /Average Precision {2}\(AP\) @\[ IoU=0\.50:0\.95 \| area= {3}all \| maxDets=100 \] = /);
+
+  // bf16 validation (fused weights, native): the same report where the CPU has native bf16, else refused.
+  const vb = await runCli("val.ts", ["--weights", weights, "--data", yaml, "--img", "64", "--batch", "4", "--project", `${tmp}/val_bf16`, "--backend", "native", "--precision", "bf16"], { cwd: tmp });
+  if (bf16Support().native) {
+    assert.equal(vb.code, 0, vb.stderr);
+    assert.match(vb.stdout, /Average Precision {2}\(AP\) @\[ IoU=0\.50:0\.95 \| area= {3}all \| maxDets=100 \] = /);
+  } else {
+    assert.notEqual(vb.code, 0);
+    assert.match(vb.stderr, /--precision bf16 needs the native backend with bf16 convolutions/);
+  }
 
   const de = await run("detect.ts", ["--weights", weights, "--source", `${tmp}/data/images/train`, "--img", "64", "--conf", "0.01", "--out", `${tmp}/det`]);
   assert.equal(de.code, 0, de.stderr);

@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { Tree } from "../nn/tree.ts";
 import type { Batch, Dataset, Hyp, LoaderOptions } from "../data/types.ts";
 import { decodeOutputs, forwardModel } from "../models/model.ts";
+import type { Precision } from "../backend/port.ts";
 import { assignObjective, objectiveLoss } from "../models/objective.ts";
 import type { ModelSpec } from "../graph/spec.ts";
 import { nonMaxSuppression } from "../eval/nms.ts";
@@ -39,6 +40,8 @@ export interface ValidateOptions {
   onBatch?: (done: number, total: number) => void;
   /** Receives the loader's warnings (an image that cannot be decoded is left out). */
   onWarning?: LoaderOptions["onWarning"];
+  /** Arithmetic of the fused convolutions (fused weights only; see `ForwardOptions.precision`). */
+  precision?: Precision;
 }
 
 /** Per-class row of the validation table. */
@@ -133,7 +136,7 @@ export async function validate(
   for await (const batch of opts.loader(dataset, loaderOpts)) {
     const t1 = performance.now();
     const [, h, w] = batch.images.shape;
-    const heads = tf.tidy(() => forwardModel(spec, weights, batch.images).heads);
+    const heads = tf.tidy(() => forwardModel(spec, weights, batch.images, { precision: opts.precision }).heads);
     // Values are read with await (the assignment too): no synchronous read stalls or breaks a GPU backend.
     const losses = opts.losses ?? true;
     const pre = losses ? await assignObjective(spec, heads, batch.targets, { hyp: opts.hyp, img: opts.img }) : {};
