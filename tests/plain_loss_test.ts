@@ -1,9 +1,11 @@
 // The YOLOv9 loss on plain arrays (lib/loss/plain_loss.ts) against the official PyTorch loss and its
 // gradients (golden cases: GELAN-T single head, YOLOv9-T dual head, the empty-target case), against the
-// taped tfjs loss with lead-head guidance, and its CIoU gradient against finite differences.
+// taped tfjs loss with lead-head guidance, and its CIoU gradient against finite differences. On native
+// (heads decoded in C) the same golden cases, and the loop's numbers.
 import * as tf from "@tensorflow/tfjs";
 import { ok } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
+import { registerNativeBackend } from "../lib/backend/native/mod.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { toFloat32 } from "../lib/io/raw_tensor.ts";
 import { relMaxError } from "../lib/testing/all_close.ts";
@@ -55,37 +57,63 @@ async function golden(stem: string) {
   return { sidecar, tensors, names, heads, opts: lossOptions(sidecar, shapes[0][1], branches) };
 }
 
+// On native the heads are decoded in C (csrc/loss.c); that path must give the TypeScript loop's numbers.
+const native = registerNativeBackend();
+if (!native.ok) console.log(`native plain-loss cases skipped: ${native.reason}`);
+
 for (const stem of ["loss_gelan-t_3x3x64x64", "loss_yolov9-t_3x3x64x64"]) {
-  Deno.test(`plain-array loss equals the official loss, items and head gradients: ${stem}`, async () => {
-    const g = await golden(stem);
-    for (const prefix of ["", "empty."]) {
-      if (!g.tensors.has(`${prefix}loss.total`)) continue;
-      const rows = prefix ? new Float32Array(0) : toFloat32(g.tensors.get("targets")!);
-      const r = computeLossPlain(g.heads, rows, g.opts);
-      const ref = toFloat32(g.tensors.get(`${prefix}loss.total`)!)[0];
-      ok(Math.abs(r.total - ref) / Math.abs(ref) < 1e-5, `${prefix}total ${r.total} vs ${ref}`);
-      if (g.tensors.has(`${prefix}loss.items`)) {
-        const it = toFloat32(g.tensors.get(`${prefix}loss.items`)!);
-        r.items.forEach((v, i) =>
-          ok(
-            it[i] === 0 ? Math.abs(v) < 1e-9 : Math.abs(v - it[i]) / Math.abs(it[i]) < 1e-5,
-            `${prefix}item ${i}: ${v} vs ${it[i]}`,
-          )
-        );
-      }
-      let checked = 0;
-      g.names.forEach((n, k) => {
-        const refG = g.tensors.get(`${prefix}grad.${n}`);
-        if (!refG) return;
-        const per = g.names.length / g.heads.data.length;
-        const got = toNchw(r.grads[Math.floor(k / per)][k % per], refG.shape);
-        const err = relMaxError(got, toFloat32(refG));
-        ok(err < 5e-5, `${prefix}grad.${n}: relative error ${err}`);
-        checked++;
+  for (const backend of ["cpu", "native"]) {
+    Deno.test({
+      name: `plain-array loss equals the official loss, items and head gradients: ${stem} on ${backend}`,
+      ignore: backend === "native" && !native.ok,
+      fn: () => lossCase(stem, backend),
+    });
+  }
+}
+
+async function lossCase(stem: string, backend: string): Promise<void> {
+  const g = await golden(stem);
+  for (const prefix of ["", "empty."]) {
+    if (!g.tensors.has(`${prefix}loss.total`)) continue;
+    const rows = prefix ? new Float32Array(0) : toFloat32(g.tensors.get("targets")!);
+    await initBackend("cpu", { quiet: true });
+    const js = computeLossPlain(g.heads, rows, g.opts);
+    await initBackend(backend, { quiet: true });
+    const r = computeLossPlain(g.heads, rows, g.opts);
+    if (backend !== "cpu") {
+      ok(
+        Math.abs(r.total - js.total) <= 1e-12 * Math.abs(js.total),
+        `${prefix}total ${r.total} vs the loop's ${js.total}`,
+      );
+      r.grads.flat().forEach((v, i) => {
+        const err = relMaxError(v, js.grads.flat()[i]);
+        ok(err < 1e-6, `${prefix}gradient ${i}: ${err} from the loop's`);
       });
-      ok(prefix || checked > 0, "the case holds head gradients");
     }
-  });
+    const ref = toFloat32(g.tensors.get(`${prefix}loss.total`)!)[0];
+    ok(Math.abs(r.total - ref) / Math.abs(ref) < 1e-5, `${prefix}total ${r.total} vs ${ref}`);
+    if (g.tensors.has(`${prefix}loss.items`)) {
+      const it = toFloat32(g.tensors.get(`${prefix}loss.items`)!);
+      r.items.forEach((v, i) =>
+        ok(
+          it[i] === 0 ? Math.abs(v) < 1e-9 : Math.abs(v - it[i]) / Math.abs(it[i]) < 1e-5,
+          `${prefix}item ${i}: ${v} vs ${it[i]}`,
+        )
+      );
+    }
+    let checked = 0;
+    g.names.forEach((n, k) => {
+      const refG = g.tensors.get(`${prefix}grad.${n}`);
+      if (!refG) return;
+      const per = g.names.length / g.heads.data.length;
+      const got = toNchw(r.grads[Math.floor(k / per)][k % per], refG.shape);
+      const err = relMaxError(got, toFloat32(refG));
+      ok(err < 5e-5, `${prefix}grad.${n}: relative error ${err}`);
+      checked++;
+    });
+    ok(prefix || checked > 0, "the case holds head gradients");
+  }
+  await initBackend("cpu", { quiet: true });
 }
 
 Deno.test("plain-array loss with lead-head guidance equals the taped tfjs loss (value, items, gradients)", async () => {

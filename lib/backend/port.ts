@@ -77,6 +77,29 @@ export interface SgdArrays {
   nesterov: boolean;
 }
 
+/** The arrays of the loss' head decoding (`decode` in lib/loss/plain_loss.ts): inputs, then outputs. */
+export interface LossDecodeArrays {
+  batch: number;
+  /** Anchors an image. */
+  anchors: number;
+  nc: number;
+  regMax: number;
+  /** NHWC head values per level. */
+  levels: readonly Float32Array[];
+  /** Level of each anchor, and where anchor `image * anchors + a` starts in its level. */
+  level: Int32Array;
+  offset: Int32Array;
+  /** Anchor centres (x, y), grid units. */
+  points: Float32Array;
+  /** Anchors whose bins, distances and box are needed. */
+  need: Uint8Array;
+  boxes: Float32Array;
+  probs: Float32Array;
+  softplus: Float64Array;
+  bins: Float64Array;
+  dist: Float64Array;
+}
+
 /** What a backend adapter may provide; every member is optional and returns null where it does not apply. */
 export interface BackendPort {
   /** The backend's name, as {@link initBackend} chose it. */
@@ -97,6 +120,8 @@ export interface BackendPort {
   sgdArrays?(a: SgdArrays): void;
   /** `out_i = ab[2i] x_i + ab[2i + 1] y_i` over many arrays in one call, bit-identical to the array loop. */
   axpbyArrays?(x: readonly Float32Array[], y: readonly Float32Array[], out: readonly Float32Array[], ab: Float32Array): void;
+  /** The loss' head decoding over arrays in one call, the arithmetic of its TypeScript loop. */
+  decodeLossArrays?(a: LossDecodeArrays): void;
   /** Record the kernel calls of `fn` (`mark()` ends a segment) for replay without the engine. */
   recordKernels?<R>(fn: (mark: () => void) => R): KernelRecording<R>;
   /** Download the values of `ts` so that synchronous reads of them work (backends whose reads are async). */
@@ -165,6 +190,13 @@ export function ownedValues(t: tf.Tensor): NumericArray | undefined {
  */
 export function recordKernels<R>(fn: (mark: () => void) => R): KernelRecording<R> | null {
   return port.recordKernels?.(fn) ?? null;
+}
+
+/** Decode the loss' heads (`a`'s outputs) in the backend's native code; false (nothing done) where it has none. */
+export function decodeLossArrays(a: LossDecodeArrays): boolean {
+  if (!port.decodeLossArrays) return false;
+  port.decodeLossArrays(a);
+  return true;
 }
 
 /** Run the SGD update `a` in the backend's native code; false (nothing done) where it has none. */

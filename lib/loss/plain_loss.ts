@@ -13,7 +13,9 @@
  *   to the bins through `dd_k / dz_kj = p_kj (j - d_k)`;
  * - DFL: `-sum bins log p` / S, gradient `-(bins - p sum(bins)) / S`.
  * Total = batch x sum over branches and items of gain x w_b x term. The assignment is the shared TAL
- * code on the decoded values (float32, as the tfjs path reads them).
+ * code on the decoded values (float32, as the tfjs path reads them). The decoding (one exponential or
+ * two per value) runs in one native call where the backend port has it (`decodeLossArrays`, csrc/loss.c:
+ * the same double-precision arithmetic), and as the loop below elsewhere.
  * @module
  */
 import { makeAnchors } from "../head/anchors.ts";
@@ -23,6 +25,7 @@ import { type AssignContext, assignValues, DEFAULT_GAINS, type LossOptions } fro
 import type { Assignment } from "./tal_assigner.ts";
 import { anchorWeights, dflTarget } from "./branch_loss.ts";
 import { preprocessTargets } from "./targets.ts";
+import { decodeLossArrays } from "../backend/port.ts";
 
 /** Raw head outputs of every branch as NHWC [B, H, W, 4 regMax + nc] values, with the level shapes [H, W]. */
 export interface PlainHeads {
@@ -114,6 +117,9 @@ function decode(
     }
     at += hh * ww;
   });
+  // One native call where the backend has it (the same arithmetic), else the loop.
+  const arrays = { batch: b, anchors: a, nc, regMax, levels, points, need, ...out };
+  if (decodeLossArrays(arrays)) return out;
   const bins = out.bins;
   for (let i = 0; i < b * a; i++) {
     const v = levels[out.level[i % a]], o = out.offset[i], anc = i % a;

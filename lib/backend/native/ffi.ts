@@ -30,6 +30,10 @@ export const SYMBOLS = {
     result: "i32",
   },
   yn_axpby_multi: { parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  yn_loss_decode: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
   yn_warp_rgb8: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
   yn_hsv_rgb8: { parameters: ["i32", "buffer", "buffer", "buffer"], result: "i32" },
   yn_affine_act: { parameters: ["i32", "i32", "i32", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
@@ -65,7 +69,7 @@ export const SYMBOLS = {
 export type NativeSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 /** ABI version the TypeScript side expects from `yn_version()`; bump with any signature change. */
-export const NATIVE_ABI = 5;
+export const NATIVE_ABI = 6;
 
 /** Result of {@link loadNative}: the library, or why there is none. */
 export type NativeLoad = {

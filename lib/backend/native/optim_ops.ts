@@ -14,7 +14,7 @@ import type { SgdArrays } from "../port.ts";
  * each array is cached (the buffer pool and in-place updates hand the same arrays out step after step;
  * `Deno.UnsafePointer.of` costs about 0.4 us an array, and the address arithmetic allocates BigInts).
  */
-function table(arrays: readonly (Float32Array | null)[]): BigUint64Array {
+export function addressTable(arrays: readonly (Float32Array | null)[]): BigUint64Array {
   const t = new BigUint64Array(arrays.length);
   for (let i = 0; i < arrays.length; i++) {
     const a = arrays[i];
@@ -62,11 +62,11 @@ export function sgdMulti(
     "SGD",
     lib.yn_sgd_multi(
       n,
-      table(a.params),
-      table(a.grads),
-      table(a.buffers),
-      table(a.outParams),
-      table(a.outBuffers),
+      addressTable(a.params),
+      addressTable(a.grads),
+      addressTable(a.buffers),
+      addressTable(a.outParams),
+      addressTable(a.outBuffers),
       sizesOf(a.params),
       a.hyper,
       a.scale,
@@ -90,5 +90,5 @@ export function axpbyMulti(
       );
     }
   }
-  check("a x + b y", lib.yn_axpby_multi(x.length, table(x), table(y), table(out), sizesOf(x), ab));
+  check("a x + b y", lib.yn_axpby_multi(x.length, addressTable(x), addressTable(y), addressTable(out), sizesOf(x), ab));
 }

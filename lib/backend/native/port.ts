@@ -1,7 +1,7 @@
 /**
  * The backend port adapter of `native`: its fused kernels, in-place array reads and updates (a cpu
- * backend instance), fresh arrays from its buffer pool, kernel recordings (trace.ts) and the optimizer's
- * updates over many arrays in one call (optim_ops.ts).
+ * backend instance), fresh arrays from its buffer pool, kernel recordings (trace.ts), the optimizer's
+ * updates over many arrays in one call (optim_ops.ts) and the loss' head decoding (loss_ops.ts).
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
@@ -13,6 +13,7 @@ import { NATIVE_BACKEND } from "./register.ts";
 import { recordKernels, recordRead } from "./trace.ts";
 import { loadNative } from "./ffi.ts";
 import { axpbyMulti, sgdMulti } from "./optim_ops.ts";
+import { lossDecode } from "./loss_ops.ts";
 
 /** The adapter of the native backend instance `backend`. */
 export function nativePort(backend: tf.KernelBackend): BackendPort {
@@ -28,7 +29,11 @@ export function nativePort(backend: tf.KernelBackend): BackendPort {
     owned: (t) => (recordRead(), arrays.owned(t)),
     recordKernels,
     ...(lib
-      ? { sgdArrays: (a) => sgdMulti(lib, a), axpbyArrays: (x, y, out, ab) => axpbyMulti(lib, x, y, out, ab) }
+      ? {
+        sgdArrays: (a) => sgdMulti(lib, a),
+        axpbyArrays: (x, y, out, ab) => axpbyMulti(lib, x, y, out, ab),
+        decodeLossArrays: (a) => lossDecode(lib, a),
+      }
       : {}),
     newValues: (length) => takeBuffer(backend as never, length),
   };
