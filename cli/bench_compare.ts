@@ -5,7 +5,7 @@
  * fused eval forward instead (defaults then: gelan-c, full width, 640 px, batch 1, 2 threads, 5 runs, nc 80;
  * `--precision` applies to ours only: the PyTorch script times float32). Each model is written once as an
  * official-format YAML (width-scaled by the ablations' rule, `nc` set), then both sides build it from
- * that file: ours (`deno task bench train` in a subprocess) and the PyTorch timing script (Debian's
+ * that file: ours (`deno task bench train`, or `forward`, in a subprocess) and the PyTorch timing script (Debian's
  * python3-torch), interleaved for `--rounds` rounds so both see the same machine; per row the medians
  * and ours / PyTorch. Where the script or torch is missing it says so and leaves the PyTorch column
  * empty. Shared pieces of `deno task bench train`: the model of a row and the thread setting.
