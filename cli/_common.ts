@@ -4,7 +4,7 @@
  */
 import { initBackend } from "../lib/backend/backend.ts";
 import type { Precision } from "../lib/backend/port.ts";
-import { bf16Support } from "../lib/backend/native/mod.ts";
+import { convSupport } from "../lib/backend/native/mod.ts";
 import { type LoadedModel, loadModel } from "../lib/models/load.ts";
 import { fuseWeights } from "../lib/graph/fuse.ts";
 import { disposeWeights } from "../lib/graph/weights.ts";
@@ -34,24 +34,29 @@ export async function setupBackend(name?: string): Promise<string> {
 }
 
 /**
- * `--precision` (fp32 or bf16) checked against the backend that runs: bf16 needs the native backend with
- * native bf16 convolutions (AVX512_BF16 or AMX). Returns the precision and the kernel that will run.
+ * `--precision` (fp32, bf16 or winograd) checked against the backend that runs: bf16 and winograd need
+ * the native backend with such convolutions (bf16: AVX512_BF16 or AMX; winograd: AVX-512). Returns the
+ * precision and the kernel that will run.
  */
 export function precisionFlag(v: string | undefined, backend: string): { precision: Precision; kernel: string } {
   const precision = (v ?? "fp32") as Precision;
-  if (precision !== "fp32" && precision !== "bf16") {
-    throw new UsageError(`--precision: expected fp32 or bf16, got "${v}"`);
+  if (precision !== "fp32" && precision !== "bf16" && precision !== "winograd") {
+    throw new UsageError(`--precision: expected fp32, bf16 or winograd, got "${v}"`);
   }
   if (precision === "fp32") return { precision, kernel: "fp32" };
-  const support = backend === "native" ? bf16Support() : { native: false, kernel: `backend ${backend}` };
+  const support = backend === "native"
+    ? convSupport(precision)
+    : { native: false, kernel: `backend ${backend}` };
   if (!support.native) {
-    throw new Error(`--precision bf16 needs the native backend with bf16 convolutions: ${support.kernel}`);
+    throw new Error(
+      `--precision ${precision} needs the native backend with ${precision} convolutions: ${support.kernel}`,
+    );
   }
   return { precision, kernel: support.kernel };
 }
 
 /**
- * `loadModel` for inference at `precision`: bf16 runs the fused convolutions only, so unfused weights are
+ * `loadModel` for inference at `precision`: bf16 and winograd run the fused convolutions only, so unfused weights are
  * fused (BatchNorm folded into the convolutions, as `detect.py` / `val.py` do with `fuse=True`).
  */
 export async function loadModelAt(
@@ -59,7 +64,7 @@ export async function loadModelAt(
   o: { cfg?: string; precision: Precision },
 ): Promise<LoadedModel> {
   const loaded = await loadModel(path, { cfg: o.cfg });
-  if (o.precision !== "bf16" || loaded.fused) return loaded;
+  if (o.precision === "fp32" || loaded.fused) return loaded;
   const weights = fuseWeights(loaded.weights);
   disposeWeights(loaded.weights, weights);
   return { ...loaded, weights, fused: true };

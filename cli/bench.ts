@@ -2,7 +2,9 @@
  * `deno task bench [forward|train|ops] [--backend X] [--json] [--models ...] [--img N] [--batch N] [--runs N] [--warmup N]`:
  * - `forward` (default models gelan-s,gelan-c, img 640): eval-mode forward latency (median and spread over
  *   runs, after one warm-up) and achieved GFLOP/s, fused and unfused, batch 1; `--precision bf16` runs the
- *   fused rows' convolutions in bfloat16 (native backend with AVX512_BF16 or AMX).
+ *   fused rows' convolutions in bfloat16 (native backend with AVX512_BF16 or AMX), `winograd` their 3x3
+ *   stride-1 convolutions as float32 Winograd F(4x4, 3x3) (native backend with AVX-512); `--profile` times the
+ *   fused rows' kernels (`deno task bench forward --models gelan-c --threads 2 --profile`).
  * - `train` (default models gelan-s,yolov9-s, img 320, batch 4): one full training iteration (`trainStepAsync`:
  *   train-mode forward, dual/single loss, backward, clip, SGD, EMA, BatchNorm statistics; an optimizer step
  *   every iteration), median and spread after `--warmup N` untimed steps (default 10: the JIT's pace of a long run), images/s, GFLOP/s counted as 3 x the
@@ -209,6 +211,9 @@ await runMain(async () => {
   const gpu = backend === "webgpu" ? webgpuAdapter() : undefined;
   const where = gpu ? { adapter: describeAdapter(gpu) } : {};
   const train = mode === "train";
+  if (values.profile && backend !== "native") {
+    throw new Error(`--profile times the native backend's kernels: expected --backend native, got ${backend}`);
+  }
   const img = imgFlag(values.img ?? (train ? "320" : "640"));
   const runs = intFlag(values.runs ?? "5", "runs", 1);
   const models = (values.models ?? (train ? "gelan-s,yolov9-s" : "gelan-s,gelan-c")).split(",");
@@ -225,17 +230,12 @@ await runMain(async () => {
       nc: numberFlag(values.nc, "nc", { int: true, min: 1 }),
       profile: !!values.profile,
     };
-    if (o.profile && backend !== "native") {
-      throw new Error(
-        `--profile times the native backend's kernels: expected --backend native, got ${backend}`,
-      );
-    }
     for (const name of models) rows.push(await benchTrain(name, o));
     if (values.json) console.log(JSON.stringify({ backend, ...where, results: rows }));
     return;
   }
   const { precision, kernel } = precisionFlag(values.precision, backend);
-  if (precision === "bf16" && !values.json) console.log(`bf16 convolutions: ${kernel}`);
+  if (precision !== "fp32" && !values.json) console.log(`${precision} convolutions: ${kernel}`);
   const results: Row[] = [];
   for (const name of models) {
     const spec = buildModelSpec(await loadModelConfig(name));
@@ -246,6 +246,7 @@ await runMain(async () => {
       const x = tf.randomUniform([1, img, img, 3], 0, 1, "float32", 1) as tf.Tensor4D;
       const times: number[] = [];
       for (let r = 0; r <= runs; r++) {
+        if (r === 1 && fused && values.profile) setNativeProfiling(true);
         const t0 = performance.now();
         const y = predict(spec, w, x, { precision: fused ? precision : "fp32" });
         await y.data();
@@ -254,6 +255,7 @@ await runMain(async () => {
       }
       x.dispose();
       if (fused) disposeWeights(w, weights);
+      setNativeProfiling(false);
       const m = median(times);
       const row: Row = {
         model: name,
@@ -276,6 +278,7 @@ await runMain(async () => {
           } ${row.precision} ${img}x${img} b1: median ${m.toFixed(3)} s ` +
             `(min ${row.min_s}, max ${row.max_s}, ${runs} runs), ${row.gflops_per_s} GFLOP/s`,
         );
+        if (fused && values.profile) console.log(`per forward (mean of ${runs}):\n${formatProfile(30, runs)}`);
       }
     }
     disposeWeights(weights);

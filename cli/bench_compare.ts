@@ -1,7 +1,7 @@
 /**
  * `deno task bench compare [--models gelan-s,gelan-c,yolov9-s] [--width 0.125] [--img 64] [--batch 32]
  * [--threads 1] [--nc 10] [--runs 20] [--warmup 10] [--rounds 2] [--anchor ../shared/tools/torch_anchor.py] [--json]`:
- * our training step beside PyTorch's on the same architecture. `--forward [--precision bf16]` compares the
+ * our training step beside PyTorch's on the same architecture. `--forward [--precision bf16|winograd]` compares the
  * fused eval forward instead (defaults then: gelan-c, full width, 640 px, batch 1, 2 threads, 5 runs, nc 80;
  * `--precision` applies to ours only: the PyTorch script times float32). Each model is written once as an
  * official-format YAML (width-scaled by the ablations' rule, `nc` set), then both sides build it from
@@ -46,7 +46,7 @@ interface CompareRow {
   img: number;
   batch: number;
   threads: number;
-  /** How our step ran (`compiled` or `tfjs`, bench train's `path`; forward: `fused fp32|bf16`). */
+  /** How our step ran (`compiled` or `tfjs`, bench train's `path`; forward: `fused fp32|bf16|winograd`). */
   path: string;
   ours_s: number[];
   torch_s: number[];

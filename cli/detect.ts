@@ -4,9 +4,10 @@
  * `detections.json` into the output folder. An image that cannot be decoded is skipped with a warning naming it.
  *
  *   deno task detect --weights W --source <image|folder> [--cfg C] [--conf 0.25] [--iou 0.45] [--img 640]
- *     [--max-det 1000] [--out runs/detect/exp] [--backend X] [--precision fp32|bf16]
+ *     [--max-det 1000] [--out runs/detect/exp] [--backend X] [--precision fp32|bf16|winograd]
  * `--precision bf16` fuses the weights (BatchNorm into the convolutions, as detect.py's `fuse=True`) and
- * runs the fused convolutions in bfloat16 (native backend with AVX512_BF16 or AMX).
+ * runs the fused convolutions in bfloat16 (native backend with AVX512_BF16 or AMX); `winograd` fuses them
+ * and runs the 3x3 stride-1 ones as float32 Winograd F(4x4, 3x3) (native backend with AVX-512).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -25,7 +26,8 @@ const USAGE = `usage: deno task detect --weights W --source <image|folder> [opti
   --cfg C           model config name or YAML, for weights that carry none
   --conf X (0.25)   --iou X (0.45)   --img N (640)   --max-det N (1000)
   --out DIR         output folder (default runs/detect/exp, incremented when it exists)
-  --precision P     fp32 (default) or bf16: fused convolutions in bfloat16 (native, AVX512_BF16 or AMX)
+  --precision P     fp32 (default); bf16: fused convolutions in bfloat16 (native, AVX512_BF16 or AMX);
+                    winograd: fused 3x3 convolutions as float32 Winograd (native, AVX-512)
   ${BACKEND_HELP}`;
 
 async function listSources(source: string): Promise<string[]> {

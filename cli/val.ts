@@ -6,9 +6,11 @@
  * the predictions in COCO format.
  *
  *   deno task val --weights W --data D [--cfg C] [--img 640] [--batch 32] [--conf 0.001] [--iou 0.7] [--max-det 300]
- *     [--split val] [--save-json] [--project runs/val] [--name exp] [--json] [--backend X] [--precision fp32|bf16]
+ *     [--split val] [--save-json] [--project runs/val] [--name exp] [--json] [--backend X]
+ *     [--precision fp32|bf16|winograd]
  * `--precision bf16` fuses the weights and runs the fused convolutions in bfloat16 (native backend with
- * AVX512_BF16 or AMX), as val.py runs half precision on a GPU.
+ * AVX512_BF16 or AMX), as val.py runs half precision on a GPU; `winograd` fuses them and runs the 3x3
+ * stride-1 ones as float32 Winograd F(4x4, 3x3) (native backend with AVX-512).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -30,7 +32,8 @@ const USAGE = `usage: deno task val --weights W --data D [options]
   --img N (640)   --batch N (32)   --conf X (0.001)   --iou X (0.7)   --max-det N (300)
   --save-json     write the predictions as COCO JSON
   --project P (runs/val)   --name N (exp)   --json   print the results as JSON
-  --precision P   fp32 (default) or bf16: fused convolutions in bfloat16 (native, AVX512_BF16 or AMX)
+  --precision P   fp32 (default); bf16: fused convolutions in bfloat16 (native, AVX512_BF16 or AMX);
+                  winograd: fused 3x3 convolutions as float32 Winograd (native, AVX-512)
   ${BACKEND_HELP}`;
 
 await runMain(async () => {

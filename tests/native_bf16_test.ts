@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { equal, ok } from "node:assert/strict";
 import { initBackend } from "../lib/backend/backend.ts";
-import { bf16Support, registerNativeBackend } from "../lib/backend/native/mod.ts";
+import { convSupport, registerNativeBackend } from "../lib/backend/native/mod.ts";
 import { fusedConvBiasAct } from "../lib/backend/port.ts";
 import { relMaxError } from "../lib/testing/all_close.ts";
 import { loadModelConfig } from "../lib/models/shipped.ts";
@@ -38,7 +38,7 @@ Deno.test({
   name: "bf16 fused conv equals a float32 conv of bf16-rounded input and filter (float32 where not native)",
   ignore: !status.ok,
   fn: async () => {
-    const support = bf16Support();
+    const support = convSupport("bf16");
     console.log(`bf16 convolution here: ${support.native ? "native" : "not native"} (${support.kernel})`);
     for (const [xs, ws, s, pad, withBias, act] of CASES) {
       await initBackend("cpu", { quiet: true });
@@ -114,7 +114,7 @@ Deno.test({
     console.log(
       `GELAN-S fused layers, bf16 vs fp32: relative max error per output up to ${worst.toExponential(2)}`,
     );
-    if (bf16Support().native) {
+    if (convSupport("bf16").native) {
       ok(worst > 1e-3, `bf16 changes the outputs (${worst})`);
       ok(worst < 3e-2, `every output within 3e-2 (relative to its largest value) of float32, got ${worst}`);
     } else {

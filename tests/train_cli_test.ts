@@ -1,10 +1,10 @@
 // End to end through the real data pipeline and the command lines: a tiny YOLO-layout dataset on disk,
-// `deno task train` (1 epoch), `val` on the result (table, COCO stats, JSON, plots; `--precision bf16`), `detect` on the
+// `deno task train` (1 epoch), `val` on the result (table, COCO stats, JSON, plots; `--precision bf16|winograd`), `detect` on the
 // images (drawn images, YOLO txt, JSON; `--precision bf16` on native) and `bench train` (JSON rows).
 import assert from "node:assert/strict";
 import { writeYoloDataset } from "./fixtures/yolo_files.ts";
 import { type CliResult, runCli } from "../lib/testing/run_cli.ts";
-import { bf16Support } from "../lib/backend/native/mod.ts";
+import { convSupport } from "../lib/backend/native/mod.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
 const tmp = await Deno.makeTempDir({ prefix: "yolo_cli_" });
@@ -36,12 +36,28 @@ Deno.test("deno task train / val / detect / bench train work end to end on a tin
 
   // bf16 validation (fused weights, native): the same report where the CPU has native bf16, else refused.
   const vb = await runCli("val.ts", ["--weights", weights, "--data", yaml, "--img", "64", "--batch", "4", "--project", `${tmp}/val_bf16`, "--backend", "native", "--precision", "bf16"], { cwd: tmp });
-  if (bf16Support().native) {
+  if (convSupport("bf16").native) {
     assert.equal(vb.code, 0, vb.stderr);
     assert.match(vb.stdout, /Average Precision {2}\(AP\) @\[ IoU=0\.50:0\.95 \| area= {3}all \| maxDets=100 \] = /);
   } else {
     assert.notEqual(vb.code, 0);
     assert.match(vb.stderr, /--precision bf16 needs the native backend with bf16 convolutions/);
+  }
+
+  // Winograd validation (fused weights, native): the float32 metrics of the native backend, to float32
+  // tolerance where oneDNN has the kernel (AVX-512), else refused.
+  const valNative = (precision: string) =>
+    runCli("val.ts", ["--weights", weights, "--data", yaml, "--img", "64", "--batch", "4", "--project", `${tmp}/val_${precision}`, "--backend", "native", "--precision", precision, "--json"], { cwd: tmp });
+  const [vf, vw] = [await valNative("fp32"), await valNative("winograd")];
+  assert.equal(vf.code, 0, vf.stderr);
+  if (convSupport("winograd").native) {
+    assert.equal(vw.code, 0, vw.stderr);
+    const coco = (r: CliResult) => JSON.parse(r.stdout.trim().split("\n").pop()!).coco as number[];
+    const f32 = coco(vf);
+    coco(vw).forEach((v, i) => assert.ok(Math.abs(v - f32[i]) < 1e-3, `COCO stat ${i}: winograd ${v}, fp32 ${f32[i]}`));
+  } else {
+    assert.notEqual(vw.code, 0);
+    assert.match(vw.stderr, /--precision winograd needs the native backend with winograd convolutions/);
   }
 
   const de = await run("detect.ts", ["--weights", weights, "--source", `${tmp}/data/images/train`, "--img", "64", "--conf", "0.01", "--out", `${tmp}/det`]);
@@ -57,7 +73,7 @@ Deno.test("deno task train / val / detect / bench train work end to end on a tin
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /--precision bf16 needs the native backend with bf16 convolutions: backend wasm/);
   const bf = await runCli("detect.ts", ["--weights", weights, "--source", `${tmp}/data/images/train`, "--img", "64", "--conf", "0.01", "--backend", "native", "--precision", "bf16", "--out", `${tmp}/det_bf16`], { cwd: tmp });
-  if (bf16Support().native) {
+  if (convSupport("bf16").native) {
     assert.equal(bf.code, 0, bf.stderr);
     const bfRecs = JSON.parse(await Deno.readTextFile(`${tmp}/det_bf16/detections.json`));
     assert.deepEqual(bfRecs.map((r: { image: string }) => r.image), recs.map((r: { image: string }) => r.image));

@@ -20,11 +20,13 @@ import type * as tf from "@tensorflow/tfjs";
 export type NumericArray = Float32Array | Int32Array | Uint8Array;
 
 /**
- * Arithmetic of the fused inference convolutions: `fp32`, or `bf16` (inputs and filters rounded to
+ * Arithmetic of the fused inference convolutions: `fp32`; `bf16` (inputs and filters rounded to
  * bfloat16, float32 accumulation, bias, activation and outputs; as PyTorch's CPU autocast) where the
- * backend has native bf16 kernels.
+ * backend has native bf16 kernels; or `winograd` (float32 throughout, the 3x3 stride-1 convolutions as
+ * Winograd F(4x4, 3x3): about 2e-6 of the output range from the direct convolution, each filter
+ * transformed once and kept, about 4x its size) where the backend has a Winograd kernel.
  */
-export type Precision = "fp32" | "bf16";
+export type Precision = "fp32" | "bf16" | "winograd";
 
 /** BatchNorm parameters as the model stores them. */
 export interface BatchNormParams {

@@ -23,6 +23,8 @@ export interface ForwardOptions {
   /**
    * `bf16`: the fused inference convolutions (fused weights, eval mode) multiply in bfloat16 where the
    * backend has native bf16 kernels (native, AVX512_BF16 or AMX); everything else stays float32.
+   * `winograd`: the fused 3x3 stride-1 convolutions run as float32 Winograd F(4x4, 3x3) where the
+   * backend has the kernel (native, AVX-512), each filter transformed once and kept while its tensor lives.
    */
   precision?: Precision;
 }

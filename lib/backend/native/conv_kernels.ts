@@ -2,7 +2,9 @@
  * Conv2D, FusedConv2D (bias + activation as oneDNN post-ops, including SiLU), Conv2DBackpropInput
  * and Conv2DBackpropFilter on oneDNN through the shim (`csrc/conv.c`). NHWC float32 only; other
  * layouts and dtypes, and PReLU, go to the stock cpu kernels. FusedConv2D with the attribute
- * `precision: "bf16"` (set by `fused_ops.ts`, never by tfjs) multiplies in bfloat16.
+ * `precision: "bf16"` (set by `fused_ops.ts`, never by tfjs) multiplies in bfloat16; `"winograd"` runs
+ * 3x3 stride-1 convolutions as Winograd F(4x4, 3x3), naming the filter by a token per tensor storage
+ * (tfjs never changes a tensor's values) so that the shim transforms each filter once.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -22,6 +24,27 @@ export const CONV_ACTIVATIONS: Readonly<Record<string, number>> = {
 };
 
 const FWD = 0, BWD_DATA = 1, BWD_WEIGHTS = 2;
+/** The shim's PREC codes (csrc/conv.c) by `precision` attribute. */
+const PREC: Readonly<Record<string, number>> = { fp32: 0, bf16: 1, winograd: 2 };
+
+/**
+ * A token per filter storage for the shim's Winograd filter cache (never reused in a process); when the
+ * storage is collected, the shim forgets the token's transformed filters.
+ */
+const tokens = new WeakMap<tf.DataId, number>();
+let lastToken = 0;
+let forget: FinalizationRegistry<number> | undefined;
+function filterToken(lib: NativeSymbols, info: tf.TensorInfo): number {
+  let t = tokens.get(info.dataId);
+  if (t === undefined) {
+    tokens.set(info.dataId, t = ++lastToken);
+    forget ??= new FinalizationRegistry((k) =>
+      lib.yn_conv_forget((k % 2 ** 32) | 0, Math.floor(k / 2 ** 32))
+    );
+    forget.register(info.dataId, t);
+  }
+  return t;
+}
 
 /** The shim's parameter block for a conv, or null when it is not NHWC. */
 function convParams(
@@ -31,7 +54,8 @@ function convParams(
   dilations: number | [number, number],
   act = 0,
   hasBias = false,
-  bf16 = false,
+  prec = 0,
+  token = 0,
 ): { p: Int32Array; info: tf.backend_util.Conv2DInfo } | null {
   const fmt = (attrs.dataFormat as string | undefined) ?? "NHWC";
   if (fmt !== "NHWC" && fmt !== "channelsLast") return null;
@@ -73,7 +97,9 @@ function convParams(
     pr,
     act,
     hasBias ? 1 : 0,
-    bf16 ? 1 : 0,
+    prec,
+    (token % 2 ** 32) | 0,
+    Math.floor(token / 2 ** 32),
   );
   return { p, info };
 }
@@ -116,7 +142,9 @@ function forward(
     }
   }
   const dil = (a.dilations as number | [number, number] | undefined) ?? 1;
-  const cp = convParams(x.shape, filter.shape, a, dil, act, bias !== null, fused && a.precision === "bf16");
+  const prec = fused ? PREC[(a.precision as string | undefined) ?? "fp32"] ?? 0 : 0;
+  const token = prec === PREC.winograd ? filterToken(lib, filter) : 0;
+  const cp = convParams(x.shape, filter.shape, a, dil, act, bias !== null, prec, token);
   if (!cp) return null;
   const { info } = cp;
   const out = output(backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels]);

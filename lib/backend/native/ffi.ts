@@ -13,7 +13,9 @@ export const SYMBOLS = {
   yn_dnnl_version: { parameters: ["buffer"], result: "i32" },
   yn_thread_stats: { parameters: ["buffer"], result: "i32" },
   yn_conv2d: { parameters: ["i32", "buffer", "f32", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
-  yn_bf16_native: { parameters: ["buffer", "i32"], result: "i32" },
+  yn_conv_native: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  yn_conv_forget: { parameters: ["i32", "i32"], result: "i32" },
+  yn_conv_cache: { parameters: ["buffer"], result: "i32" },
   yn_matmul: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
   yn_binary: {
     parameters: ["i32", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
@@ -69,7 +71,7 @@ export const SYMBOLS = {
 export type NativeSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 /** ABI version the TypeScript side expects from `yn_version()`; bump with any signature change. */
-export const NATIVE_ABI = 6;
+export const NATIVE_ABI = 7;
 
 /** Result of {@link loadNative}: the library, or why there is none. */
 export type NativeLoad = {
@@ -172,6 +174,17 @@ export function threadStats(): { probes: number; parallelShare: number } {
   const v = new Int32Array(2);
   loaded.lib.yn_thread_stats(v);
   return { probes: v[0], parallelShare: v[0] ? v[1] / v[0] : 0 };
+}
+
+/**
+ * The Winograd filters the shim keeps for the calling thread (`precision: "winograd"`): their number
+ * and bytes (each lives until its tensor is collected, or is evicted when idle to make room).
+ */
+export function winogradCache(): { filters: number; bytes: number } {
+  if (!loaded?.ok) return { filters: 0, bytes: 0 };
+  const v = new Float64Array(2);
+  loaded.lib.yn_conv_cache(v);
+  return { filters: v[0], bytes: v[1] };
 }
 
 /** Throws with the shim's error code decoded (oneDNN statuses are offset by 100). */

@@ -23,31 +23,49 @@ const CONV_ACT: Readonly<Record<string, string>> = {
   silu: "silu",
 };
 
-/** Whether oneDNN has a native bf16 convolution here, and the name of the kernel it picks. */
-export interface Bf16Support {
+/** Whether oneDNN has a native kernel for a {@link Precision} here, and the name of the kernel it picks. */
+export interface ConvSupport {
   native: boolean;
   kernel: string;
 }
 
-let bf16: Bf16Support | undefined;
+const PREC_CODE = { bf16: 1, winograd: 2 } as const;
+const support = new Map<Precision, ConvSupport>();
 
-/** Probe (once) for a native bf16 forward convolution (AVX512_BF16 or AMX); emulations do not count. */
-export function bf16Support(): Bf16Support {
-  if (bf16) return bf16;
+/**
+ * Probe (once per precision) for a native forward convolution at `precision`: bf16 needs AVX512_BF16 or
+ * AMX (emulations do not count), winograd oneDNN's AVX-512 Winograd kernel; fp32 always has one.
+ *
+ * @example
+ * ```ts
+ * if (convSupport("winograd").native) console.log(convSupport("winograd").kernel); // jit_wino_4x3:avx512_core
+ * ```
+ */
+export function convSupport(precision: Precision): ConvSupport {
+  if (precision === "fp32") return { native: true, kernel: "fp32" };
+  const known = support.get(precision);
+  if (known) return known;
   const load = loadNative();
-  if (!load.ok) return bf16 = { native: false, kernel: `no native library (${load.reason})` };
-  const name = new Uint8Array(128);
-  const r = load.lib.yn_bf16_native(name, name.length);
-  const kernel = new TextDecoder().decode(name.subarray(0, Math.max(0, name.indexOf(0))));
-  return bf16 = { native: r === 1, kernel: r < 0 ? `oneDNN error ${r}` : kernel };
+  let s: ConvSupport;
+  if (!load.ok) s = { native: false, kernel: `no native library (${load.reason})` };
+  else {
+    const name = new Uint8Array(128);
+    const r = load.lib.yn_conv_native(PREC_CODE[precision], name, name.length);
+    const kernel = new TextDecoder().decode(name.subarray(0, Math.max(0, name.indexOf(0))));
+    s = { native: r === 1, kernel: r < 0 ? `oneDNN error ${r}` : kernel };
+  }
+  support.set(precision, s);
+  return s;
 }
 
-let warned = false;
+const warned = new Set<Precision>();
 
 /**
  * `act(conv2d(x, w, stride, pad) + bias)` in one native kernel, or null (an activation other than
  * none/relu/silu). `pad` is symmetric, in pixels. Not differentiable. `precision: "bf16"` multiplies in
- * bfloat16 where {@link bf16Support} finds a native kernel, else warns once and stays float32.
+ * bfloat16, `"winograd"` runs the 3x3 stride-1 convolutions as float32 Winograd F(4x4, 3x3) (each filter
+ * transformed once and kept by the shim while its tensor lives), where {@link convSupport} finds the
+ * kernel; else it warns once and runs the float32 direct convolution.
  */
 export function fusedConvBiasAct(
   x: tf.Tensor4D,
@@ -60,18 +78,16 @@ export function fusedConvBiasAct(
 ): tf.Tensor4D | null {
   const a = CONV_ACT[act];
   if (a === undefined || (bias && bias.rank !== 1)) return null;
-  if (precision === "bf16") {
-    const support = bf16Support();
-    if (support.native) {
+  if (precision !== "fp32") {
+    const s = convSupport(precision);
+    if (s.native) {
       const attrs = { strides: stride, pad, dataFormat: "NHWC", dilations: 1, activation: a, precision };
       const inputs: tf.NamedTensorMap = bias ? { x, filter: w, bias } : { x, filter: w };
       return tf.engine().runKernel("FusedConv2D", inputs, attrs) as tf.Tensor4D;
     }
-    if (!warned) {
-      warned = true;
-      console.warn(
-        `bf16 requested, but oneDNN has no native bf16 convolution here (${support.kernel}): float32`,
-      );
+    if (!warned.has(precision)) {
+      warned.add(precision);
+      console.warn(`${precision} requested, but oneDNN has no such convolution here (${s.kernel}): float32`);
     }
   }
   return tf.fused.conv2d({ x, filter: w, strides: stride, pad, bias, activation: a as tf.fused.Activation });

@@ -6,8 +6,8 @@
  * @module
  */
 export { NATIVE_BACKEND, NATIVE_KERNELS, type NativeStatus, registerNativeBackend } from "./register.ts";
-export { loadNative, NATIVE_ABI, nativeLibPath, type NativeLoad, threadStats } from "./ffi.ts";
+export { loadNative, NATIVE_ABI, nativeLibPath, type NativeLoad, threadStats, winogradCache } from "./ffi.ts";
 export { formatProfile, type KernelTime, nativeProfile, setNativeProfiling } from "./profile.ts";
 export { CONV_ACTIVATIONS } from "./conv_kernels.ts";
-export { type Bf16Support, bf16Support, fusedAct, fusedBatchNormAct, fusedConvBiasAct } from "./fused_ops.ts";
+export { type ConvSupport, convSupport, fusedAct, fusedBatchNormAct, fusedConvBiasAct } from "./fused_ops.ts";
 export { nativePort } from "./port.ts";

@@ -16,7 +16,7 @@
 #include "yn.h"
 
 /* ABI version checked by ffi.ts (NATIVE_ABI); bump with any signature change. */
-YN_EXPORT int yn_version(void) { return 6; }
+YN_EXPORT int yn_version(void) { return 7; }
 
 static int max_threads = 1, adaptive = 0, fast_streak = 0;
 static double last_probe = -1.0;

@@ -6,27 +6,12 @@
  * The forward may run in bfloat16 (PREC = 1): input and filter are rounded to bf16 (the input into a
  * per-thread scratch buffer, the filter by its reorder), products accumulate in float32, and bias,
  * activation and output stay float32, as in PyTorch's CPU autocast. On a CPU with AVX512_BF16 or
- * AMX this doubles (or more) the arithmetic rate; yn_bf16_native() says whether oneDNN has such a
- * kernel here. */
-#include <oneapi/dnnl/dnnl.h>
+ * AMX this doubles (or more) the arithmetic rate. PREC = 2 runs 3x3 stride-1 forwards as Winograd
+ * (conv_wino.c). yn_conv_native() says whether oneDNN has such kernels here. */
 #include <stdlib.h>
 #include <string.h>
-#include "yn.h"
 #include <omp.h>
-
-/* p: N H W C  O OH OW  KH KW  SH SW  DH DW  PT PL PB PR  ACT HAS_BIAS  PREC (0 f32, 1 bf16; forward only) */
-#define NP 20
-enum { FWD = 0, BWD_DATA = 1, BWD_WEIGHTS = 2 };
-
-typedef struct {
-  int used;
-  int32_t key[NP + 2];
-  dnnl_primitive_t prim, wreorder; /* wreorder: HWIO -> internal (fwd, bwd data) or back (bwd weights) */
-  dnnl_primitive_t sreorder;        /* bf16 forward: the f32 input -> bf16 scratch */
-  dnnl_memory_t act_a, act_b, wuser, wint, bias, suser;
-  void *wbuf; /* internal filter buffer when a reorder is needed */
-  size_t bf_bytes; /* bf16 forward: size of the rounded input */
-} entry_t;
+#include "conv.h"
 
 /* Cache: open addressing over a window of PROBE slots from the key's hash; a miss with a full
  * window replaces its slots in turn. */
@@ -38,16 +23,23 @@ typedef struct {
  * created; the entries' memory handles are set per call too. */
 static _Thread_local entry_t cache[CACHE];
 static _Thread_local unsigned evictions = 0;
-static _Thread_local dnnl_engine_t engine;
-static _Thread_local dnnl_stream_t stream;
-/* bf16 forward: the rounded input of the current call (grown as needed). */
-static _Thread_local void *bf_src;
-static _Thread_local size_t bf_cap;
+_Thread_local dnnl_engine_t conv_engine;
+_Thread_local dnnl_stream_t conv_stream;
+_Thread_local scratch_t conv_src, conv_dst;
+
+void *conv_grow(scratch_t *s, size_t bytes) {
+  if (s->cap >= bytes) return s->p;
+  free(s->p);
+  s->cap = 0;
+  if (!(s->p = aligned_alloc(64, (bytes + 63) / 64 * 64))) return NULL;
+  s->cap = bytes;
+  return s->p;
+}
 
 static int init_engine(void) {
-  if (engine) return 0;
-  if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success) return YN_ERR_DNNL;
-  if (dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success) return YN_ERR_DNNL;
+  if (conv_engine) return 0;
+  if (dnnl_engine_create(&conv_engine, dnnl_cpu, 0) != dnnl_success) return YN_ERR_DNNL;
+  if (dnnl_stream_create(&conv_stream, conv_engine, dnnl_stream_default_flags) != dnnl_success) return YN_ERR_DNNL;
   return 0;
 }
 
@@ -55,20 +47,19 @@ static void release(entry_t *e) {
   if (e->prim) dnnl_primitive_destroy(e->prim);
   if (e->wreorder) dnnl_primitive_destroy(e->wreorder);
   if (e->sreorder) dnnl_primitive_destroy(e->sreorder);
-  dnnl_memory_t ms[6] = {e->act_a, e->act_b, e->wuser, e->wint, e->bias, e->suser};
-  for (int i = 0; i < 6; i++)
+  if (e->dreorder) dnnl_primitive_destroy(e->dreorder);
+  dnnl_memory_t ms[7] = {e->act_a, e->act_b, e->wuser, e->wint, e->bias, e->suser, e->duser};
+  for (int i = 0; i < 7; i++)
     if (ms[i]) dnnl_memory_destroy(ms[i]);
   free(e->wbuf);
   memset(e, 0, sizeof *e);
 }
 
-#define CK(x)                                          \
-  do {                                                 \
-    dnnl_status_t s_ = (x);                            \
-    if (s_ != dnnl_success) { st = YN_ERR_DNNL - (int)s_; goto fail; } \
-  } while (0)
-
 static int build(entry_t *e, int kind, const int32_t *p, float alpha) {
+  if (kind == FWD && p[19] == 2) {
+    const int r = conv_build_wino(e, p);
+    if (r <= 0) return r;
+  }
   int st = 0;
   dnnl_primitive_desc_t pd = NULL, fwd_pd = NULL, rpd = NULL;
   dnnl_primitive_attr_t attr = NULL;
@@ -105,9 +96,9 @@ static int build(entry_t *e, int kind, const int32_t *p, float alpha) {
       }
       CK(dnnl_primitive_attr_set_post_ops(attr, po));
     }
-    CK(dnnl_primitive_desc_create(&pd, &fd, attr, engine, NULL));
+    CK(dnnl_primitive_desc_create(&pd, &fd, attr, conv_engine, NULL));
   } else {
-    CK(dnnl_primitive_desc_create(&fwd_pd, &fd, NULL, engine, NULL));
+    CK(dnnl_primitive_desc_create(&fwd_pd, &fd, NULL, conv_engine, NULL));
     if (kind == BWD_DATA) {
       CK(dnnl_dilated_convolution_backward_data_desc_init(&bdsc, dnnl_convolution_direct, &src, &wany, &dst, strides,
                                                           dil, pl, pr));
@@ -115,31 +106,31 @@ static int build(entry_t *e, int kind, const int32_t *p, float alpha) {
       CK(dnnl_dilated_convolution_backward_weights_desc_init(&bdsc, dnnl_convolution_direct, &src, &wany, NULL, &dst,
                                                              strides, dil, pl, pr));
     }
-    CK(dnnl_primitive_desc_create(&pd, &bdsc, NULL, engine, fwd_pd));
+    CK(dnnl_primitive_desc_create(&pd, &bdsc, NULL, conv_engine, fwd_pd));
   }
   CK(dnnl_primitive_create(&e->prim, pd));
   const dnnl_memory_desc_t *wint =
       dnnl_primitive_desc_query_md(pd, kind == BWD_WEIGHTS ? dnnl_query_diff_weights_md : dnnl_query_weights_md, 0);
-  CK(dnnl_memory_create(&e->act_a, kind == BWD_DATA ? &dst : &src, engine, DNNL_MEMORY_NONE));
-  CK(dnnl_memory_create(&e->act_b, kind == BWD_DATA ? &src : &dst, engine, DNNL_MEMORY_NONE));
-  CK(dnnl_memory_create(&e->wuser, &wusr, engine, DNNL_MEMORY_NONE));
-  if (has_bias) CK(dnnl_memory_create(&e->bias, &bmd, engine, DNNL_MEMORY_NONE));
+  CK(dnnl_memory_create(&e->act_a, kind == BWD_DATA ? &dst : &src, conv_engine, DNNL_MEMORY_NONE));
+  CK(dnnl_memory_create(&e->act_b, kind == BWD_DATA ? &src : &dst, conv_engine, DNNL_MEMORY_NONE));
+  CK(dnnl_memory_create(&e->wuser, &wusr, conv_engine, DNNL_MEMORY_NONE));
+  if (has_bias) CK(dnnl_memory_create(&e->bias, &bmd, conv_engine, DNNL_MEMORY_NONE));
   if (bf16) {
-    CK(dnnl_memory_create(&e->suser, &susr, engine, DNNL_MEMORY_NONE));
+    CK(dnnl_memory_create(&e->suser, &susr, conv_engine, DNNL_MEMORY_NONE));
     e->bf_bytes = dnnl_memory_desc_get_size(&src);
     dnnl_primitive_desc_t spd = NULL;
-    CK(dnnl_reorder_primitive_desc_create(&spd, &susr, engine, &src, engine, NULL));
-    dnnl_status_t s_ = dnnl_primitive_create(&e->sreorder, spd);
+    CK(dnnl_reorder_primitive_desc_create(&spd, &susr, conv_engine, &src, conv_engine, NULL));
+    const dnnl_status_t made = dnnl_primitive_create(&e->sreorder, spd);
     dnnl_primitive_desc_destroy(spd);
-    CK(s_);
+    CK(made);
   }
   if (!dnnl_memory_desc_equal(wint, &wusr)) {
     size_t sz = dnnl_memory_desc_get_size(wint);
     e->wbuf = aligned_alloc(64, (sz + 63) / 64 * 64);
     if (!e->wbuf) { st = YN_ERR_ALLOC; goto fail; }
-    CK(dnnl_memory_create(&e->wint, wint, engine, e->wbuf));
-    if (kind == BWD_WEIGHTS) CK(dnnl_reorder_primitive_desc_create(&rpd, wint, engine, &wusr, engine, NULL));
-    else CK(dnnl_reorder_primitive_desc_create(&rpd, &wusr, engine, wint, engine, NULL));
+    CK(dnnl_memory_create(&e->wint, wint, conv_engine, e->wbuf));
+    if (kind == BWD_WEIGHTS) CK(dnnl_reorder_primitive_desc_create(&rpd, wint, conv_engine, &wusr, conv_engine, NULL));
+    else CK(dnnl_reorder_primitive_desc_create(&rpd, &wusr, conv_engine, wint, conv_engine, NULL));
     CK(dnnl_primitive_create(&e->wreorder, rpd));
   }
 fail:
@@ -161,10 +152,10 @@ static int conv_threads(const int32_t *p) {
 }
 
 static entry_t *lookup(int kind, const int32_t *p, float alpha, int *err) {
-  int32_t key[NP + 2];
+  int32_t key[KEYP + 2];
   key[0] = kind | conv_threads(p) << 4;
-  memcpy(key + 1, p, NP * sizeof(int32_t));
-  memcpy(key + NP + 1, &alpha, sizeof(float));
+  memcpy(key + 1, p, KEYP * sizeof(int32_t));
+  memcpy(key + KEYP + 1, &alpha, sizeof(float));
   uint32_t h = 2166136261u; /* FNV-1a */
   for (size_t i = 0; i < sizeof key / sizeof key[0]; i++) h = (h ^ (uint32_t)key[i]) * 16777619u;
   entry_t *e = NULL;
@@ -182,9 +173,9 @@ static entry_t *lookup(int kind, const int32_t *p, float alpha, int *err) {
   return e;
 }
 
-static int run(dnnl_primitive_t prim, int n, dnnl_exec_arg_t *args) {
-  dnnl_status_t s = dnnl_primitive_execute(prim, stream, n, args);
-  if (s == dnnl_success) s = dnnl_stream_wait(stream);
+int conv_run(dnnl_primitive_t prim, int n, dnnl_exec_arg_t *args) {
+  dnnl_status_t s = dnnl_primitive_execute(prim, conv_stream, n, args);
+  if (s == dnnl_success) s = dnnl_stream_wait(conv_stream);
   return s == dnnl_success ? 0 : YN_ERR_DNNL - (int)s;
 }
 
@@ -192,16 +183,12 @@ static int execute(entry_t *e, int kind, const float *a, const float *b, const f
   int st;
   const float *w = kind == BWD_WEIGHTS ? NULL : b;
   if (e->sreorder) { /* bf16 forward: round the input into the scratch buffer */
-    if (bf_cap < e->bf_bytes) {
-      free(bf_src);
-      bf_cap = 0;
-      if (!(bf_src = aligned_alloc(64, (e->bf_bytes + 63) / 64 * 64))) return YN_ERR_ALLOC;
-      bf_cap = e->bf_bytes;
-    }
+    void *bf_src = conv_grow(&conv_src, e->bf_bytes);
+    if (!bf_src) return YN_ERR_ALLOC;
     dnnl_memory_set_data_handle(e->suser, (void *)a);
     dnnl_memory_set_data_handle(e->act_a, bf_src);
     dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, e->suser}, {DNNL_ARG_TO, e->act_a}};
-    if ((st = run(e->sreorder, 2, ra))) return st;
+    if ((st = conv_run(e->sreorder, 2, ra))) return st;
   } else {
     dnnl_memory_set_data_handle(e->act_a, (void *)a);
   }
@@ -209,7 +196,7 @@ static int execute(entry_t *e, int kind, const float *a, const float *b, const f
   dnnl_memory_set_data_handle(e->wuser, kind == BWD_WEIGHTS ? (void *)out : (void *)w);
   if (e->wreorder && kind != BWD_WEIGHTS) {
     dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, e->wuser}, {DNNL_ARG_TO, e->wint}};
-    if ((st = run(e->wreorder, 2, ra))) return st;
+    if ((st = conv_run(e->wreorder, 2, ra))) return st;
   }
   dnnl_memory_t wmem = e->wreorder ? e->wint : e->wuser;
   dnnl_exec_arg_t args[4];
@@ -231,10 +218,10 @@ static int execute(entry_t *e, int kind, const float *a, const float *b, const f
     args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_DST, e->act_b};
     args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_WEIGHTS, wmem};
   }
-  if ((st = run(e->prim, n, args))) return st;
+  if ((st = conv_run(e->prim, n, args))) return st;
   if (e->wreorder && kind == BWD_WEIGHTS) {
     dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, e->wint}, {DNNL_ARG_TO, e->wuser}};
-    if ((st = run(e->wreorder, 2, ra))) return st;
+    if ((st = conv_run(e->wreorder, 2, ra))) return st;
   }
   return 0;
 }
@@ -250,17 +237,19 @@ YN_EXPORT int yn_conv2d(int kind, const int32_t *p, float alpha, const float *a,
   const int all = omp_get_max_threads(), nt = conv_threads(p);
   if (nt != all) omp_set_num_threads(nt);
   entry_t *e = lookup(kind, p, alpha, &st);
-  if (e) st = execute(e, kind, a, b, bias, out);
+  if (e) st = e->wino ? conv_execute_wino(e, p, a, b, bias, out) : execute(e, kind, a, b, bias, out);
   if (nt != all) omp_set_num_threads(all);
   return st;
 }
 
-/* 1 when oneDNN has a native bf16 forward convolution kernel on this CPU (AVX512_BF16 or AMX, not
- * the reference loops or an emulation), 0 when not; the implementation's name goes to `name` (up to
- * `cap` bytes, NUL-terminated). */
-YN_EXPORT int yn_bf16_native(char *name, int cap) {
+/* Whether oneDNN has a native forward convolution kernel on this CPU for PREC `prec` (1 bf16:
+ * AVX512_BF16 or AMX, not the reference loops or an emulation; 2 Winograd): 1 or 0, and the
+ * implementation's name in `name` (up to `cap` bytes, NUL-terminated). Probed on a 3x3 convolution of
+ * 64 channels. */
+YN_EXPORT int yn_conv_native(int prec, char *name, int cap) {
+  if (prec != 1 && prec != 2) return YN_ERR_ARGS;
   if (init_engine()) return YN_ERR_DNNL;
-  const int32_t p[NP] = {1, 8, 8, 32, 32, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, YN_SILU, 1, 1};
+  const int32_t p[NP] = {1, 16, 16, 64, 64, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, YN_SILU, 1, prec};
   int st = 0;
   entry_t *e = lookup(FWD, p, 0.f, &st);
   if (!e) return st;
@@ -273,5 +262,6 @@ YN_EXPORT int yn_bf16_native(char *name, int cap) {
     strncpy(name, impl, (size_t)cap - 1);
     name[cap - 1] = 0;
   }
+  if (prec == 2) return strstr(impl, "wino") != NULL;
   return strstr(impl, "ref") == NULL && (strstr(impl, "bf16") != NULL || strstr(impl, "amx") != NULL);
 }
