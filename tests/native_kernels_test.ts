@@ -59,10 +59,12 @@ async function compare(
   label: string,
   f: Fn,
   shapes: number[][],
-  opts: { grads?: boolean; tol?: number; lo?: number } = {},
+  opts: { grads?: boolean; tol?: number; lo?: number; levels?: number } = {},
 ) {
+  // `levels`: values rounded to multiples of 1 / levels, so that ties are common (e.g. max pooling's).
+  const q = (v: Float32Array) => opts.levels ? v.map((x) => Math.round(x * opts.levels!) / opts.levels!) : v;
   const data = shapes.map((s) =>
-    [s, rand(tf.util.sizeFromShape(s), opts.lo ?? -1, 1)] as [number[], Float32Array]
+    [s, q(rand(tf.util.sizeFromShape(s), opts.lo ?? -1, 1))] as [number[], Float32Array]
   );
   const ref = await evaluate("cpu", f, data, opts.grads ?? true);
   const got = await evaluate("native", f, data, opts.grads ?? true);
@@ -220,6 +222,8 @@ Deno.test({
         await compare(`min ${label}`, (x) => tf.min(x, axis, keep), [[3, 4, 5, 7]], { grads: false });
       }
     }
+    // The gradient of a nearest 2x upsample ([N, H, 2, W, 2, C] summed over axes 2 and 4).
+    await compare("sum upsample-gradient axes [4, 2]", (x) => tf.sum(x, [4, 2]), [[2, 3, 2, 4, 2, 5]], { tol: 1e-6 });
     await compare("softmax", (x) => tf.softmax(tf.mul(x, 10)), [[3, 7, 16]], { tol: 1e-6 });
     await compare("prod", (x) => tf.prod(x, 1), [[3, 4, 5]], { grads: false, tol: 1e-6 });
     await compare("moments [0,1,2]", (x) => Object.values(tf.moments(x, [0, 1, 2])), [[4, 60, 60, 16]], {
@@ -273,6 +277,11 @@ Deno.test({
     for (const [xs, k, s, pad] of cases) {
       await compare(`maxPool ${xs} k${k} s${s} ${pad}`, (x) => tf.maxPool(t4(x), k, s, pad), [xs]);
       await compare(`avgPool ${xs} k${k} s${s} ${pad}`, (x) => tf.avgPool(t4(x), k, s, pad), [xs]);
+    }
+    // Ties (values on a grid of 0.25): the gradient goes to the first maximum in row-major order.
+    for (const [xs, k, s, pad] of [[[2, 10, 10, 19], 5, 1, 2], [[1, 9, 9, 3], 3, 2, "same"]] as const) {
+      const f = (x: tf.Tensor) => tf.maxPool(t4(x), k, s, pad);
+      await compare(`maxPool with ties ${xs} k${k} s${s} ${pad}`, f, [[...xs]], { levels: 4 });
     }
   },
 });

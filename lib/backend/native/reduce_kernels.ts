@@ -23,6 +23,13 @@ function runs(shape: readonly number[], reduced: ReadonlySet<number>): [number, 
   return out;
 }
 
+/** A reused buffer of at least `n` values (the transposed input of a multi-axis reduction). */
+let tmpBuffer = new Float32Array(0);
+function scratch(n: number): Float32Array {
+  if (tmpBuffer.length < n) tmpBuffer = new Float32Array(n);
+  return tmpBuffer.subarray(0, n);
+}
+
 function reduce(op: number): NativeKernel {
   return ({ inputs, backend, attrs }, lib: NativeSymbols) => {
     const { x } = inputs as { x: tf.TensorInfo };
@@ -51,15 +58,17 @@ function reduce(op: number): NativeKernel {
       check("reduce", lib.yn_reduce(op, outer, r[i][0], inner, xv, ov));
       return out.info;
     }
-    // Several reduced blocks: transpose kept axes first, reduced axes last, then reduce rows.
+    // Several reduced blocks (e.g. the gradient of a nearest upsample: [N, H, 2, W, 2, C] over axes 2
+    // and 4): transpose the reduced axes first, then reduce their rows over the whole kept block at
+    // once (the values of each output are still taken in the input's order).
     const kept = x.shape.map((_, d) => d).filter((d) => !set.has(d));
-    const perm = [...kept, ...axes];
+    const perm = [...axes.toSorted((a, b) => a - b), ...kept];
     const permShape = perm.map((d) => x.shape[d]);
     const xs = stridesOf(x.shape);
-    const tmp = new Float32Array(xv.length);
+    const tmp = scratch(xv.length);
     copyBlock(lib, 4, permShape, xv, perm.map((d) => xs[d]), 0, tmp, stridesOf(permShape), 0);
     const red = axes.reduce((p, d) => p * x.shape[d], 1);
-    check("reduce", lib.yn_reduce(op, xv.length / red, red, 1, tmp, ov));
+    check("reduce", lib.yn_reduce(op, 1, red, xv.length / red, tmp, ov));
     return out.info;
   };
 }

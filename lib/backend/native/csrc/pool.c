@@ -35,17 +35,25 @@ YN_EXPORT int yn_pool(int kind, const int32_t *p, const float *a, const float *b
                 for (long c = 0; c < C; c++) d[c] += g[c] * inv;
               }
           } else {
-            for (long c = 0; c < C; c++) {
-              float best = -INFINITY;
-              long at = -1;
-              for (int h = h0; h < h1; h++)
-                for (int w = w0; w < w1; w++) {
-                  long i = ((n * H + h) * W + w) * C + c;
-                  if (a[i] > best || (at < 0 && a[i] != a[i])) { best = a[i]; at = i; }
+            /* The first maximum of every channel (a NaN wins only as the first value taken), over the
+             * window in row-major order with the channels innermost (vectorised selects). */
+            float best[C];
+            int32_t at[C];
+            for (long c = 0; c < C; c++) best[c] = -INFINITY, at[c] = -1;
+            for (int h = h0; h < h1; h++)
+              for (int w = w0; w < w1; w++) {
+                const float *x = a + ((n * H + h) * W + w) * C;
+                const int32_t pos = h * (int32_t)W + w;
+                for (long c = 0; c < C; c++) {
+                  const float v = x[c];
+                  const int take = (v > best[c]) | ((at[c] < 0) & (v != v));
+                  best[c] = take ? v : best[c];
+                  at[c] = take ? pos : at[c];
                 }
-              if (at < 0) at = ((n * H + h0) * W + w0) * C + c;
-              out[at] += g[c];
-            }
+              }
+            float *img = out + n * H * W * C;
+            const int32_t first = h0 * (int32_t)W + w0;
+            for (long c = 0; c < C; c++) img[(long)(at[c] < 0 ? first : at[c]) * C + c] += g[c];
           }
         }
     }
