@@ -24,7 +24,7 @@ export type NumericArray = Float32Array | Int32Array | Uint8Array;
  * bfloat16, float32 accumulation, bias, activation and outputs; as PyTorch's CPU autocast) where the
  * backend has native bf16 kernels; or `winograd` (float32 throughout, the 3x3 stride-1 convolutions as
  * Winograd F(4x4, 3x3): about 2e-6 of the output range from the direct convolution, each filter
- * transformed once and kept, about 4x its size) where the backend has a Winograd kernel.
+ * transformed once and kept, 1.8-4x its size) where the backend has a Winograd kernel.
  */
 export type Precision = "fp32" | "bf16" | "winograd";
 
