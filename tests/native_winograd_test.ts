@@ -11,12 +11,7 @@ import { initBackend } from "../lib/backend/backend.ts";
 import { convSupport, registerNativeBackend } from "../lib/backend/native/mod.ts";
 import { fusedConvBiasAct, type Precision } from "../lib/backend/port.ts";
 import { relMaxError } from "../lib/testing/all_close.ts";
-import { loadModelConfig } from "../lib/models/shipped.ts";
-import { buildModelSpec } from "../lib/models/build.ts";
-import { initWeights } from "../lib/graph/init.ts";
-import { fuseWeights } from "../lib/graph/fuse.ts";
-import { disposeWeights } from "../lib/graph/weights.ts";
-import { forwardModel } from "../lib/models/model.ts";
+import { fusedLayerError } from "./fixtures/fused_layers.ts";
 
 const status = registerNativeBackend();
 if (!status.ok) console.log(`native winograd tests skipped: ${status.reason}`);
@@ -135,22 +130,7 @@ Deno.test({
   name: "a fused GELAN-S forward with winograd stays within 1e-4 of float32 and leaks no tensor",
   ignore: !status.ok,
   fn: async () => {
-    await initBackend("native", { quiet: true });
-    const spec = buildModelSpec(await loadModelConfig("gelan-s"));
-    const raw = initWeights(spec, { seed: 0 });
-    const fused = fuseWeights(raw);
-    const x = tf.randomUniform([1, 128, 128, 3], 0, 1, "float32", 5) as tf.Tensor4D;
-    // Every layer's outputs, each relative to its own largest value.
-    const run = (precision: Precision) =>
-      tf.tidy(() => {
-        const { layers } = forwardModel(spec, fused, x, { precision, keepLayers: true });
-        return ([layers!].flat(4) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array);
-      });
-    const f32 = run("fp32");
-    const before = tf.memory().numTensors;
-    const wino = run("winograd");
-    equal(tf.memory().numTensors, before, "no tensor left behind");
-    const worst = Math.max(...f32.map((v, i) => relMaxError(wino[i], v)));
+    const worst = await fusedLayerError("winograd");
     console.log(
       `GELAN-S fused layers, winograd vs fp32: relative max error per output up to ${worst.toExponential(2)}`,
     );
@@ -160,9 +140,6 @@ Deno.test({
     } else {
       equal(worst, 0, "without a Winograd kernel the forward stays float32");
     }
-    tf.dispose(x);
-    disposeWeights(fused, raw);
-    disposeWeights(raw);
   },
 });
 
