@@ -38,7 +38,7 @@ const support = new Map<Precision, ConvSupport>();
  *
  * @example
  * ```ts
- * if (convSupport("winograd").native) console.log(convSupport("winograd").kernel); // jit_wino_4x3:avx512_core
+ * if (convSupport("winograd").native) console.log(convSupport("winograd").kernel); // e.g. jit_fp32_wino_2x3:avx512_core
  * ```
  */
 export function convSupport(precision: Precision): ConvSupport {
