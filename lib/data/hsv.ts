@@ -10,7 +10,9 @@ import { type Rng, rngUniform } from "./rng.ts";
 import { pixelKernels } from "./pixel_kernels.ts";
 
 const SHIFT = 12;
-const HDIV = new Int32Array(256), SDIV = new Int32Array(256);
+// OpenCV's RGB2HSV division tables, one buffer (also handed to the native loop): HDIV then SDIV.
+const DIVS = new Int32Array(512);
+const HDIV = DIVS.subarray(0, 256), SDIV = DIVS.subarray(256);
 for (let i = 1; i < 256; i++) {
   HDIV[i] = Math.round((180 << SHIFT) / (6 * i));
   SDIV[i] = Math.round((255 << SHIFT) / i);
@@ -66,7 +68,7 @@ export function applyHsvGains(img: RgbImage, r: [number, number, number]): RgbIm
   if (native) {
     const luts = new Uint8Array(768);
     luts.set(lh, 0), luts.set(ls, 256), luts.set(lv, 512);
-    native.hsv(src, out, luts);
+    native.hsv(src, out, luts, DIVS);
     return { pixels: out, width: img.width, height: img.height };
   }
   const half = 1 << (SHIFT - 1), hscale = 6 / 180;

@@ -20,8 +20,11 @@ export interface PixelKernels {
     affine: boolean,
     border: number,
   ): void;
-  /** OpenCV 8-bit RGB -> HSV -> RGB of `src` into `dst` through `luts` = [lh, ls, lv] (768 bytes). */
-  hsv(src: Uint8Array, dst: Uint8Array, luts: Uint8Array): void;
+  /**
+   * OpenCV 8-bit RGB -> HSV -> RGB of `src` into `dst` through `luts` = [lh, ls, lv] (768 bytes), with
+   * the RGB2HSV division tables `divs` = [hdiv, sdiv] (512 values, lib/data/hsv.ts).
+   */
+  hsv(src: Uint8Array, dst: Uint8Array, luts: Uint8Array, divs: Int32Array): void;
 }
 
 let installed: PixelKernels | undefined;

@@ -37,7 +37,7 @@ export const SYMBOLS = {
     result: "i32",
   },
   yn_warp_rgb8: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
-  yn_hsv_rgb8: { parameters: ["i32", "buffer", "buffer", "buffer"], result: "i32" },
+  yn_hsv_rgb8: { parameters: ["i32", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
   yn_affine_act: { parameters: ["i32", "i32", "i32", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
   yn_affine_act_grad: {
     parameters: ["i32", "i32", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],

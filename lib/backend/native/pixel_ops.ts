@@ -18,11 +18,11 @@ export function nativePixelKernels(lib: NativeSymbols): PixelKernels {
       p.set([sw, sh, dw, dh, affine ? 1 : 0, border]);
       check("yn_warp_rgb8", lib.yn_warp_rgb8(p, inv, src, dst));
     },
-    hsv(src, dst, luts) {
-      if (dst.length < src.length || luts.length < 768) {
-        throw new RangeError("hsv: expected dst as long as src and 768 bytes of tables");
+    hsv(src, dst, luts, divs) {
+      if (dst.length < src.length || luts.length < 768 || divs.length < 512) {
+        throw new RangeError("hsv: expected dst as long as src, 768 bytes of tables and 512 divisors");
       }
-      check("yn_hsv_rgb8", lib.yn_hsv_rgb8(Math.floor(src.length / 3), luts, src, dst));
+      check("yn_hsv_rgb8", lib.yn_hsv_rgb8(Math.floor(src.length / 3), luts, divs, src, dst));
     },
   };
 }

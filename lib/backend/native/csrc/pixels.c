@@ -57,24 +57,14 @@ YN_EXPORT int yn_warp_rgb8(const int32_t *p, const double *inv, const uint8_t *s
   return 0;
 }
 
-/* OpenCV's 8-bit RGB -> HSV tables (hsv.ts HDIV / SDIV, SHIFT 12). */
-#define HSV_SHIFT 12
-static int32_t hdiv[256], sdiv[256];
-static int tables_ready = 0;
+#define HSV_SHIFT 12 /* of OpenCV's RGB2HSV division tables (lib/data/hsv.ts) */
 
-static void hsv_tables(void) {
-  for (int i = 1; i < 256; i++) {
-    hdiv[i] = (int32_t)js_round((double)(180 << HSV_SHIFT) / (6 * i));
-    sdiv[i] = (int32_t)js_round((double)(255 << HSV_SHIFT) / i);
-  }
-  tables_ready = 1;
-}
-
-/* npix pixels of src through HSV with the lookup tables luts = [lh(256) ls(256) lv(256)] into dst. */
-YN_EXPORT int yn_hsv_rgb8(int npix, const uint8_t *luts, const uint8_t *src, uint8_t *dst) {
+/* npix pixels of src through HSV with the lookup tables luts = [lh(256) ls(256) lv(256)] and OpenCV's
+ * RGB2HSV division tables divs = [hdiv(256) sdiv(256)] (lib/data/hsv.ts) into dst. */
+YN_EXPORT int yn_hsv_rgb8(int npix, const uint8_t *luts, const int32_t *divs, const uint8_t *src, uint8_t *dst) {
   if (npix < 0) return YN_ERR_ARGS;
-  if (!tables_ready) hsv_tables();
   const uint8_t *lh = luts, *ls = luts + 256, *lv = luts + 512;
+  const int32_t *hdiv = divs, *sdiv = divs + 256;
   const int half = 1 << (HSV_SHIFT - 1);
   const double hscale = 6.0 / 180.0;
   for (long o = 0; o < 3L * npix; o += 3) {
