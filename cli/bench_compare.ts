@@ -18,6 +18,7 @@ import { scaleConfig } from "../lib/graph/scale.ts";
 import type { ModelSpec } from "../lib/graph/spec.ts";
 import { buildModelSpec } from "../lib/models/build.ts";
 import { loadModelConfig } from "../lib/models/shipped.ts";
+import { median } from "../lib/train/step_timer.ts";
 import { imgFlag, intFlag, numberFlag } from "./args.ts";
 
 /** The official-format mapping of a bench row: `name` scaled to `width` (ablation rule), `nc` classes. */
@@ -60,11 +61,6 @@ interface ScalingRow {
   threads: [number, number];
   ours: number;
   torch: number | null;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 async function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string; err: string }> {

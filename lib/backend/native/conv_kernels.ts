@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { check, type NativeSymbols } from "./ffi.ts";
 import { f32, type KernelArgs, type NativeKernel, output } from "./tensors.ts";
+import type { Precision } from "../port.ts";
 
 /** Activation codes of `csrc/yn.h` (`yn_act`); `silu`/`swish` are accepted beyond tfjs' own list. */
 export const CONV_ACTIVATIONS: Readonly<Record<string, number>> = {
@@ -24,8 +25,8 @@ export const CONV_ACTIVATIONS: Readonly<Record<string, number>> = {
 };
 
 const FWD = 0, BWD_DATA = 1, BWD_WEIGHTS = 2;
-/** The shim's PREC codes (csrc/conv.c) by `precision` attribute. */
-const PREC: Readonly<Record<string, number>> = { fp32: 0, bf16: 1, winograd: 2 };
+/** The shim's PREC codes (csrc/conv.c) by {@link Precision}. */
+export const CONV_PRECISIONS: Readonly<Record<Precision, number>> = { fp32: 0, bf16: 1, winograd: 2 };
 
 /**
  * A token per filter storage for the shim's Winograd filter cache (never reused in a process); when the
@@ -142,8 +143,8 @@ function forward(
     }
   }
   const dil = (a.dilations as number | [number, number] | undefined) ?? 1;
-  const prec = fused ? PREC[(a.precision as string | undefined) ?? "fp32"] ?? 0 : 0;
-  const token = prec === PREC.winograd ? filterToken(lib, filter) : 0;
+  const prec = fused ? CONV_PRECISIONS[(a.precision as Precision | undefined) ?? "fp32"] ?? 0 : 0;
+  const token = prec === CONV_PRECISIONS.winograd ? filterToken(lib, filter) : 0;
   const cp = convParams(x.shape, filter.shape, a, dil, act, bias !== null, prec, token);
   if (!cp) return null;
   const { info } = cp;

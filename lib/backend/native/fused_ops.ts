@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { AFFINE_ACT, BN_ACT, FUSED_ACTS } from "./fused_kernels.ts";
 import { loadNative } from "./ffi.ts";
+import { CONV_PRECISIONS } from "./conv_kernels.ts";
 import type { BatchNormParams, FusedBatchNormResult, Precision } from "../port.ts";
 
 const CONV_ACT: Readonly<Record<string, string>> = {
@@ -29,7 +30,6 @@ export interface ConvSupport {
   kernel: string;
 }
 
-const PREC_CODE = { bf16: 1, winograd: 2 } as const;
 const support = new Map<Precision, ConvSupport>();
 
 /**
@@ -50,7 +50,7 @@ export function convSupport(precision: Precision): ConvSupport {
   if (!load.ok) s = { native: false, kernel: `no native library (${load.reason})` };
   else {
     const name = new Uint8Array(128);
-    const r = load.lib.yn_conv_native(PREC_CODE[precision], name, name.length);
+    const r = load.lib.yn_conv_native(CONV_PRECISIONS[precision], name, name.length);
     const kernel = new TextDecoder().decode(name.subarray(0, Math.max(0, name.indexOf(0))));
     s = { native: r === 1, kernel: r < 0 ? `oneDNN error ${r}` : kernel };
   }
